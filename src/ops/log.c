@@ -1,0 +1,26 @@
+/* log.c - elementwise natural logarithm.
+ *   forward: y = log(x)    (shape of x; log(0) = -inf, log(x < 0) = NaN, as in libm)
+ *   VJP:     dx += dy / x
+ *   JVP:     ty = tx / x */
+#include <math.h>
+
+#include "ops/ops.h"
+
+wg_var wg_log(wg_tape *t, wg_var x) {
+  return wg_op_unary(t, WG_OP_LOG, x, 0);
+}
+
+void wg_op_log_forward(wg_tape *t, wg_row *r) {
+  const wg_real *x = wg_input_row(t, r, 0)->val;
+  for (size_t i = 0, n = wg_row_size(r); i < n; i++) r->val[i] = log(x[i]);
+}
+
+void wg_op_log_vjp(wg_tape *t, wg_row *r) {
+  wg_row *in = wg_input_row(t, r, 0);
+  for (size_t i = 0, n = wg_row_size(r); i < n; i++) in->adj[i] += r->adj[i] / in->val[i];
+}
+
+void wg_op_log_jvp(wg_tape *t, wg_row *r) {
+  const wg_row *in = wg_input_row(t, r, 0);
+  for (size_t i = 0, n = wg_row_size(r); i < n; i++) r->tan[i] = in->tan[i] / in->val[i];
+}

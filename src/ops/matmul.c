@@ -1,0 +1,38 @@
+/* matmul.c - matrix product.
+ *   forward: C = A B                  A (m x k), B (k x n), C (m x n)
+ *   VJP:     dA += dC B^T  (m x k)    dB += A^T dC  (k x n)
+ *   JVP:     tC = tA B + A tB
+ * All three use wg_gemm with transpose flags: no transpose is ever materialised. */
+#include "ops/gemm.h"
+#include "ops/ops.h"
+
+wg_var wg_matmul(wg_tape *t, wg_var a, wg_var b) {
+  const wg_row *ra = wg_row_of(t, a, "matmul");
+  const wg_row *rb = ra ? wg_row_of(t, b, "matmul") : NULL;
+  if (!rb) return wg_none();
+  if (ra->cols != rb->rows)
+    return wg_fail(t, WG_ERR_SHAPE, "matmul: (%dx%d) @ (%dx%d): inner dimensions differ (row %u)",
+                   ra->rows, ra->cols, rb->rows, rb->cols, (unsigned)t->n_rows);
+  wg_var in[2] = {a, b};
+  return wg_op_record(t, WG_OP_MATMUL, 2, in, ra->rows, rb->cols, 0);
+}
+
+void wg_op_matmul_forward(wg_tape *t, wg_row *r) {
+  const wg_row *a = wg_input_row(t, r, 0), *b = wg_input_row(t, r, 1);
+  int m = a->rows, k = a->cols, n = b->cols;
+  wg_gemm(0, 0, m, n, k, a->val, k, b->val, n, 0, r->val, n);
+}
+
+void wg_op_matmul_vjp(wg_tape *t, wg_row *r) {
+  wg_row *a = wg_input_row(t, r, 0), *b = wg_input_row(t, r, 1);
+  int m = a->rows, k = a->cols, n = b->cols;
+  if (a->needs_grad) wg_gemm(0, 1, m, k, n, r->adj, n, b->val, n, 1, a->adj, k); /* dC B^T */
+  if (b->needs_grad) wg_gemm(1, 0, k, n, m, a->val, k, r->adj, n, 1, b->adj, n); /* A^T dC */
+}
+
+void wg_op_matmul_jvp(wg_tape *t, wg_row *r) {
+  const wg_row *a = wg_input_row(t, r, 0), *b = wg_input_row(t, r, 1);
+  int m = a->rows, k = a->cols, n = b->cols;
+  wg_gemm(0, 0, m, n, k, a->tan, k, b->val, n, 0, r->tan, n);
+  wg_gemm(0, 0, m, n, k, a->val, k, b->tan, n, 1, r->tan, n);
+}

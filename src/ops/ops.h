@@ -1,0 +1,63 @@
+/* ops.h - the op table and the helpers every op file uses.
+ *
+ * An op file holds, in this order: the math comment (forward, VJP, JVP), the shape rule, the
+ * public constructor, the forward kernel, the VJP, the JVP. The VJP accumulates (+=) into the
+ * inputs' adjoints and only for inputs that need a gradient; the JVP assigns the row's tangent.
+ * No malloc here: scratch goes in the tape's arena at record time. */
+#ifndef WG_OPS_H
+#define WG_OPS_H
+#include "tape/tape.h"
+
+typedef void (*wg_kernel)(wg_tape *t, wg_row *r);
+
+typedef struct wg_op_info {
+  const char *name;     /* "sigmoid" */
+  int n_in;             /* inputs (-1: variable, for custom ops) */
+  const char *forward_rule, *vjp_rule, *jvp_rule; /* from oplist.h */
+  wg_kernel forward;    /* computes r->val from the inputs' val */
+  wg_kernel vjp;        /* inputs' adj += J^T r->adj */
+  wg_kernel jvp;        /* r->tan = J (inputs' tan) */
+} wg_op_info;
+
+enum {
+#define WG_OP(E, name, n, f, v, j) WG_OP_##E,
+#include "ops/oplist.h"
+#undef WG_OP
+  WG_OP_COUNT
+};
+
+extern const wg_op_info wg_ops[WG_OP_COUNT];
+
+#define WG_OP(E, name, n, f, v, j)                 \
+  void wg_op_##name##_forward(wg_tape *t, wg_row *r); \
+  void wg_op_##name##_vjp(wg_tape *t, wg_row *r);     \
+  void wg_op_##name##_jvp(wg_tape *t, wg_row *r);
+#include "ops/oplist.h"
+#undef WG_OP
+
+/* Record a row of `op` over `n_in` resolved inputs with the given shape and constant, compute
+ * its value with the op's forward, and return its handle (or the none handle after failing). */
+wg_var wg_op_record(wg_tape *t, int op, int n_in, const wg_var *in, int rows, int cols,
+                    wg_real c);
+
+/* Constructors shared by op families (record.c). Each validates the handles, applies the
+ * family's shape rule (failing with a message naming the op, the shapes and the row) and
+ * records. */
+wg_var wg_op_unary(wg_tape *t, int op, wg_var x, wg_real c);         /* same shape as x */
+/* 2-D broadcasting; symbol ("+") is shown between the shapes in the error message */
+wg_var wg_op_bcast(wg_tape *t, int op, wg_var a, wg_var b, const char *symbol);
+wg_var wg_op_reduce(wg_tape *t, int op, wg_var x, int rows, int cols);/* shape given */
+wg_var wg_op_pair_loss(wg_tape *t, int op, wg_var a, wg_var b);      /* equal shapes -> 1x1 */
+
+/* Broadcast strides: element (i,j) of an input of shape (r x c) seen as (R x C) lies at
+ * i*rs + j*cs, with rs = 0 along a broadcast row axis (r == 1) and cs = 0 along a broadcast
+ * column axis (c == 1). */
+typedef struct {
+  size_t rs, cs;
+} wg_bstride;
+static inline wg_bstride wg_bcast_stride(const wg_row *x) {
+  wg_bstride s = {x->rows == 1 ? 0 : (size_t)x->cols, x->cols == 1 ? 0 : 1};
+  return s;
+}
+
+#endif

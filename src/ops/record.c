@@ -1,0 +1,64 @@
+/* record.c - recording a row, and the shape rules shared by op families. */
+#include <stdint.h>
+
+#include "ops/ops.h"
+
+wg_var wg_op_record(wg_tape *t, int op, int n_in, const wg_var *in, int rows, int cols,
+                    wg_real c) {
+  if (!wg_live(t)) return wg_none();
+  uint32_t i = wg_row_append(t, op, rows, cols);
+  if (i == UINT32_MAX) return wg_none();
+  wg_row *r = &t->rows[i];
+  r->n_in = (uint8_t)n_in;
+  r->c = c;
+  for (int k = 0; k < n_in; k++) {
+    r->in[k] = in[k].row;
+    if (t->rows[in[k].row].needs_grad) r->needs_grad = 1;
+  }
+  r->val = wg_tape_reals(t, wg_row_size(r));
+  if (!r->val) return wg_none();
+  wg_ops[op].forward(t, r);
+  return wg_live(t) ? wg_handle(t, i) : wg_none();
+}
+
+wg_var wg_op_unary(wg_tape *t, int op, wg_var x, wg_real c) {
+  const wg_row *a = wg_row_of(t, x, wg_ops[op].name);
+  if (!a) return wg_none();
+  return wg_op_record(t, op, 1, &x, a->rows, a->cols, c);
+}
+
+/* 2-D broadcasting, per axis: equal sizes, or one side 1 (it is repeated along that axis). */
+static int bcast_dim(int p, int q) {
+  return p == q ? p : p == 1 ? q : q == 1 ? p : -1;
+}
+
+wg_var wg_op_bcast(wg_tape *t, int op, wg_var a, wg_var b, const char *symbol) {
+  const wg_row *ra = wg_row_of(t, a, wg_ops[op].name);
+  const wg_row *rb = ra ? wg_row_of(t, b, wg_ops[op].name) : NULL;
+  if (!rb) return wg_none();
+  int rows = bcast_dim(ra->rows, rb->rows), cols = bcast_dim(ra->cols, rb->cols);
+  if (rows < 0 || cols < 0)
+    return wg_fail(t, WG_ERR_SHAPE,
+                   "%s: (%dx%d) %s (%dx%d): shapes do not broadcast (each axis must be equal or "
+                   "1) (row %u)", wg_ops[op].name, ra->rows, ra->cols, symbol,
+                   rb->rows, rb->cols, (unsigned)t->n_rows);
+  wg_var in[2] = {a, b};
+  return wg_op_record(t, op, 2, in, rows, cols, 0);
+}
+
+wg_var wg_op_reduce(wg_tape *t, int op, wg_var x, int rows, int cols) {
+  if (!wg_row_of(t, x, wg_ops[op].name)) return wg_none();
+  return wg_op_record(t, op, 1, &x, rows, cols, 0);
+}
+
+wg_var wg_op_pair_loss(wg_tape *t, int op, wg_var a, wg_var b) {
+  const wg_row *ra = wg_row_of(t, a, wg_ops[op].name);
+  const wg_row *rb = ra ? wg_row_of(t, b, wg_ops[op].name) : NULL;
+  if (!rb) return wg_none();
+  if (ra->rows != rb->rows || ra->cols != rb->cols)
+    return wg_fail(t, WG_ERR_SHAPE, "%s: (%dx%d) vs (%dx%d): shapes differ (row %u)",
+                   wg_ops[op].name, ra->rows, ra->cols, rb->rows, rb->cols,
+                   (unsigned)t->n_rows);
+  wg_var in[2] = {a, b};
+  return wg_op_record(t, op, 2, in, 1, 1, 0);
+}

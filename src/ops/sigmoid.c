@@ -1,0 +1,40 @@
+/* sigmoid.c - the logistic function.
+ *   forward: y = 1 / (1 + exp(-x))          (shape of x)
+ *            for x >= 0 computed as 1 / (1 + e), e = exp(-x) <= 1;
+ *            for x <  0 as e / (1 + e),       e = exp(x)  <  1: exp never overflows
+ *   VJP:     dx += dy * y * (1 - y)          (the seed's dyhat/dz = yhat (1 - yhat))
+ *   JVP:     ty = tx * y * (1 - y) */
+#include <math.h>
+
+#include "ops/ops.h"
+
+wg_var wg_sigmoid(wg_tape *t, wg_var x) {
+  return wg_op_unary(t, WG_OP_SIGMOID, x, 0);
+}
+
+static inline wg_real sigmoid1(wg_real x) {
+  if (x >= 0) return 1 / (1 + exp(-x));
+  wg_real e = exp(x);
+  return e / (1 + e);
+}
+
+void wg_op_sigmoid_forward(wg_tape *t, wg_row *r) {
+  const wg_real *x = wg_input_row(t, r, 0)->val;
+  for (size_t i = 0, n = wg_row_size(r); i < n; i++) r->val[i] = sigmoid1(x[i]);
+}
+
+void wg_op_sigmoid_vjp(wg_tape *t, wg_row *r) {
+  wg_real *dx = wg_input_row(t, r, 0)->adj;
+  for (size_t i = 0, n = wg_row_size(r); i < n; i++) {
+    wg_real y = r->val[i];
+    dx[i] += r->adj[i] * y * (1 - y);
+  }
+}
+
+void wg_op_sigmoid_jvp(wg_tape *t, wg_row *r) {
+  const wg_real *tx = wg_input_row(t, r, 0)->tan;
+  for (size_t i = 0, n = wg_row_size(r); i < n; i++) {
+    wg_real y = r->val[i];
+    r->tan[i] = tx[i] * y * (1 - y);
+  }
+}

@@ -1,0 +1,11 @@
+/* table.c - wg_ops[], generated from oplist.h (ORDER OP). */
+#include "ops/ops.h"
+
+const wg_op_info wg_ops[WG_OP_COUNT] = {
+#define WG_OP(E, name, n, f, v, j) \
+  [WG_OP_##E] = {#name, n, f, v, j, wg_op_##name##_forward, wg_op_##name##_vjp, wg_op_##name##_jvp},
+#include "ops/oplist.h"
+#undef WG_OP
+};
+
+_Static_assert(sizeof wg_ops / sizeof wg_ops[0] == WG_OP_COUNT, "one table entry per op");

@@ -1,0 +1,32 @@
+/* tanh.c - hyperbolic tangent.
+ *   forward: y = tanh(x)          (shape of x; libm's tanh saturates to +-1, never overflows)
+ *   VJP:     dx += dy * (1 - y^2)
+ *   JVP:     ty = tx * (1 - y^2) */
+#include <math.h>
+
+#include "ops/ops.h"
+
+wg_var wg_tanh(wg_tape *t, wg_var x) {
+  return wg_op_unary(t, WG_OP_TANH, x, 0);
+}
+
+void wg_op_tanh_forward(wg_tape *t, wg_row *r) {
+  const wg_real *x = wg_input_row(t, r, 0)->val;
+  for (size_t i = 0, n = wg_row_size(r); i < n; i++) r->val[i] = tanh(x[i]);
+}
+
+void wg_op_tanh_vjp(wg_tape *t, wg_row *r) {
+  wg_real *dx = wg_input_row(t, r, 0)->adj;
+  for (size_t i = 0, n = wg_row_size(r); i < n; i++) {
+    wg_real y = r->val[i];
+    dx[i] += r->adj[i] * (1 - y * y);
+  }
+}
+
+void wg_op_tanh_jvp(wg_tape *t, wg_row *r) {
+  const wg_real *tx = wg_input_row(t, r, 0)->tan;
+  for (size_t i = 0, n = wg_row_size(r); i < n; i++) {
+    wg_real y = r->val[i];
+    r->tan[i] = tx[i] * (1 - y * y);
+  }
+}

@@ -1,0 +1,53 @@
+/* sweep.c - the three generic sweeps over the rows: replay (wg_forward), reverse (wg_backward)
+ * and forward mode (wg_jvp). They know no op by name: each row's kernels come from wg_ops[]. */
+#include <string.h>
+
+#include "ops/ops.h"
+#include "tape/tape.h"
+
+wg_status wg_forward(wg_tape *t) {
+  if (!wg_live(t)) return wg_tape_status(t);
+  for (uint32_t i = 0; i < t->n_rows; i++) wg_ops[t->rows[i].op].forward(t, &t->rows[i]);
+  return t->status;
+}
+
+/* Zero the adjoint of every row that needs a gradient (allocating it the first time). */
+static int zero_adjoints(wg_tape *t, uint32_t upto) {
+  for (uint32_t i = 0; i <= upto; i++) {
+    wg_row *r = &t->rows[i];
+    if (!r->needs_grad) continue;
+    if (!wg_row_ensure_adj(t, r)) return 0;
+    memset(r->adj, 0, wg_row_size(r) * sizeof *r->adj);
+  }
+  return 1;
+}
+
+wg_status wg_backward(wg_tape *t, wg_var loss) {
+  wg_row *l = wg_row_of(t, loss, "wg_backward");
+  if (!l) return wg_tape_status(t);
+  if (l->rows != 1 || l->cols != 1) {
+    char name[WG_NAME_MAX + 16];
+    wg_fail(t, WG_ERR_SHAPE, "wg_backward: loss %s is (%dx%d), not (1x1): reduce it first "
+            "(wg_sum, wg_mean) (row %u)", wg_row_label(t, loss.row, name, sizeof name),
+            l->rows, l->cols, (unsigned)loss.row);
+    return t->status;
+  }
+  if (!l->needs_grad) return WG_OK; /* nothing on the tape leads to a parameter */
+  if (!zero_adjoints(t, t->n_rows - 1)) return t->status;
+  t->rows[loss.row].adj[0] = 1;
+  for (uint32_t i = loss.row + 1; i-- > 0;) {
+    wg_row *r = &t->rows[i];
+    if (r->needs_grad) wg_ops[r->op].vjp(t, r);
+  }
+  return t->status;
+}
+
+wg_status wg_jvp(wg_tape *t) {
+  if (!wg_live(t)) return wg_tape_status(t);
+  for (uint32_t i = 0; i < t->n_rows; i++) {
+    wg_row *r = &t->rows[i];
+    if (!wg_row_ensure_tan(t, r)) return t->status;
+    wg_ops[r->op].jvp(t, r);
+  }
+  return t->status;
+}

@@ -1,0 +1,94 @@
+/* tape.h - the Wengert list's internals, shared by src/tape/, src/ops/ and the other modules.
+ *
+ * A row is one elementary operation. Rows are appended in evaluation order, so the list is
+ * already topologically sorted: the backward sweep is a reverse loop, no graph search. */
+#ifndef WG_TAPE_H
+#define WG_TAPE_H
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "wengert.h"
+#include "tape/arena.h"
+
+#define WG_MAX_INPUTS 4
+#define WG_NAME_MAX 64
+
+typedef struct wg_row {
+  uint16_t op;               /* index into wg_ops[] */
+  uint8_t n_in;              /* inputs used in in[] */
+  uint8_t needs_grad;        /* some input (or this leaf) leads to a parameter */
+  uint32_t in[WG_MAX_INPUTS];/* input row indices, all < this row's index */
+  int rows, cols;            /* shape of val, adj, tan */
+  wg_real *val;              /* value (arena; for inputs/params: the caller's buffer) */
+  wg_real *adj;              /* adjoint dLoss/dval, NULL until a backward needs it */
+  wg_real *tan;              /* tangent (forward mode), NULL until used */
+  const char *name;          /* arena copy, or NULL */
+  wg_real c;                 /* op constant: scale factor, scalar value */
+  void *ptr;                 /* op data: the wg_param of a PARAM leaf, custom op info, ... */
+  void *aux;                 /* op scratch kept in the arena (what a VJP needs) */
+} wg_row;
+
+struct wg_tape {
+  uint32_t gen;              /* generation: handles must match it */
+  wg_status status;          /* sticky: first error wins */
+  char error[256];
+  wg_row *rows;
+  uint32_t n_rows, cap_rows;
+  wg_arena arena;
+  FILE *trace;               /* backward trace stream (print.c), NULL when off */
+  unsigned checks;           /* WG_CHECK_* flags */
+};
+
+struct wg_param {
+  char name[WG_NAME_MAX];
+  int rows, cols;
+  wg_real *value, *grad;     /* rows*cols each, in the same block as the struct */
+  size_t alloc_size;
+};
+
+/* The single error path: record the first error on t with a printf-style message. Returns
+ * the none handle so op constructors can `return wg_fail(...)`. t may be NULL. */
+wg_var wg_fail(wg_tape *t, wg_status s, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* 1 when t exists and is not in error (ops bail out early otherwise). */
+int wg_live(const wg_tape *t);
+
+/* Resolve a handle, or fail naming `who` (an op name) and return NULL. */
+wg_row *wg_row_of(wg_tape *t, wg_var v, const char *who);
+
+/* Append a row of the given op and shape with an arena buffer for its value; returns its
+ * index or fails (NOMEM) and returns UINT32_MAX. Pointers into t->rows are invalidated. */
+uint32_t wg_row_append(wg_tape *t, int op, int rows, int cols);
+
+/* Arena allocation of n reals (or bytes), failing the tape on OOM. */
+wg_real *wg_tape_reals(wg_tape *t, size_t n);
+void *wg_tape_bytes_alloc(wg_tape *t, size_t bytes);
+
+static inline size_t wg_row_size(const wg_row *r) {
+  return (size_t)r->rows * (size_t)r->cols;
+}
+static inline wg_row *wg_input_row(wg_tape *t, const wg_row *r, int k) {
+  return &t->rows[r->in[k]];
+}
+static inline wg_var wg_handle(const wg_tape *t, uint32_t row) {
+  wg_var v = {t->gen, row};
+  return v;
+}
+static inline wg_var wg_none(void) {
+  wg_var v = {0, 0};
+  return v;
+}
+
+/* Ensure a row's adjoint / tangent buffer exists (arena); 0 on OOM (tape failed). */
+int wg_row_ensure_adj(wg_tape *t, wg_row *r);
+int wg_row_ensure_tan(wg_tape *t, wg_row *r);
+
+/* "name" or "v7" for messages and prints; buf must hold WG_NAME_MAX + 16 chars. */
+const char *wg_row_label(const wg_tape *t, uint32_t row, char *buf, size_t n);
+
+#endif

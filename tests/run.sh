@@ -1,0 +1,19 @@
+#!/bin/sh
+# Run every Check suite given as an argument; print each suite's summary and a closing total.
+# Exit non-zero when any check fails or any suite does not finish.
+passed=0; failed=0; bad=0
+for t in "$@"; do
+  out=$("$t" 2>&1); rc=$?
+  printf '%s\n' "$out" | grep -v '^Running suite' | grep -E '%: Checks|:[EF]:' | sed "s|^|$(basename "$t"): |"
+  line=$(printf '%s\n' "$out" | grep -E '[0-9]+%: Checks: [0-9]+' | tail -n 1)
+  if [ -z "$line" ]; then
+    echo "$(basename "$t"): did not finish (exit $rc)"; printf '%s\n' "$out" | tail -n 5; bad=$((bad + 1)); continue
+  fi
+  n=$(echo "$line" | sed 's/.*Checks: \([0-9]*\).*/\1/')
+  f=$(echo "$line" | sed 's/.*Failures: \([0-9]*\).*/\1/')
+  e=$(echo "$line" | sed 's/.*Errors: \([0-9]*\).*/\1/')
+  passed=$((passed + n - f - e)); failed=$((failed + f + e))
+  [ "$rc" -ne 0 ] && [ $((f + e)) -eq 0 ] && bad=$((bad + 1))
+done
+echo "tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$bad" -eq 0 ]
