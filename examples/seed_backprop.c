@@ -1,0 +1,469 @@
+/* seed_backprop.c - the seed's derivation, run on a tape.
+ *
+ * One sigmoid unit, binary cross-entropy averaged over m samples (samples as rows):
+ *
+ *   Z = X W + b         X (m x n), W (n x 1), b (1 x 1, broadcast down the m rows)
+ *   A = sigmoid(Z)      A = yhat (m x 1)
+ *   L = -(1/m) sum_i [ y_i log a_i + (1 - y_i) log(1 - a_i) ]
+ *
+ * By hand, the chain rule gives, per sample,
+ *
+ *   dL/dyhat = (-y/yhat + (1-y)/(1-yhat)) / m      dyhat/dz = yhat (1 - yhat)
+ *   dL/dz    = (yhat - y) / m                      dz/dW    = A_prev^T = X^T
+ *
+ * so dL/dW = (1/m) X^T (A - y) and dL/db = (1/m) sum(A - y). The program records the loss
+ * from primitives (log, mul, sub, mean, neg) so that the engine knows none of this, runs
+ * wg_backward, and prints each factor as the tape computed it next to the formula. Then it
+ * checks the fused wg_bce_logits and trains the unit with wg_forward replay.
+ *
+ * usage: seed_backprop [--steps N] [--lr X] [DATA.csv]
+ *   DATA.csv: a header row, then rows of numbers, the 0/1 label in the last column
+ *   (default examples/data/breast_cancer.csv). Every 5th sample is held out as a test set. */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wengert.h"
+
+#define DEFAULT_DATA "examples/data/breast_cancer.csv"
+#define SHOW 5 /* how many samples to print in the per-sample tables */
+
+/* ---- small helpers that end the program (an example may; the library never does) ---- */
+
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((format(printf, 1, 2)))
+#endif
+_Noreturn static void die(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "seed_backprop: ");
+  vfprintf(stderr, fmt, ap);
+  fprintf(stderr, "\n");
+  va_end(ap);
+  exit(1);
+}
+
+static void *xmalloc(size_t n) {
+  void *p = malloc(n ? n : 1);
+  if (!p) die("out of memory");
+  return p;
+}
+
+static void check_tape(wg_tape *t, const char *when) {
+  if (wg_tape_status(t) != WG_OK) die("tape error %s: %s", when, wg_tape_error(t));
+}
+
+/* ---- the data: a CSV of numbers with a header row, the label in the last column ---- */
+
+typedef struct {
+  int m, n;     /* samples, features */
+  double *x;    /* m x n, row-major */
+  double *y;    /* m labels, 0 or 1 */
+} dataset;
+
+/* Parse one line of comma-separated numbers into out[0..cap); returns the count, or -1 and
+ * sets *bad to the offending text when a field is not a number. */
+static int parse_numbers(char *line, double *out, int cap, char **bad) {
+  int k = 0;
+  char *p = line;
+  for (;;) {
+    char *end;
+    errno = 0;
+    double v = strtod(p, &end);
+    while (*end == ' ' || *end == '\t') end++;
+    if (end == p || errno == ERANGE || (*end != ',' && *end != '\0')) {
+      *bad = p;
+      return -1;
+    }
+    if (k < cap) out[k] = v;
+    k++;
+    if (*end == '\0') return k;
+    p = end + 1;
+  }
+}
+
+/* 1-based number of the field that starts at `at` in `line` */
+static int nfield(const char *line, const char *at) {
+  int k = 1;
+  for (; line < at; line++) k += *line == ',';
+  return k;
+}
+
+static dataset read_csv(const char *path) {
+  FILE *f = fopen(path, "r");
+  if (!f) die("cannot open '%s': %s", path, strerror(errno));
+  dataset d = {0, 0, NULL, NULL};
+  char *line = NULL, *bad = NULL;
+  size_t len = 0;
+  int cap = 0, lineno = 0, cols = 0;
+  double *row = NULL;
+  while (getline(&line, &len, f) != -1) {
+    lineno++;
+    line[strcspn(line, "\r\n")] = '\0';
+    if (lineno == 1) { /* header: count the columns */
+      cols = 1;
+      for (char *c = line; *c; c++) cols += *c == ',';
+      if (cols < 2) die("%s: the header names one column; need features and a label", path);
+      d.n = cols - 1;
+      row = xmalloc((size_t)cols * sizeof *row);
+      continue;
+    }
+    if (line[0] == '\0') continue; /* tolerate blank lines */
+    int k = parse_numbers(line, row, cols, &bad);
+    if (k < 0) die("%s:%d: field %d is not a number: '%.*s'", path, lineno, nfield(line, bad),
+                   (int)strcspn(bad, ","), bad);
+    if (k != cols) die("%s:%d: %d fields, the header has %d", path, lineno, k, cols);
+    double label = row[cols - 1];
+    if (label != 0 && label != 1)
+      die("%s:%d: the label (last column) must be 0 or 1, not %g", path, lineno, label);
+    if (d.m == cap) {
+      cap = cap ? 2 * cap : 256;
+      d.x = realloc(d.x, (size_t)cap * (size_t)d.n * sizeof *d.x);
+      d.y = realloc(d.y, (size_t)cap * sizeof *d.y);
+      if (!d.x || !d.y) die("out of memory reading %s", path);
+    }
+    memcpy(d.x + (size_t)d.m * d.n, row, (size_t)d.n * sizeof *row);
+    d.y[d.m++] = label;
+  }
+  int read_error = ferror(f) ? (errno ? errno : EIO) : 0;
+  free(line);
+  free(row);
+  fclose(f);
+  if (read_error) die("error reading '%s': %s", path, strerror(read_error));
+  if (lineno == 0) die("%s: empty file (expected a header row, then data rows)", path);
+  if (d.m < 10) die("%s: %d data rows after the header; need at least 10", path, d.m);
+  return d;
+}
+
+/* Every 5th sample goes to the test set; the rest train. */
+static void split(const dataset *all, dataset *train, dataset *test) {
+  int n = all->n, mt = all->m / 5, mtr = all->m - mt;
+  *train = (dataset){mtr, n, xmalloc((size_t)mtr * n * sizeof(double)),
+                     xmalloc((size_t)mtr * sizeof(double))};
+  *test = (dataset){mt, n, xmalloc((size_t)mt * n * sizeof(double)),
+                    xmalloc((size_t)mt * sizeof(double))};
+  int a = 0, b = 0;
+  for (int i = 0; i < all->m; i++) {
+    dataset *d = (i % 5 == 4 && b < mt) ? test : train;
+    int *k = d == test ? &b : &a;
+    memcpy(d->x + (size_t)*k * n, all->x + (size_t)i * n, (size_t)n * sizeof(double));
+    d->y[(*k)++] = all->y[i];
+  }
+}
+
+/* Standardize each feature to mean 0, standard deviation 1 with the training statistics
+ * (the test set uses the same shift and scale: it must not leak into training). */
+static void standardize(dataset *train, dataset *test) {
+  for (int j = 0; j < train->n; j++) {
+    double mu = 0, var = 0;
+    for (int i = 0; i < train->m; i++) mu += train->x[(size_t)i * train->n + j];
+    mu /= train->m;
+    for (int i = 0; i < train->m; i++) {
+      double dx = train->x[(size_t)i * train->n + j] - mu;
+      var += dx * dx;
+    }
+    double sd = sqrt(var / train->m);
+    if (sd == 0) sd = 1;
+    for (int i = 0; i < train->m; i++) {
+      double *v = &train->x[(size_t)i * train->n + j];
+      *v = (*v - mu) / sd;
+    }
+    for (int i = 0; i < test->m; i++) {
+      double *v = &test->x[(size_t)i * test->n + j];
+      *v = (*v - mu) / sd;
+    }
+  }
+}
+
+/* ---- arguments ---- */
+
+typedef struct {
+  int steps;
+  double lr;
+  const char *path;
+} options;
+
+static const char usage_text[] =
+    "usage: seed_backprop [--steps N] [--lr X] [DATA.csv]\n"
+    "  --steps N   gradient-descent steps, 1..1000000 (default 200)\n"
+    "  --lr X      learning rate, > 0 (default 0.1)\n"
+    "  DATA.csv    header row, numeric columns, 0/1 label last\n"
+    "              (default " DEFAULT_DATA ")\n";
+
+_Noreturn static void usage(const char *why, const char *what) {
+  fprintf(stderr, "seed_backprop: %s%s\n", why, what);
+  fprintf(stderr, "%s", usage_text);
+  exit(2);
+}
+
+static options parse_args(int argc, char **argv) {
+  options o = {200, 0.1, DEFAULT_DATA};
+  int have_path = 0;
+  for (int i = 1; i < argc; i++) {
+    char *end;
+    if (!strcmp(argv[i], "--steps") || !strcmp(argv[i], "--lr")) {
+      if (i + 1 == argc) usage("missing value after ", argv[i]);
+      const char *opt = argv[i++];
+      errno = 0;
+      if (!strcmp(opt, "--steps")) {
+        long v = strtol(argv[i], &end, 10);
+        if (*end || end == argv[i] || errno || v < 1 || v > 1000000)
+          usage("--steps needs an integer in 1..1000000, not ", argv[i]);
+        o.steps = (int)v;
+      } else {
+        o.lr = strtod(argv[i], &end);
+        if (*end || end == argv[i] || errno || !(o.lr > 0) || !isfinite(o.lr))
+          usage("--lr needs a positive number, not ", argv[i]);
+      }
+    } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+      printf("%s", usage_text);
+      exit(0);
+    } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+      usage("unknown option ", argv[i]);
+    } else if (have_path) {
+      usage("more than one data file: ", argv[i]);
+    } else {
+      o.path = argv[i];
+      have_path = 1;
+    }
+  }
+  return o;
+}
+
+/* ---- the network, recorded on a tape ---- */
+
+typedef struct {
+  wg_var X, Y, Z, A, L;
+} seed_graph;
+
+/* Record Z = X W + b, A = sigmoid(Z) and the composed binary cross-entropy
+ * L = -mean( Y * log(A) + (1 - Y) * log(1 - A) ). Nothing here is a loss op: the engine only
+ * sees matmul, add, sigmoid, log, sub, mul, mean and neg. */
+static seed_graph record_seed(wg_tape *t, const dataset *d, wg_param *W, wg_param *b) {
+  seed_graph g;
+  g.X = wg_input(t, d->m, d->n, d->x);
+  g.Y = wg_input(t, d->m, 1, d->y);
+  g.Z = wg_add(t, wg_matmul(t, g.X, wg_use(t, W)), wg_use(t, b));
+  g.A = wg_sigmoid(t, g.Z);
+  wg_var one = wg_scalar(t, 1);
+  wg_var pos = wg_mul(t, g.Y, wg_log(t, g.A));                                /* y log a */
+  wg_var neg = wg_mul(t, wg_sub(t, one, g.Y), wg_log(t, wg_sub(t, one, g.A))); /* (1-y) log(1-a) */
+  g.L = wg_neg(t, wg_mean(t, wg_add(t, pos, neg)));
+  wg_name(t, g.X, "X");
+  wg_name(t, g.Y, "y");
+  wg_name(t, g.Z, "Z");
+  wg_name(t, g.A, "A");
+  wg_name(t, g.L, "L");
+  return g;
+}
+
+static double max_abs_diff(const double *a, const double *b, size_t n) {
+  double d = 0;
+  for (size_t i = 0; i < n; i++)
+    if (fabs(a[i] - b[i]) > d) d = fabs(a[i] - b[i]);
+  return d;
+}
+
+static double max_abs(const double *a, size_t n) {
+  double d = 0;
+  for (size_t i = 0; i < n; i++)
+    if (fabs(a[i]) > d) d = fabs(a[i]);
+  return d;
+}
+
+static double accuracy(const double *a, const double *y, int m) {
+  int right = 0;
+  for (int i = 0; i < m; i++) right += (a[i] >= 0.5) == (y[i] == 1);
+  return 100.0 * right / m;
+}
+
+/* The samples shown in the tables: the first three of class 0 and the first two of class 1,
+ * so both branches of the loss appear. */
+static int pick_samples(const double *y, int m, int *idx) {
+  int k = 0, zeros = 0, ones = 0;
+  for (int i = 0; i < m && k < SHOW; i++) {
+    if (y[i] == 0 && zeros < 3) idx[k++] = i, zeros++;
+    else if (y[i] == 1 && ones < SHOW - 3) idx[k++] = i, ones++;
+  }
+  return k;
+}
+
+static void shape(const char *name, wg_mat v, const char *what) {
+  printf("  %-2s %4d x %-3d %s\n", name, v.rows, v.cols, what);
+}
+
+/* Small deterministic starting weights in [-0.1, 0.1) (a fixed linear congruential
+ * generator), so that yhat differs between samples and the tables below are not all 0.5. */
+static void init_weights(wg_param *W) {
+  wg_mat w = wg_param_value(W);
+  unsigned long s = 12345;
+  for (int i = 0; i < w.rows * w.cols; i++) {
+    s = (s * 1103515245ul + 12345ul) & 0x7ffffffful;
+    w.data[i] = 0.2 * ((double)s / 2147483648.0) - 0.1;
+  }
+}
+
+int main(int argc, char **argv) {
+  options opt = parse_args(argc, argv);
+  dataset all = read_csv(opt.path), train, test;
+  split(&all, &train, &test);
+  standardize(&train, &test);
+  int m = train.m, n = train.n;
+
+  wg_param *W = wg_param_new("W", n, 1), *b = wg_param_new("b", 1, 1);
+  wg_tape *t = wg_tape_new();
+  if (!W || !b || !t) die("out of memory creating the tape");
+  init_weights(W);
+
+  seed_graph g = record_seed(t, &train, W, b);
+  check_tape(t, "while recording");
+  wg_backward(t, g.L);
+  check_tape(t, "in wg_backward");
+
+  wg_mat A = wg_value(t, g.A), dA = wg_grad(t, g.A), dZ = wg_grad(t, g.Z);
+  const double *y = train.y, *X = train.x;
+
+  printf("wengert: the seed's one-unit network on %s\n", opt.path);
+  printf("%d samples (%d train, every 5th held out: %d test), %d standardized features\n",
+         all.m, m, test.m, n);
+  printf("The tape holds %d rows and %zu arena bytes.\n\n", wg_tape_rows(t), wg_tape_bytes(t));
+
+  printf("1. Shapes (samples as rows)\n");
+  shape("X", wg_value(t, g.X), "inputs, one sample per row");
+  shape("W", wg_param_value(W), "weights");
+  shape("b", wg_param_value(b), "bias, broadcast down the rows");
+  shape("Z", wg_value(t, g.Z), "Z = X W + b");
+  shape("A", A, "A = yhat = sigmoid(Z)");
+  shape("L", wg_value(t, g.L), "L = -mean(y log A + (1-y) log(1-A))");
+  printf("  L = %.6f at the starting weights\n\n", wg_value(t, g.L).data[0]);
+
+  /* The seed's first factor: dL/dyhat, the adjoint the sweep left on row A. */
+  double *expect = xmalloc((size_t)m * sizeof *expect);
+  for (int i = 0; i < m; i++) expect[i] = (-y[i] / A.data[i] + (1 - y[i]) / (1 - A.data[i])) / m;
+  int idx[SHOW], shown = pick_samples(y, m, idx);
+  printf("2. The chain, factor by factor, as the tape computed it\n");
+  printf("  dL/dyhat: the adjoint of A, wg_grad(t, A)\n");
+  printf("    formula (-y/yhat + (1-y)/(1-yhat)) / m\n");
+  printf("    %6s %3s %10s %16s %16s\n", "sample", "y", "yhat", "tape", "formula");
+  for (int k = 0; k < shown; k++) {
+    int i = idx[k];
+    printf("    %6d %3.0f %10.6f %16.8e %16.8e\n", i, y[i], A.data[i], dA.data[i], expect[i]);
+  }
+  double d_dA = max_abs_diff(dA.data, expect, (size_t)m);
+  printf("    largest |tape - formula| over %d samples: %.3e (entries up to %.3e)\n\n", m, d_dA,
+         max_abs(expect, (size_t)m));
+
+  /* The second factor: the sigmoid's local derivative, recovered as adj(Z) / adj(A). */
+  double worst_ratio = 0;
+  printf("  dyhat/dz: the sigmoid row's VJP multiplies the adjoint of A by this factor to give\n"
+         "    the adjoint of Z; it is recovered here as wg_grad(t, Z) / wg_grad(t, A)\n");
+  printf("    formula yhat (1 - yhat)\n");
+  printf("    %6s %16s %16s\n", "sample", "tape", "formula");
+  for (int i = 0; i < m; i++) {
+    double ratio = dZ.data[i] / dA.data[i], f = A.data[i] * (1 - A.data[i]);
+    if (fabs(ratio - f) > worst_ratio) worst_ratio = fabs(ratio - f);
+  }
+  for (int k = 0; k < shown; k++) {
+    int i = idx[k];
+    printf("    %6d %16.10f %16.10f\n", i, dZ.data[i] / dA.data[i], A.data[i] * (1 - A.data[i]));
+  }
+  printf("    largest |tape - formula| over %d samples: %.3e\n", m, worst_ratio);
+  for (int i = 0; i < m; i++) expect[i] = (A.data[i] - y[i]) / m;
+  printf("    their product, the adjoint of Z, against (yhat - y) / m: largest difference %.3e\n\n",
+         max_abs_diff(dZ.data, expect, (size_t)m));
+
+  printf("  dz/dW: Z = X W + b is linear in W, so its derivative is the input itself,\n"
+         "    A_prev^T = X^T (%d x %d). The matmul row applies it as dW += X^T dZ, with no\n"
+         "    transpose materialised (wg_gemm reads X with swapped strides). X is an input,\n"
+         "    so the sweep computes no adjoint for it: wg_grad(t, X).data is %s.\n\n",
+         n, m, wg_grad(t, g.X).data ? "set (unexpected)" : "NULL");
+
+  /* The collapse: the whole chain against the closed form. */
+  double *gW = xmalloc((size_t)n * sizeof *gW), gb = 0;
+  for (int j = 0; j < n; j++) gW[j] = 0;
+  for (int i = 0; i < m; i++) {
+    double r = A.data[i] - y[i];
+    for (int j = 0; j < n; j++) gW[j] += X[(size_t)i * n + j] * r / m;
+    gb += r / m;
+  }
+  wg_mat eW = wg_param_grad(W), eb = wg_param_grad(b);
+  printf("3. The engine's gradient beside the seed's closed form\n");
+  printf("    dL/dW = (1/m) X^T (A - y)       dL/db = (1/m) sum(A - y)\n");
+  printf("    %-8s %20s %20s %11s\n", "entry", "engine", "closed form", "|diff|");
+  for (int j = 0; j < SHOW; j++)
+    printf("    W[%2d]    %20.15f %20.15f %11.3e\n", j, eW.data[j], gW[j], fabs(eW.data[j] - gW[j]));
+  printf("    ...\n");
+  printf("    b        %20.15f %20.15f %11.3e\n", eb.data[0], gb, fabs(eb.data[0] - gb));
+  double dW = max_abs_diff(eW.data, gW, (size_t)n), db = fabs(eb.data[0] - gb);
+  double worst = dW > db ? dW : db;
+  printf("    largest |engine - closed form| over W and b: %.3e (gradient entries up to %.3e)\n",
+         worst, max_abs(gW, (size_t)n));
+  printf("    The bias needs no rule of its own: b (1 x 1) was broadcast over m rows, so the add\n"
+         "    row's VJP sums dZ over them, and that sum is (1/m) sum(A - y).\n\n");
+
+  /* The fused loss writes the collapsed form directly; it must agree with the composition. */
+  wg_tape *fused = wg_tape_new();
+  if (!fused) die("out of memory creating the tape");
+  wg_var fX = wg_input(fused, m, n, X), fY = wg_input(fused, m, 1, y);
+  wg_var fZ = wg_add(fused, wg_matmul(fused, fX, wg_use(fused, W)), wg_use(fused, b));
+  wg_var fL = wg_bce_logits(fused, fZ, fY);
+  double *saveW = xmalloc((size_t)n * sizeof *saveW), saveb = eb.data[0];
+  memcpy(saveW, eW.data, (size_t)n * sizeof *saveW);
+  wg_param_zero_grad(W);
+  wg_param_zero_grad(b);
+  wg_backward(fused, fL);
+  check_tape(fused, "in the fused backward");
+  double fdW = max_abs_diff(eW.data, saveW, (size_t)n), fdb = fabs(eb.data[0] - saveb);
+  printf("4. The fused wg_bce_logits(Z, y), whose VJP is (sigmoid(Z) - y) / m\n");
+  printf("    loss: composed %.15f   fused %.15f   |diff| %.3e\n", wg_value(t, g.L).data[0],
+         wg_value(fused, fL).data[0], fabs(wg_value(t, g.L).data[0] - wg_value(fused, fL).data[0]));
+  printf("    gradient: largest |fused - composed| over W and b: %.3e\n\n", fdW > fdb ? fdW : fdb);
+  wg_tape_free(fused);
+
+  /* Training: the graph is recorded once; each step replays it on the new W and b. The test
+   * set has its own small tape, replayed the same way to score the current weights. */
+  wg_tape *tt = wg_tape_new();
+  if (!tt) die("out of memory creating the tape");
+  wg_var tX = wg_input(tt, test.m, n, test.x), tY = wg_input(tt, test.m, 1, test.y);
+  wg_var tA = wg_sigmoid(tt, wg_add(tt, wg_matmul(tt, tX, wg_use(tt, W)), wg_use(tt, b)));
+  wg_var tL = wg_bce(tt, tA, tY);
+  check_tape(tt, "recording the test tape");
+
+  printf("5. Training: %d steps of gradient descent, learning rate %g, by wg_forward replay\n",
+         opt.steps, opt.lr);
+  printf("    %6s %12s %10s %12s %10s\n", "step", "train loss", "train acc", "test loss",
+         "test acc");
+  wg_mat w = wg_param_value(W), bv = wg_param_value(b);
+  int every = opt.steps >= 10 ? opt.steps / 10 : 1;
+  for (int step = 0; step <= opt.steps; step++) {
+    if (step > 0) wg_forward(t); /* replay every row on the updated W and b */
+    wg_param_zero_grad(W);
+    wg_param_zero_grad(b);
+    wg_backward(t, g.L);
+    check_tape(t, "during training");
+    if (step % every == 0 || step == opt.steps) {
+      wg_forward(tt);
+      check_tape(tt, "scoring the test set");
+      printf("    %6d %12.6f %9.2f%% %12.6f %9.2f%%\n", step, wg_value(t, g.L).data[0],
+             accuracy(wg_value(t, g.A).data, y, m), wg_value(tt, tL).data[0],
+             accuracy(wg_value(tt, tA).data, test.y, test.m));
+    }
+    if (step == opt.steps) break;
+    for (int j = 0; j < n; j++) w.data[j] -= opt.lr * eW.data[j];
+    bv.data[0] -= opt.lr * eb.data[0];
+  }
+  printf("    (each line scores the weights after that many updates)\n");
+
+  wg_tape_free(t);
+  wg_tape_free(tt);
+  wg_param_free(W);
+  wg_param_free(b);
+  free(expect);
+  free(gW);
+  free(saveW);
+  free(all.x), free(all.y), free(train.x), free(train.y), free(test.x), free(test.y);
+  return 0;
+}
