@@ -274,6 +274,14 @@ static double max_abs(const double *a, size_t n) {
   return d;
 }
 
+/* The program checks what it shows: every comparison must agree to 1e-12 relative to the
+ * largest entry compared (rounding error), or it exits with status 3. */
+#define TOLERANCE 1e-12
+static int all_agree = 1;
+static void expect_close(double diff, double scale) {
+  if (!(diff <= TOLERANCE * scale)) all_agree = 0;
+}
+
 static double accuracy(const double *a, const double *y, int m) {
   int right = 0;
   for (int i = 0; i < m; i++) right += (a[i] >= 0.5) == (y[i] == 1);
@@ -306,44 +314,38 @@ static void init_weights(wg_param *W) {
   }
 }
 
-int main(int argc, char **argv) {
-  options opt = parse_args(argc, argv);
-  dataset all = read_csv(opt.path), train, test;
-  split(&all, &train, &test);
-  standardize(&train, &test);
-  int m = train.m, n = train.n;
+/* ---- the lesson, one section per function ---- */
 
-  wg_param *W = wg_param_new("W", n, 1), *b = wg_param_new("b", 1, 1);
-  wg_tape *t = wg_tape_new();
-  if (!W || !b || !t) die("out of memory creating the tape");
-  init_weights(W);
+typedef struct {
+  wg_tape *t;         /* the composed network on the training set */
+  seed_graph g;
+  wg_param *W, *b;
+  const dataset *train, *test;
+} lesson;
 
-  seed_graph g = record_seed(t, &train, W, b);
-  check_tape(t, "while recording");
-  wg_backward(t, g.L);
-  check_tape(t, "in wg_backward");
-
-  wg_mat A = wg_value(t, g.A), dA = wg_grad(t, g.A), dZ = wg_grad(t, g.Z);
-  const double *y = train.y, *X = train.x;
-
-  printf("wengert: the seed's one-unit network on %s\n", opt.path);
-  printf("%d samples (%d train, every 5th held out: %d test), %d standardized features\n",
-         all.m, m, test.m, n);
-  printf("The tape holds %d rows and %zu arena bytes.\n\n", wg_tape_rows(t), wg_tape_bytes(t));
-
+static void show_shapes(const lesson *s) {
+  wg_tape *t = s->t;
   printf("1. Shapes (samples as rows)\n");
-  shape("X", wg_value(t, g.X), "inputs, one sample per row");
-  shape("W", wg_param_value(W), "weights");
-  shape("b", wg_param_value(b), "bias, broadcast down the rows");
-  shape("Z", wg_value(t, g.Z), "Z = X W + b");
-  shape("A", A, "A = yhat = sigmoid(Z)");
-  shape("L", wg_value(t, g.L), "L = -mean(y log A + (1-y) log(1-A))");
-  printf("  L = %.6f at the starting weights\n\n", wg_value(t, g.L).data[0]);
+  shape("X", wg_value(t, s->g.X), "inputs, one sample per row");
+  shape("W", wg_param_value(s->W), "weights");
+  shape("b", wg_param_value(s->b), "bias, broadcast down the rows");
+  shape("Z", wg_value(t, s->g.Z), "Z = X W + b");
+  shape("A", wg_value(t, s->g.A), "A = yhat = sigmoid(Z)");
+  shape("L", wg_value(t, s->g.L), "L = -mean(y log A + (1-y) log(1-A))");
+  printf("  L = %.6f at the starting weights\n\n", wg_value(t, s->g.L).data[0]);
+}
 
-  /* The seed's first factor: dL/dyhat, the adjoint the sweep left on row A. */
+/* Each factor of the seed's chain, read off the adjoints the sweep left on the rows. */
+static void show_chain(const lesson *s) {
+  wg_tape *t = s->t;
+  int m = s->train->m, n = s->train->n;
+  const double *y = s->train->y;
+  wg_mat A = wg_value(t, s->g.A), dA = wg_grad(t, s->g.A), dZ = wg_grad(t, s->g.Z);
   double *expect = xmalloc((size_t)m * sizeof *expect);
-  for (int i = 0; i < m; i++) expect[i] = (-y[i] / A.data[i] + (1 - y[i]) / (1 - A.data[i])) / m;
   int idx[SHOW], shown = pick_samples(y, m, idx);
+
+  /* factor 1: dL/dyhat, the adjoint of row A */
+  for (int i = 0; i < m; i++) expect[i] = (-y[i] / A.data[i] + (1 - y[i]) / (1 - A.data[i])) / m;
   printf("2. The chain, factor by factor, as the tape computed it\n");
   printf("  dL/dyhat: the adjoint of A, wg_grad(t, A)\n");
   printf("    formula (-y/yhat + (1-y)/(1-yhat)) / m\n");
@@ -353,117 +355,177 @@ int main(int argc, char **argv) {
     printf("    %6d %3.0f %10.6f %16.8e %16.8e\n", i, y[i], A.data[i], dA.data[i], expect[i]);
   }
   double d_dA = max_abs_diff(dA.data, expect, (size_t)m);
+  expect_close(d_dA, max_abs(expect, (size_t)m));
   printf("    largest |tape - formula| over %d samples: %.3e (entries up to %.3e)\n\n", m, d_dA,
          max_abs(expect, (size_t)m));
 
-  /* The second factor: the sigmoid's local derivative, recovered as adj(Z) / adj(A). */
+  /* factor 2: dyhat/dz, recovered as adj(Z) / adj(A) */
   double worst_ratio = 0;
-  printf("  dyhat/dz: the sigmoid row's VJP multiplies the adjoint of A by this factor to give\n"
-         "    the adjoint of Z; it is recovered here as wg_grad(t, Z) / wg_grad(t, A)\n");
-  printf("    formula yhat (1 - yhat)\n");
-  printf("    %6s %16s %16s\n", "sample", "tape", "formula");
   for (int i = 0; i < m; i++) {
     double ratio = dZ.data[i] / dA.data[i], f = A.data[i] * (1 - A.data[i]);
     if (fabs(ratio - f) > worst_ratio) worst_ratio = fabs(ratio - f);
   }
+  expect_close(worst_ratio, 0.25); /* yhat (1 - yhat) <= 1/4 */
+  printf("  dyhat/dz: the sigmoid row's VJP multiplies the adjoint of A by this factor to give\n"
+         "    the adjoint of Z; it is recovered here as wg_grad(t, Z) / wg_grad(t, A)\n");
+  printf("    formula yhat (1 - yhat)\n");
+  printf("    %6s %16s %16s\n", "sample", "tape", "formula");
   for (int k = 0; k < shown; k++) {
     int i = idx[k];
     printf("    %6d %16.10f %16.10f\n", i, dZ.data[i] / dA.data[i], A.data[i] * (1 - A.data[i]));
   }
   printf("    largest |tape - formula| over %d samples: %.3e\n", m, worst_ratio);
-  for (int i = 0; i < m; i++) expect[i] = (A.data[i] - y[i]) / m;
-  printf("    their product, the adjoint of Z, against (yhat - y) / m: largest difference %.3e\n\n",
-         max_abs_diff(dZ.data, expect, (size_t)m));
 
+  /* their product: dL/dz = (yhat - y) / m */
+  for (int i = 0; i < m; i++) expect[i] = (A.data[i] - y[i]) / m;
+  double d_dZ = max_abs_diff(dZ.data, expect, (size_t)m);
+  expect_close(d_dZ, max_abs(expect, (size_t)m));
+  printf("    their product, the adjoint of Z, against (yhat - y) / m: largest difference %.3e\n\n",
+         d_dZ);
+
+  /* factor 3: dz/dW */
   printf("  dz/dW: Z = X W + b is linear in W, so its derivative is the input itself,\n"
          "    A_prev^T = X^T (%d x %d). The matmul row applies it as dW += X^T dZ, with no\n"
          "    transpose materialised (wg_gemm reads X with swapped strides). X is an input,\n"
          "    so the sweep computes no adjoint for it: wg_grad(t, X).data is %s.\n\n",
-         n, m, wg_grad(t, g.X).data ? "set (unexpected)" : "NULL");
+         n, m, wg_grad(t, s->g.X).data ? "set (unexpected)" : "NULL");
+  free(expect);
+}
 
-  /* The collapse: the whole chain against the closed form. */
+/* The whole chain against the seed's closed form. */
+static void show_closed_form(const lesson *s) {
+  int m = s->train->m, n = s->train->n;
+  const double *X = s->train->x, *y = s->train->y;
+  wg_mat A = wg_value(s->t, s->g.A), eW = wg_param_grad(s->W), eb = wg_param_grad(s->b);
   double *gW = xmalloc((size_t)n * sizeof *gW), gb = 0;
   for (int j = 0; j < n; j++) gW[j] = 0;
-  for (int i = 0; i < m; i++) {
+  for (int i = 0; i < m; i++) { /* gW = (1/m) X^T (A - y), gb = (1/m) sum(A - y) */
     double r = A.data[i] - y[i];
     for (int j = 0; j < n; j++) gW[j] += X[(size_t)i * n + j] * r / m;
     gb += r / m;
   }
-  wg_mat eW = wg_param_grad(W), eb = wg_param_grad(b);
   printf("3. The engine's gradient beside the seed's closed form\n");
   printf("    dL/dW = (1/m) X^T (A - y)       dL/db = (1/m) sum(A - y)\n");
   printf("    %-8s %20s %20s %11s\n", "entry", "engine", "closed form", "|diff|");
-  for (int j = 0; j < SHOW; j++)
-    printf("    W[%2d]    %20.15f %20.15f %11.3e\n", j, eW.data[j], gW[j], fabs(eW.data[j] - gW[j]));
+  for (int j = 0; j < SHOW && j < n; j++)
+    printf("    W[%2d]    %20.15f %20.15f %11.3e\n", j, eW.data[j], gW[j],
+           fabs(eW.data[j] - gW[j]));
   printf("    ...\n");
   printf("    b        %20.15f %20.15f %11.3e\n", eb.data[0], gb, fabs(eb.data[0] - gb));
-  double dW = max_abs_diff(eW.data, gW, (size_t)n), db = fabs(eb.data[0] - gb);
-  double worst = dW > db ? dW : db;
+  double worst = fmax(max_abs_diff(eW.data, gW, (size_t)n), fabs(eb.data[0] - gb));
+  double scale = fmax(max_abs(gW, (size_t)n), fabs(gb));
+  expect_close(worst, scale);
   printf("    largest |engine - closed form| over W and b: %.3e (gradient entries up to %.3e)\n",
-         worst, max_abs(gW, (size_t)n));
+         worst, scale);
   printf("    The bias needs no rule of its own: b (1 x 1) was broadcast over m rows, so the add\n"
          "    row's VJP sums dZ over them, and that sum is (1/m) sum(A - y).\n\n");
+  free(gW);
+}
 
-  /* The fused loss writes the collapsed form directly; it must agree with the composition. */
-  wg_tape *fused = wg_tape_new();
-  if (!fused) die("out of memory creating the tape");
-  wg_var fX = wg_input(fused, m, n, X), fY = wg_input(fused, m, 1, y);
-  wg_var fZ = wg_add(fused, wg_matmul(fused, fX, wg_use(fused, W)), wg_use(fused, b));
-  wg_var fL = wg_bce_logits(fused, fZ, fY);
+/* The fused loss writes the collapsed form directly; it must agree with the composition.
+ * It runs on a second tape, sharing the parameters (their gradients are saved first). */
+static void show_fused(const lesson *s) {
+  int m = s->train->m, n = s->train->n;
+  wg_mat eW = wg_param_grad(s->W), eb = wg_param_grad(s->b);
   double *saveW = xmalloc((size_t)n * sizeof *saveW), saveb = eb.data[0];
   memcpy(saveW, eW.data, (size_t)n * sizeof *saveW);
-  wg_param_zero_grad(W);
-  wg_param_zero_grad(b);
-  wg_backward(fused, fL);
-  check_tape(fused, "in the fused backward");
-  double fdW = max_abs_diff(eW.data, saveW, (size_t)n), fdb = fabs(eb.data[0] - saveb);
-  printf("4. The fused wg_bce_logits(Z, y), whose VJP is (sigmoid(Z) - y) / m\n");
-  printf("    loss: composed %.15f   fused %.15f   |diff| %.3e\n", wg_value(t, g.L).data[0],
-         wg_value(fused, fL).data[0], fabs(wg_value(t, g.L).data[0] - wg_value(fused, fL).data[0]));
-  printf("    gradient: largest |fused - composed| over W and b: %.3e\n\n", fdW > fdb ? fdW : fdb);
-  wg_tape_free(fused);
 
-  /* Training: the graph is recorded once; each step replays it on the new W and b. The test
-   * set has its own small tape, replayed the same way to score the current weights. */
+  wg_tape *f = wg_tape_new();
+  if (!f) die("out of memory creating the tape");
+  wg_var X = wg_input(f, m, n, s->train->x), Y = wg_input(f, m, 1, s->train->y);
+  wg_var Z = wg_add(f, wg_matmul(f, X, wg_use(f, s->W)), wg_use(f, s->b));
+  wg_var L = wg_bce_logits(f, Z, Y);
+  wg_param_zero_grad(s->W);
+  wg_param_zero_grad(s->b);
+  wg_backward(f, L);
+  check_tape(f, "in the fused backward");
+
+  double dg = fmax(max_abs_diff(eW.data, saveW, (size_t)n), fabs(eb.data[0] - saveb));
+  double lc = wg_value(s->t, s->g.L).data[0], lf = wg_value(f, L).data[0];
+  expect_close(dg, fmax(max_abs(saveW, (size_t)n), fabs(saveb)));
+  expect_close(fabs(lc - lf), fabs(lc));
+  printf("4. The fused wg_bce_logits(Z, y), whose VJP is (sigmoid(Z) - y) / m\n");
+  printf("    loss: composed %.15f   fused %.15f   |diff| %.3e\n", lc, lf, fabs(lc - lf));
+  printf("    gradient: largest |fused - composed| over W and b: %.3e\n\n", dg);
+  wg_tape_free(f);
+  free(saveW);
+}
+
+/* Gradient descent. The graph is recorded once; each step replays it (wg_forward) on the new
+ * W and b. The test set has its own small tape, replayed the same way to score the weights. */
+static void train(const lesson *s, int steps, double lr) {
+  const dataset *tr = s->train, *te = s->test;
   wg_tape *tt = wg_tape_new();
   if (!tt) die("out of memory creating the tape");
-  wg_var tX = wg_input(tt, test.m, n, test.x), tY = wg_input(tt, test.m, 1, test.y);
-  wg_var tA = wg_sigmoid(tt, wg_add(tt, wg_matmul(tt, tX, wg_use(tt, W)), wg_use(tt, b)));
+  wg_var tX = wg_input(tt, te->m, te->n, te->x), tY = wg_input(tt, te->m, 1, te->y);
+  wg_var tA = wg_sigmoid(tt, wg_add(tt, wg_matmul(tt, tX, wg_use(tt, s->W)), wg_use(tt, s->b)));
   wg_var tL = wg_bce(tt, tA, tY);
   check_tape(tt, "recording the test tape");
 
   printf("5. Training: %d steps of gradient descent, learning rate %g, by wg_forward replay\n",
-         opt.steps, opt.lr);
+         steps, lr);
   printf("    %6s %12s %10s %12s %10s\n", "step", "train loss", "train acc", "test loss",
          "test acc");
-  wg_mat w = wg_param_value(W), bv = wg_param_value(b);
-  int every = opt.steps >= 10 ? opt.steps / 10 : 1;
-  for (int step = 0; step <= opt.steps; step++) {
-    if (step > 0) wg_forward(t); /* replay every row on the updated W and b */
-    wg_param_zero_grad(W);
-    wg_param_zero_grad(b);
-    wg_backward(t, g.L);
-    check_tape(t, "during training");
-    if (step % every == 0 || step == opt.steps) {
+  wg_mat w = wg_param_value(s->W), b = wg_param_value(s->b);
+  wg_mat gw = wg_param_grad(s->W), gb = wg_param_grad(s->b);
+  int every = steps >= 10 ? steps / 10 : 1;
+  for (int step = 0; step <= steps; step++) {
+    if (step > 0) wg_forward(s->t); /* replay every row on the updated W and b */
+    wg_param_zero_grad(s->W);
+    wg_param_zero_grad(s->b);
+    wg_backward(s->t, s->g.L);
+    check_tape(s->t, "during training");
+    if (step % every == 0 || step == steps) {
       wg_forward(tt);
       check_tape(tt, "scoring the test set");
-      printf("    %6d %12.6f %9.2f%% %12.6f %9.2f%%\n", step, wg_value(t, g.L).data[0],
-             accuracy(wg_value(t, g.A).data, y, m), wg_value(tt, tL).data[0],
-             accuracy(wg_value(tt, tA).data, test.y, test.m));
+      printf("    %6d %12.6f %9.2f%% %12.6f %9.2f%%\n", step, wg_value(s->t, s->g.L).data[0],
+             accuracy(wg_value(s->t, s->g.A).data, tr->y, tr->m), wg_value(tt, tL).data[0],
+             accuracy(wg_value(tt, tA).data, te->y, te->m));
     }
-    if (step == opt.steps) break;
-    for (int j = 0; j < n; j++) w.data[j] -= opt.lr * eW.data[j];
-    bv.data[0] -= opt.lr * eb.data[0];
+    if (step == steps) break;
+    for (int j = 0; j < w.rows; j++) w.data[j] -= lr * gw.data[j];
+    b.data[0] -= lr * gb.data[0];
   }
-  printf("    (each line scores the weights after that many updates)\n");
-
-  wg_tape_free(t);
+  printf("    (each line scores the weights after that many updates)\n\n");
   wg_tape_free(tt);
-  wg_param_free(W);
-  wg_param_free(b);
-  free(expect);
-  free(gW);
-  free(saveW);
-  free(all.x), free(all.y), free(train.x), free(train.y), free(test.x), free(test.y);
-  return 0;
+}
+
+int main(int argc, char **argv) {
+  options opt = parse_args(argc, argv);
+  dataset all = read_csv(opt.path), train_set, test_set;
+  split(&all, &train_set, &test_set);
+  standardize(&train_set, &test_set);
+
+  lesson s = {wg_tape_new(), {{0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}},
+              wg_param_new("W", all.n, 1), wg_param_new("b", 1, 1), &train_set, &test_set};
+  if (!s.t || !s.W || !s.b) die("out of memory creating the tape");
+  init_weights(s.W);
+  s.g = record_seed(s.t, &train_set, s.W, s.b);
+  check_tape(s.t, "while recording");
+  wg_backward(s.t, s.g.L);
+  check_tape(s.t, "in wg_backward");
+
+  printf("wengert: the seed's one-unit network on %s\n", opt.path);
+  printf("%d samples (%d train, every 5th held out: %d test), %d standardized features\n",
+         all.m, train_set.m, test_set.m, all.n);
+  printf("The tape holds %d rows and %zu arena bytes.\n\n", wg_tape_rows(s.t),
+         wg_tape_bytes(s.t));
+  show_shapes(&s);
+  show_chain(&s);
+  show_closed_form(&s);
+  show_fused(&s);
+  train(&s, opt.steps, opt.lr);
+
+  if (all_agree)
+    printf("Every comparison above agrees to %g relative to the largest entry compared.\n",
+           TOLERANCE);
+  else
+    fprintf(stderr, "seed_backprop: the engine and a formula above differ by more than %g "
+                    "relative: a bug in the engine\n", TOLERANCE);
+  wg_tape_free(s.t);
+  wg_param_free(s.W);
+  wg_param_free(s.b);
+  free(all.x), free(all.y), free(train_set.x), free(train_set.y);
+  free(test_set.x), free(test_set.y);
+  return all_agree ? 0 : 3;
 }
