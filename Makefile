@@ -45,7 +45,7 @@ $(B)/libwengert.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(B)/libwengert.so: $(LIB_OBJ)
-	$(CC) -shared -Wl,-soname,libwengert.so.0 -o $@ $^ $(LDLIBS)
+	$(CC) -shared -Wl,-soname,libwengert.so.0 -Wl,--no-undefined -o $@ $^ $(LDLIBS)
 
 examples: $(EX_BIN)
 $(B)/examples/%: examples/%.c $(B)/libwengert.a

@@ -240,18 +240,29 @@ typedef struct {
 } seed_graph;
 
 /* Record Z = X W + b, A = sigmoid(Z) and the composed binary cross-entropy
- * L = -mean( Y * log(A) + (1 - Y) * log(1 - A) ). Nothing here is a loss op: the engine only
- * sees matmul, add, sigmoid, log, sub, mul, mean and neg. */
+ * L = -mean( y * log(A) + (1 - y) * log(1 - A) ). Nothing here is a loss op: the engine only
+ * sees matmul, add, sigmoid, log, sub, mul, mean and neg. One op per statement, so the rows
+ * are appended in the order they are written (C leaves the order of argument evaluation
+ * open). */
 static seed_graph record_seed(wg_tape *t, const dataset *d, wg_param *W, wg_param *b) {
   seed_graph g;
-  g.X = wg_input(t, d->m, d->n, d->x);
-  g.Y = wg_input(t, d->m, 1, d->y);
-  g.Z = wg_add(t, wg_matmul(t, g.X, wg_use(t, W)), wg_use(t, b));
-  g.A = wg_sigmoid(t, g.Z);
-  wg_var one = wg_scalar(t, 1);
-  wg_var pos = wg_mul(t, g.Y, wg_log(t, g.A));                                /* y log a */
-  wg_var neg = wg_mul(t, wg_sub(t, one, g.Y), wg_log(t, wg_sub(t, one, g.A))); /* (1-y) log(1-a) */
-  g.L = wg_neg(t, wg_mean(t, wg_add(t, pos, neg)));
+  g.X = wg_input(t, d->m, d->n, d->x);          /* row  0  X (m x n)          */
+  g.Y = wg_input(t, d->m, 1, d->y);             /* row  1  y (m x 1)          */
+  wg_var w = wg_use(t, W);                      /* row  2  W (n x 1)          */
+  wg_var xw = wg_matmul(t, g.X, w);             /* row  3  X W                */
+  wg_var bias = wg_use(t, b);                   /* row  4  b (1 x 1)          */
+  g.Z = wg_add(t, xw, bias);                    /* row  5  Z = X W + b        */
+  g.A = wg_sigmoid(t, g.Z);                     /* row  6  A = sigmoid(Z)     */
+  wg_var one = wg_scalar(t, 1);                 /* row  7  1                  */
+  wg_var log_a = wg_log(t, g.A);                /* row  8  log A              */
+  wg_var pos = wg_mul(t, g.Y, log_a);           /* row  9  y log A            */
+  wg_var one_y = wg_sub(t, one, g.Y);           /* row 10  1 - y              */
+  wg_var one_a = wg_sub(t, one, g.A);           /* row 11  1 - A              */
+  wg_var log_1a = wg_log(t, one_a);             /* row 12  log(1 - A)         */
+  wg_var neg = wg_mul(t, one_y, log_1a);        /* row 13  (1 - y) log(1 - A) */
+  wg_var both = wg_add(t, pos, neg);            /* row 14                     */
+  wg_var avg = wg_mean(t, both);                /* row 15  mean over m        */
+  g.L = wg_neg(t, avg);                         /* row 16  L                  */
   wg_name(t, g.X, "X");
   wg_name(t, g.Y, "y");
   wg_name(t, g.Z, "Z");
@@ -433,7 +444,8 @@ static void show_fused(const lesson *s) {
   wg_tape *f = wg_tape_new();
   if (!f) die("out of memory creating the tape");
   wg_var X = wg_input(f, m, n, s->train->x), Y = wg_input(f, m, 1, s->train->y);
-  wg_var Z = wg_add(f, wg_matmul(f, X, wg_use(f, s->W)), wg_use(f, s->b));
+  wg_var XW = wg_matmul(f, X, wg_use(f, s->W));
+  wg_var Z = wg_add(f, XW, wg_use(f, s->b));
   wg_var L = wg_bce_logits(f, Z, Y);
   wg_param_zero_grad(s->W);
   wg_param_zero_grad(s->b);
@@ -458,7 +470,8 @@ static void train(const lesson *s, int steps, double lr) {
   wg_tape *tt = wg_tape_new();
   if (!tt) die("out of memory creating the tape");
   wg_var tX = wg_input(tt, te->m, te->n, te->x), tY = wg_input(tt, te->m, 1, te->y);
-  wg_var tA = wg_sigmoid(tt, wg_add(tt, wg_matmul(tt, tX, wg_use(tt, s->W)), wg_use(tt, s->b)));
+  wg_var tXW = wg_matmul(tt, tX, wg_use(tt, s->W));
+  wg_var tA = wg_sigmoid(tt, wg_add(tt, tXW, wg_use(tt, s->b)));
   wg_var tL = wg_bce(tt, tA, tY);
   check_tape(tt, "recording the test tape");
 
