@@ -104,7 +104,7 @@ wg_row *wg_row_of(wg_tape *t, wg_var v, const char *who) {
   if (v.gen != t->gen || v.row >= t->n_rows) {
     wg_fail(t, WG_ERR_HANDLE,
             "%s: stale or foreign handle (row %u, generation %u; this tape is at generation %u "
-            "with %u rows): it comes from another tape or from before wg_tape_reset",
+            "with %u row(s)): it comes from another tape or from before wg_tape_reset",
             who, (unsigned)v.row, (unsigned)v.gen, (unsigned)t->gen, (unsigned)t->n_rows);
     return NULL;
   }
