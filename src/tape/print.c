@@ -5,7 +5,7 @@
  * ones as "min .. mean .. max ..". The op rules come from the op table (oplist.h): the table
  * shows them as written there; the trace substitutes the rows' labels into the VJP rule
  * (x, a, b, p, t, z: the inputs, named by the letters the VJP rule differentiates in order;
- * y: the row itself; dv: v's adjoint; c: the row's constant). */
+ * y: the row itself, W: a parameter leaf itself; dv: v's adjoint; c: the row's constant). */
 #include <ctype.h>
 #include <stdarg.h>
 #include <string.h>
@@ -54,7 +54,8 @@ static void sb_matrix(sbuf *b, const wg_real *x, int rows, int cols) {
   if (n <= SMALL) {
     sb_printf(b, "[");
     for (size_t i = 0; i < n; i++)
-      sb_printf(b, "%s%.4g", i == 0 ? "" : i % (size_t)cols == 0 ? "; " : " ", (double)x[i]);
+      sb_printf(b, "%s%.4g", i == 0 ? "" : i % (size_t)cols == 0 ? "; " : " ",
+                x[i] == 0 ? 0.0 : (double)x[i]); /* no "-0" */
     sb_printf(b, "]");
     return;
   }
@@ -115,10 +116,13 @@ static void sb_rule(sbuf *b, const char *rule, size_t n, const wg_tape *t, const
     int adj = w == 2 && p[0] == 'd';
     char v = w == 1 ? p[0] : adj ? p[1] : 0;
     const char *sub = NULL;
-    if (v == 'y') sub = self;
+    if (v == 'y' || (r->n_in == 0 && w == 1 && p[0] == 'W')) sub = self; /* W: a param leaf */
     for (int k = 0; !sub && v && k < r->n_in && k < WG_MAX_INPUTS; k++)
       if (letters[k] == v) sub = wg_row_label(t, r->in[k], lab, sizeof lab);
-    if (sub) sb_printf(b, adj ? "adj(%s)" : "%s", sub);
+    int plain = 1; /* a label with operators in it ("1-y") is parenthesised in a formula */
+    for (const char *c = sub; sub && *c; c++)
+      if (strchr("+-*/^ ", *c)) plain = 0;
+    if (sub) sb_printf(b, adj ? "adj(%s)" : plain ? "%s" : "(%s)", sub);
     else if (w == 1 && v == 'c') sb_printf(b, "%g", (double)r->c);
     else sb_printf(b, "%.*s", (int)w, p);
     p = q;
