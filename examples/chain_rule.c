@@ -278,8 +278,8 @@ enum { CR_M = 569 };                          /* m: its number of samples */
 
 static void cr_cost(FILE *o, int measure) {
   cr_begin(o, "cost-rows");
-  fprintf(o, "%6s %6s %10s %12s %14s %20s\n", "P", "m", "params", "tape rows",
-          "VJPs run", "adjoint bytes");
+  fprintf(o, "%6s %6s %8s %10s %9s %13s %14s\n", "P", "m", "params", "tape rows", "VJPs run",
+          "value bytes", "adjoint bytes");
   for (size_t k = 0; k < sizeof cr_sizes / sizeof cr_sizes[0]; k++) {
     cr_net n;
     FILE *trace = tmpfile();
@@ -299,16 +299,16 @@ static void cr_cost(FILE *o, int measure) {
     while (fgets(line, sizeof line, trace))
       if (line[0] != ' ' && strchr(line, '\n')) steps++;
     fclose(trace);
-    fprintf(o, "%6d %6d %10d %12d %14d %20zu\n", n.P, n.m, n.P + 1, wg_tape_rows(n.t), steps,
-            wg_tape_bytes(n.t) - before);
+    fprintf(o, "%6d %6d %8d %10d %9d %13zu %14zu\n", n.P, n.m, n.P + 1, wg_tape_rows(n.t),
+            steps, before, wg_tape_bytes(n.t) - before);
     cr_net_free(&n);
   }
   cr_end(o, "cost-rows");
   if (!measure) return;
 
   cr_begin(o, "measured-cost");
-  fprintf(o, "%6s %14s %15s %12s %26s\n", "P", "forward (us)", "backward (us)",
-          "bwd / fwd", "2P forwards (us), FD grad");
+  fprintf(o, "%6s %14s %15s %12s %18s\n", "P", "forward (us)", "backward (us)",
+          "bwd / fwd", "2P forwards (us)");
   for (size_t k = 0; k < sizeof cr_sizes / sizeof cr_sizes[0]; k++) {
     cr_net n;
     if (!cr_net_new(&n, CR_M, cr_sizes[k])) {
@@ -317,7 +317,7 @@ static void cr_cost(FILE *o, int measure) {
       continue;
     }
     double f = cr_time(&n, 0), b = cr_time(&n, 1);
-    fprintf(o, "%6d %14.1f %15.1f %12.2f %26.0f\n", n.P, 1e6 * f, 1e6 * b, b / f,
+    fprintf(o, "%6d %14.1f %15.1f %12.2f %18.0f\n", n.P, 1e6 * f, 1e6 * b, b / f,
             1e6 * f * 2 * n.P);
     cr_net_free(&n);
   }
