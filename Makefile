@@ -101,6 +101,36 @@ clean:
 -include $(LIB_OBJ:.o=.d) $(EX_BIN:=.d) $(TEST_BIN:=.d)
 
 # ---- teaching: docs regenerated from the engine (make docs) ----------------------------------
+# `make docs` regenerates docs/ops.md (from src/ops/oplist.h), the engine output in
+# docs/chain-rule.md (between its <!-- begin: NAME --> / <!-- end: NAME --> markers) and, with
+# Graphviz, docs/img/seed_graph.svg. tests/check_print.c fails when the committed docs differ
+# from what these programs write now.
+.PHONY: docs graph
+all: $(B)/tools/ops_md
+
+docs: $(B)/tools/ops_md $(B)/examples/chain_rule graph
+	./$(B)/tools/ops_md > $(B)/ops.md
+	mv $(B)/ops.md docs/ops.md
+	./$(B)/examples/chain_rule --blocks > $(B)/chain_rule.blocks
+	awk -f tools/splice.awk $(B)/chain_rule.blocks docs/chain-rule.md > $(B)/chain-rule.md
+	mv $(B)/chain-rule.md docs/chain-rule.md
+	@echo "make docs: wrote docs/ops.md and docs/chain-rule.md"
+
+graph: $(B)/examples/tape_graph
+	@mkdir -p docs/img
+	@if command -v dot >/dev/null 2>&1; then \
+	  ./$(B)/examples/tape_graph $(B)/seed_graph.dot && \
+	  dot -Tsvg $(B)/seed_graph.dot -o docs/img/seed_graph.svg && \
+	  echo "make graph: wrote docs/img/seed_graph.svg"; \
+	else \
+	  echo "make graph: Graphviz (dot) is not installed: docs/img/seed_graph.svg left as it is"; \
+	fi
+
+$(B)/tools/%: tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $< -o $@
+
+-include $(B)/tools/ops_md.d
 
 # (end of teaching)
 

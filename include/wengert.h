@@ -161,6 +161,20 @@ WG_API wg_mat wg_tangent(wg_tape *t, wg_var v);
 WG_API void wg_name(wg_tape *t, wg_var v, const char *name); /* shown in prints and errors */
 
 /* ---- printing: Wengert table, Graphviz DOT, backward trace ------------------------------ */
+/* These write only to the FILE passed; a NULL tape or FILE is safe. Matrices of up to 12
+ * elements are written in full ("[1 2; 3 4]"), larger ones as "min .. mean .. max ..". */
+/* The Wengert table: one line per row (index, name, op, inputs, shape, value and, after a
+ * backward, adjoint), each op row followed by its forward and VJP rule from the op table. */
+WG_API void wg_tape_print(wg_tape *t, FILE *f);
+/* A Graphviz DOT graph (render with `dot -Tsvg`): a node per row (name, op, shape; value and
+ * adjoint when small), edges from inputs; inputs grey boxes, parameters orange boxes, ops
+ * blue ellipses, rows nothing uses (the loss) double-bordered. */
+WG_API void wg_tape_dot(wg_tape *t, FILE *f);
+/* While f is set, wg_backward writes each step of the reverse sweep to f: the row, its VJP
+ * rule with the rows' labels, and what it added to each input's adjoint, e.g.
+ *   A sigmoid: adj(Z) += adj(A) * A * (1 - A) = [0.1 -0.2]
+ * NULL turns it off (then it costs one branch per row). Out of memory fails the tape. */
+WG_API void wg_tape_trace(wg_tape *t, FILE *f);
 
 /* (end of printing) */
 

@@ -37,7 +37,9 @@ wg_status wg_backward(wg_tape *t, wg_var loss) {
   t->rows[loss.row].adj[0] = 1;
   for (uint32_t i = loss.row + 1; i-- > 0;) {
     wg_row *r = &t->rows[i];
-    if (r->needs_grad) wg_ops[r->op].vjp(t, r);
+    if (!r->needs_grad) continue;
+    if (t->trace) wg_trace_step(t, r); /* print.c: the same VJP, with what it adds */
+    else wg_ops[r->op].vjp(t, r);
   }
   return t->status;
 }

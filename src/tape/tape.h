@@ -88,6 +88,10 @@ static inline wg_var wg_none(void) {
 int wg_row_ensure_adj(wg_tape *t, wg_row *r);
 int wg_row_ensure_tan(wg_tape *t, wg_row *r);
 
+/* The traced form of one backward step (print.c): run row r's VJP and write to t->trace what
+ * each of its terms added. wg_backward calls it instead of the VJP while a trace is set. */
+void wg_trace_step(wg_tape *t, wg_row *r);
+
 /* "name" or "v7" for messages and prints; buf must hold WG_NAME_MAX + 16 chars. */
 const char *wg_row_label(const wg_tape *t, uint32_t row, char *buf, size_t n);
 

@@ -1,0 +1,358 @@
+/* print.c - showing the tape: the Wengert table, a Graphviz DOT graph, the backward trace.
+ *
+ * Everything here writes only to the FILE the caller passes. A NULL tape or FILE is safe.
+ * Matrices of up to SMALL elements are written in full, row by row ("[1 2; 3 4]"); larger
+ * ones as "min .. mean .. max ..". The op rules come from the op table (oplist.h): the table
+ * shows them as written there; the trace substitutes the rows' labels into the VJP rule
+ * (x, a, b, p, t, z: the inputs, named by the letters the VJP rule differentiates in order;
+ * y: the row itself, W: a parameter leaf itself; dv: v's adjoint; c: the row's constant). */
+#include <ctype.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "ops/ops.h"
+#include "tape/alloc.h"
+#include "tape/tape.h"
+
+#define SMALL 12   /* matrices with at most this many elements are printed in full */
+#define CELL 512   /* bytes for one formatted cell (longer text is cut) */
+#define LABEL (WG_NAME_MAX + 16)
+
+/* ---- a bounded string builder (truncates, never overflows) ---------------------------- */
+
+typedef struct {
+  char *s;
+  size_t cap, len;
+} sbuf;
+
+static sbuf sb_on(char *s, size_t cap) {
+  sbuf b = {s, cap, 0};
+  s[0] = '\0';
+  return b;
+}
+
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static void sb_printf(sbuf *b, const char *fmt, ...) {
+  if (b->len + 1 >= b->cap) return;
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+  va_end(ap);
+  if (n > 0) b->len += (size_t)n < b->cap - b->len ? (size_t)n : b->cap - b->len - 1;
+}
+
+/* A matrix (rows x cols, row-major) as "[a b; c d]" when small, else "min .. mean .. max ..";
+ * "-" when there is no buffer. */
+static void sb_matrix(sbuf *b, const wg_real *x, int rows, int cols) {
+  size_t n = (size_t)rows * (size_t)cols;
+  if (!x || n == 0) {
+    sb_printf(b, "-");
+    return;
+  }
+  if (n <= SMALL) {
+    sb_printf(b, "[");
+    for (size_t i = 0; i < n; i++)
+      sb_printf(b, "%s%.4g", i == 0 ? "" : i % (size_t)cols == 0 ? "; " : " ",
+                x[i] == 0 ? 0.0 : (double)x[i]); /* no "-0" */
+    sb_printf(b, "]");
+    return;
+  }
+  double lo = x[0], hi = x[0], sum = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (x[i] < lo) lo = x[i];
+    if (x[i] > hi) hi = x[i];
+    sum += x[i];
+  }
+  sb_printf(b, "min %.4g mean %.4g max %.4g", lo, sum / (double)n, hi);
+}
+
+/* ---- rule strings with the rows' labels substituted ------------------------------------ */
+
+/* The input letters of an op row: the k-th ';'-separated term of the VJP rule begins with
+ * "d<letter>" naming input k ("da += ...;  db += ..." -> a, b). Returns the number of terms
+ * that name an input; letters[k] is 0 where a term does not. */
+static int rule_terms(const char *vjp, char letters[WG_MAX_INPUTS], const char *start[WG_MAX_INPUTS],
+                      size_t len[WG_MAX_INPUTS]) {
+  int k = 0;
+  const char *p = vjp;
+  while (*p && k < WG_MAX_INPUTS) {
+    while (*p == ' ') p++;
+    const char *end = strchr(p, ';');
+    size_t n = end ? (size_t)(end - p) : strlen(p);
+    while (n > 0 && p[n - 1] == ' ') n--;
+    start[k] = p;
+    len[k] = n;
+    letters[k] = (p[0] == 'd' && isalpha((unsigned char)p[1]) &&
+                  !isalnum((unsigned char)p[2])) ? p[1] : 0;
+    k++;
+    if (!end) break;
+    p = end + 1;
+  }
+  return k;
+}
+
+/* Append rule text (n bytes) with identifiers replaced: y -> the row's label, dy -> adj(label),
+ * <letter> / d<letter> -> input k's label / adjoint, c -> the row's constant. Index suffixes
+ * ("dx_ij") are kept. */
+static void sb_rule(sbuf *b, const char *rule, size_t n, const wg_tape *t, const wg_row *r,
+                    const char letters[WG_MAX_INPUTS]) {
+  char self[LABEL], lab[LABEL];
+  wg_row_label(t, (uint32_t)(r - t->rows), self, sizeof self);
+  const char *end = rule + n;
+  for (const char *p = rule; p < end;) {
+    if (!isalpha((unsigned char)*p)) {
+      size_t run = 1; /* a non-identifier character, or a number with its letters ("1e5") */
+      if (isdigit((unsigned char)*p))
+        while (p + run < end && isalnum((unsigned char)p[run])) run++;
+      sb_printf(b, "%.*s", (int)run, p);
+      p += run;
+      continue;
+    }
+    const char *q = p;
+    while (q < end && isalnum((unsigned char)*q)) q++;
+    size_t w = (size_t)(q - p);
+    int adj = w == 2 && p[0] == 'd';
+    char v = w == 1 ? p[0] : adj ? p[1] : 0;
+    const char *sub = NULL;
+    if (v == 'y' || (r->n_in == 0 && w == 1 && p[0] == 'W')) sub = self; /* W: a param leaf */
+    for (int k = 0; !sub && v && k < r->n_in && k < WG_MAX_INPUTS; k++)
+      if (letters[k] == v) sub = wg_row_label(t, r->in[k], lab, sizeof lab);
+    int plain = 1; /* a label with operators in it ("1-y") is parenthesised in a formula */
+    for (const char *c = sub; sub && *c; c++)
+      if (strchr("+-*/^ ", *c)) plain = 0;
+    if (sub) sb_printf(b, adj ? "adj(%s)" : plain ? "%s" : "(%s)", sub);
+    else if (w == 1 && v == 'c') sb_printf(b, "%g", (double)r->c);
+    else sb_printf(b, "%.*s", (int)w, p);
+    p = q;
+    if (p < end && *p == '_') /* an index suffix, kept as written: dx_ij, sum_i */
+      for (sb_printf(b, "_"), p++; p < end && isalnum((unsigned char)*p); p++) sb_printf(b, "%c", *p);
+  }
+}
+
+/* ---- the Wengert table ------------------------------------------------------------------ */
+
+enum { C_ROW, C_NAME, C_OP, C_IN, C_SHAPE, C_VAL, C_ADJ, N_COLS };
+
+/* Format cell `c` of row i into b. */
+static void table_cell(sbuf *b, const wg_tape *t, uint32_t i, int c) {
+  const wg_row *r = &t->rows[i];
+  char lab[LABEL];
+  switch (c) {
+  case C_ROW: sb_printf(b, "v%u", (unsigned)i); break;
+  case C_NAME: sb_printf(b, "%s", r->name ? r->name : ""); break;
+  case C_OP: sb_printf(b, "%s", r->op < WG_OP_COUNT ? wg_ops[r->op].name : "?"); break;
+  case C_IN:
+    for (int k = 0; k < r->n_in && k < WG_MAX_INPUTS; k++)
+      sb_printf(b, "%s%s", k ? ", " : "", wg_row_label(t, r->in[k], lab, sizeof lab));
+    break;
+  case C_SHAPE: sb_printf(b, "%dx%d", r->rows, r->cols); break;
+  case C_VAL: sb_matrix(b, r->val, r->rows, r->cols); break;
+  case C_ADJ: sb_matrix(b, r->needs_grad ? r->adj : NULL, r->rows, r->cols); break;
+  }
+}
+
+void wg_tape_print(wg_tape *t, FILE *f) {
+  if (!f) return;
+  if (!t) {
+    fprintf(f, "wengert tape: NULL (wg_tape_new failed)\n");
+    return;
+  }
+  static const char *const head[N_COLS] = {"row", "name", "op", "inputs", "shape", "value",
+                                           "adjoint"};
+  int has_adj = 0;
+  for (uint32_t i = 0; i < t->n_rows; i++)
+    if (t->rows[i].needs_grad && t->rows[i].adj) has_adj = 1;
+  int ncols = has_adj ? N_COLS : C_ADJ;
+  size_t width[N_COLS];
+  char cell[CELL];
+  for (int c = 0; c < ncols; c++) width[c] = strlen(head[c]);
+  for (uint32_t i = 0; i < t->n_rows; i++)
+    for (int c = 0; c < ncols; c++) {
+      sbuf b = sb_on(cell, sizeof cell);
+      table_cell(&b, t, i, c);
+      if (b.len > width[c]) width[c] = b.len;
+    }
+  fprintf(f, "wengert tape: %u rows, status %s%s%s\n", (unsigned)t->n_rows,
+          wg_status_string(t->status), t->status ? ": " : "", t->error);
+  for (int c = 0; c < ncols; c++)
+    fprintf(f, "%-*s%s", c == ncols - 1 ? 0 : (int)width[c], head[c], c == ncols - 1 ? "\n" : "  ");
+  size_t rule_indent = width[C_ROW] + width[C_NAME] + 4; /* the rules sit under the op column */
+  for (uint32_t i = 0; i < t->n_rows; i++) {
+    for (int c = 0; c < ncols; c++) {
+      sbuf b = sb_on(cell, sizeof cell);
+      table_cell(&b, t, i, c);
+      if (c == ncols - 1) fprintf(f, "%s\n", cell);
+      else fprintf(f, "%-*s  ", (int)width[c], cell);
+    }
+    const wg_row *r = &t->rows[i];
+    if (r->n_in > 0 && r->op < WG_OP_COUNT)
+      fprintf(f, "%*s%s   |   %s\n", (int)rule_indent, "", wg_ops[r->op].forward_rule,
+              wg_ops[r->op].vjp_rule);
+  }
+}
+
+/* ---- Graphviz DOT ----------------------------------------------------------------------- */
+
+/* Write s inside a DOT double-quoted string: quotes and backslashes escaped. */
+static void dot_text(FILE *f, const char *s) {
+  for (; *s; s++) {
+    if (*s == '"' || *s == '\\') fputc('\\', f);
+    if (*s == '\n') fputs("\\n", f);
+    else fputc(*s, f);
+  }
+}
+
+void wg_tape_dot(wg_tape *t, FILE *f) {
+  if (!f) return;
+  fprintf(f, "digraph wengert {\n  node [fontname=\"Helvetica\", fontsize=10];\n"
+             "  edge [fontname=\"Helvetica\", fontsize=9, color=\"#555555\"];\n");
+  if (!t) {
+    fprintf(f, "  none [shape=plaintext, label=\"NULL tape\"];\n}\n");
+    return;
+  }
+  char cell[CELL], lab[LABEL];
+  /* used[i]: row i is an input of a later row. Rows nothing uses (the loss) get a double
+   * border; without the scratch (out of memory) no row does. */
+  unsigned char *used = t->n_rows ? wg_alloc_zero(t->n_rows) : NULL;
+  if (t->n_rows && !used)
+    wg_fail(t, WG_ERR_NOMEM, "dot: out of memory for %u bytes of scratch", (unsigned)t->n_rows);
+  for (uint32_t i = 0; used && i < t->n_rows; i++)
+    for (int k = 0; k < t->rows[i].n_in && k < WG_MAX_INPUTS; k++) used[t->rows[i].in[k]] = 1;
+  for (uint32_t i = 0; i < t->n_rows; i++) {
+    const wg_row *r = &t->rows[i];
+    const char *style = r->op == WG_OP_INPUT || r->op == WG_OP_SCALAR
+                            ? "shape=box, style=filled, fillcolor=\"#e6e6e6\""
+                        : r->op == WG_OP_PARAM ? "shape=box, style=\"filled,bold\", fillcolor=\"#ffd58a\""
+                                               : "shape=ellipse, style=filled, fillcolor=\"#cfe3ff\"";
+    fprintf(f, "  v%u [%s%s, label=\"", (unsigned)i, style,
+            used && !used[i] ? ", peripheries=2" : "");
+    sbuf b = sb_on(cell, sizeof cell);
+    sb_printf(&b, "%s\n%s %dx%d", wg_row_label(t, i, lab, sizeof lab),
+              r->op < WG_OP_COUNT ? wg_ops[r->op].name : "?", r->rows, r->cols);
+    if (wg_row_size(r) <= SMALL) {
+      sb_printf(&b, "\nval ");
+      sb_matrix(&b, r->val, r->rows, r->cols);
+      if (r->needs_grad && r->adj) {
+        sb_printf(&b, "\nadj ");
+        sb_matrix(&b, r->adj, r->rows, r->cols);
+      }
+    }
+    dot_text(f, cell);
+    fprintf(f, "\"];\n");
+  }
+  wg_free(used, t->n_rows);
+  for (uint32_t i = 0; i < t->n_rows; i++) {
+    const wg_row *r = &t->rows[i];
+    char letters[WG_MAX_INPUTS] = {0};
+    const char *start[WG_MAX_INPUTS];
+    size_t len[WG_MAX_INPUTS];
+    if (r->op < WG_OP_COUNT) rule_terms(wg_ops[r->op].vjp_rule, letters, start, len);
+    for (int k = 0; k < r->n_in && k < WG_MAX_INPUTS; k++) {
+      fprintf(f, "  v%u -> v%u", (unsigned)r->in[k], (unsigned)i);
+      if (r->n_in > 1 && letters[k]) fprintf(f, " [label=\" %c\"]", letters[k]);
+      fprintf(f, ";\n");
+    }
+  }
+  fprintf(f, "}\n");
+}
+
+/* ---- the backward trace ----------------------------------------------------------------- */
+
+void wg_tape_trace(wg_tape *t, FILE *f) {
+  if (t) t->trace = f;
+}
+
+/* What one term of a row's VJP adds to: input k's adjoint, or (k = -1) a parameter leaf's
+ * gradient. dst is NULL when it needs no gradient; dup >= 0 when input k is input dup again. */
+typedef struct {
+  wg_real *dst;
+  int rows, cols, dup;
+  size_t off;
+} term_target;
+
+static term_target target_of(wg_tape *t, wg_row *r, int k) {
+  term_target g = {NULL, r->rows, r->cols, -1, 0};
+  if (k < 0) {
+    if (r->op == WG_OP_PARAM && r->ptr) g.dst = ((wg_param *)r->ptr)->grad;
+    return g;
+  }
+  wg_row *x = wg_input_row(t, r, k);
+  g.rows = x->rows, g.cols = x->cols;
+  g.dst = x->needs_grad ? x->adj : NULL;
+  for (int j = 0; j < k && g.dup < 0; j++)
+    if (r->in[j] == r->in[k]) g.dup = j;
+  return g;
+}
+
+/* One term's line: the rule with labels, then what it added ("= [...]"). */
+static void trace_term(sbuf *b, wg_tape *t, wg_row *r, int k, const term_target *g,
+                       const wg_real *delta, const char *rule, size_t rule_len,
+                       const char letters[WG_MAX_INPUTS]) {
+  char self[LABEL], lab[LABEL];
+  wg_row_label(t, (uint32_t)(r - t->rows), self, sizeof self);
+  if (rule) sb_rule(b, rule, rule_len, t, r, letters);
+  else if (k < 0) sb_printf(b, "grad(%s) += adj(%s)", self, self);
+  else sb_printf(b, "adj(%s) += J^T adj(%s)", wg_row_label(t, r->in[k], lab, sizeof lab), self);
+  if (!g->dst) {
+    sb_printf(b, "   (skipped: %s needs no gradient)",
+              k < 0 ? self : wg_row_label(t, r->in[k], lab, sizeof lab));
+  } else if (g->dup >= 0) {
+    sb_printf(b, "   (same row as input %d: the line above shows both terms)", g->dup + 1);
+  } else {
+    sb_printf(b, " = ");
+    if ((size_t)g->rows * (size_t)g->cols > SMALL) sb_printf(b, "(%dx%d) ", g->rows, g->cols);
+    sb_matrix(b, delta, g->rows, g->cols);
+  }
+}
+
+/* One step of the reverse sweep, traced: snapshot what the row's VJP adds to (scratch from
+ * wg_alloc), run the VJP, and print each term of its rule with the difference it made,
+ * one line per input (a parameter leaf: one line for its gradient). */
+void wg_trace_step(wg_tape *t, wg_row *r) {
+  uint32_t i = (uint32_t)(r - t->rows);
+  int n_in = r->n_in < WG_MAX_INPUTS ? r->n_in : WG_MAX_INPUTS;
+  int first = n_in ? 0 : -1, last = n_in ? n_in - 1 : -1;
+  term_target g[WG_MAX_INPUTS + 1];
+  size_t total = 0;
+  for (int k = first; k <= last; k++) {
+    g[k + 1] = target_of(t, r, k);
+    g[k + 1].off = total;
+    if (g[k + 1].dst && g[k + 1].dup < 0) total += (size_t)g[k + 1].rows * (size_t)g[k + 1].cols;
+  }
+  wg_real *scratch = total ? wg_alloc(total * sizeof *scratch) : NULL;
+  if (total && !scratch) {
+    wg_fail(t, WG_ERR_NOMEM, "trace: out of memory for %zu bytes of scratch (row %u)",
+            total * sizeof *scratch, (unsigned)i);
+    wg_ops[r->op].vjp(t, r);
+    return;
+  }
+  for (int k = first; k <= last; k++) {
+    const term_target *q = &g[k + 1];
+    if (q->dst && q->dup < 0)
+      memcpy(scratch + q->off, q->dst, (size_t)q->rows * (size_t)q->cols * sizeof *scratch);
+  }
+  wg_ops[r->op].vjp(t, r);
+
+  char letters[WG_MAX_INPUTS] = {0}, self[LABEL], line[CELL];
+  const char *start[WG_MAX_INPUTS];
+  size_t len[WG_MAX_INPUTS];
+  int terms = rule_terms(wg_ops[r->op].vjp_rule, letters, start, len);
+  int one_per_term = terms == (n_in ? n_in : 1); /* else the rule is printed generically */
+  int lead = fprintf(t->trace, "%s %s: ", wg_row_label(t, i, self, sizeof self),
+                     wg_ops[r->op].name);
+  for (int k = first; k <= last; k++) {
+    term_target *q = &g[k + 1];
+    wg_real *delta = q->dst && q->dup < 0 ? scratch + q->off : NULL;
+    for (size_t e = 0, n = delta ? (size_t)q->rows * (size_t)q->cols : 0; e < n; e++)
+      delta[e] = q->dst[e] - delta[e];
+    int term = k < 0 ? 0 : k;
+    sbuf b = sb_on(line, sizeof line);
+    if (k > first) sb_printf(&b, "%*s", lead > 0 ? lead : 0, "");
+    trace_term(&b, t, r, k, q, delta, one_per_term ? start[term] : NULL,
+               one_per_term ? len[term] : 0, letters);
+    fprintf(t->trace, "%s\n", line);
+  }
+  wg_free(scratch, total * sizeof *scratch);
+}

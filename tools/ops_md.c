@@ -1,0 +1,75 @@
+/* ops_md.c - writes docs/ops.md, the table of every op's forward, VJP and JVP, from
+ * src/ops/oplist.h (the X-macro list is the single source: an op added there shows up here
+ * on the next `make docs`). tests/check_print.c includes this file with OPS_MD_NO_MAIN and
+ * checks docs/ops.md equals what it writes now.
+ *
+ *   build/tools/ops_md > docs/ops.md */
+#include <stdio.h>
+
+typedef struct {
+  const char *name;
+  int n_in;
+  const char *forward, *vjp, *jvp;
+} ops_md_op;
+
+static const ops_md_op ops_md_list[] = {
+#define WG_OP(E, name, n, f, v, j) {#name, n, f, v, j},
+#include "ops/oplist.h"
+#undef WG_OP
+};
+
+/* A rule as a Markdown code span: `|` would end the table cell, so it is escaped. */
+static void ops_md_code(FILE *o, const char *s) {
+  fputc('`', o);
+  for (; *s; s++) {
+    if (*s == '|') fputc('\\', o);
+    fputc(*s, o);
+  }
+  fputc('`', o);
+}
+
+static void ops_md_write(FILE *o) {
+  fputs("# Ops: forward, VJP and JVP\n"
+        "\n"
+        "<!-- Generated from src/ops/oplist.h by tools/ops_md.c (`make docs`); do not edit.\n"
+        "     tests/check_print.c fails when this file and oplist.h disagree. -->\n"
+        "\n"
+        "Every row of a wengert tape is one of these ops. The rules are the strings kept in\n"
+        "`src/ops/oplist.h`, the same ones `wg_tape_print` shows under each row and the\n"
+        "backward trace (`wg_tape_trace`) fills in with the rows' names. Each op's file,\n"
+        "`src/ops/NAME.c`, holds the same math in its opening comment, next to the code.\n"
+        "\n"
+        "Notation: `x`, `a`, `b` (and `p`, `t`, `z` for the losses: probabilities, targets,\n"
+        "logits) are the inputs, `y` is the row's value, `dv` is the adjoint dLoss/dv of `v`\n"
+        "and `tv` its tangent (forward mode). `N` is the number of elements of the first\n"
+        "input, `c` the row's constant. Products `*` and quotients `/` are elementwise;\n"
+        "`a b` with matrices is the matrix product. `unbcast(g)` sums `g` over the axes an\n"
+        "input was broadcast along (a 1xN bias receives the column sums), which is how the\n"
+        "bias gradient `(1/m) sum(A - y)` falls out of the generic sweep. A VJP always\n"
+        "accumulates (`+=`, `-=`): an input used twice receives both terms.\n"
+        "\n"
+        "| op | inputs | forward | VJP (reverse mode) | JVP (forward mode) |\n"
+        "|----|--------|---------|--------------------|--------------------|\n",
+        o);
+  for (size_t i = 0; i < sizeof ops_md_list / sizeof ops_md_list[0]; i++) {
+    const ops_md_op *op = &ops_md_list[i];
+    fprintf(o, "| `%s` | ", op->name);
+    if (op->n_in < 0) fputs("any", o);
+    else fprintf(o, "%d", op->n_in);
+    fputs(" | ", o);
+    ops_md_code(o, op->forward);
+    fputs(" | ", o);
+    ops_md_code(o, op->vjp);
+    fputs(" | ", o);
+    ops_md_code(o, op->jvp);
+    fputs(" |\n", o);
+  }
+  fprintf(o, "\n%zu ops.\n", sizeof ops_md_list / sizeof ops_md_list[0]);
+}
+
+#ifndef OPS_MD_NO_MAIN
+int main(void) {
+  ops_md_write(stdout);
+  return ferror(stdout) ? 1 : 0;
+}
+#endif
