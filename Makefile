@@ -112,7 +112,7 @@ docs: $(B)/tools/ops_md $(B)/examples/chain_rule graph
 	./$(B)/tools/ops_md > $(B)/ops.md
 	mv $(B)/ops.md docs/ops.md
 	./$(B)/examples/chain_rule --blocks > $(B)/chain_rule.blocks
-	awk -f tools/splice.awk $(B)/chain_rule.blocks docs/chain-rule.md > $(B)/chain-rule.md
+	awk -f docs/tools/splice.awk $(B)/chain_rule.blocks docs/chain-rule.md > $(B)/chain-rule.md
 	mv $(B)/chain-rule.md docs/chain-rule.md
 	@echo "make docs: wrote docs/ops.md and docs/chain-rule.md"
 
@@ -126,7 +126,7 @@ graph: $(B)/examples/tape_graph
 	  echo "make graph: Graphviz (dot) is not installed: docs/img/seed_graph.svg left as it is"; \
 	fi
 
-$(B)/tools/%: tools/%.c
+$(B)/tools/%: docs/tools/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $< -o $@
 

@@ -19,7 +19,7 @@
 #define CHAIN_RULE_NO_MAIN
 #include "../examples/chain_rule.c"
 #define OPS_MD_NO_MAIN
-#include "../tools/ops_md.c"
+#include "../docs/tools/ops_md.c"
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 

@@ -31,7 +31,7 @@ static void ops_md_code(FILE *o, const char *s) {
 static void ops_md_write(FILE *o) {
   fputs("# Ops: forward, VJP and JVP\n"
         "\n"
-        "<!-- Generated from src/ops/oplist.h by tools/ops_md.c (`make docs`); do not edit.\n"
+        "<!-- Generated from src/ops/oplist.h by docs/tools/ops_md.c (`make docs`); do not edit.\n"
         "     tests/check_print.c fails when this file and oplist.h disagree. -->\n"
         "\n"
         "Every row of a wengert tape is one of these ops. The rules are the strings kept in\n"
