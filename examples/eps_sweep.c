@@ -139,8 +139,10 @@ int main(int argc, char **argv) {
   FILE *csv = NULL;
   if (csv_path && !(csv = fopen(csv_path, "w"))) die("cannot write", csv_path);
   if (csv) fprintf(csv, "h,forward_err,central_err,central_float_err\n");
-  printf("eps_sweep: %d samples x %d features, loss %.6f after %d steps, |grad|_max %.3e\n", m,
-         N_FEAT, L0, steps, fabs(g[0]));
+  double gmax = 0;
+  for (int k = 0; k <= N_FEAT; k++) gmax = fmax(gmax, fabs(g[k]));
+  printf("eps_sweep: %d samples x %d features, loss %.6f after %d steps, max |dL/dparam| %.3e\n",
+         m, N_FEAT, L0, steps, gmax);
   printf("max over the 31 parameters of |finite difference - analytic|\n");
   printf("%9s  %11s %6s  %11s %6s  %13s %6s\n", "h", "forward", "slope", "central", "slope",
          "central float", "slope");

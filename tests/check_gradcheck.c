@@ -606,14 +606,15 @@ START_TEST(test_op_table_three_oracles) {
   wg_mat v = wg_value(e.t, out);
   fill(e.r, (size_t)v.rows * (size_t)v.cols, &e.s, -1, 1);
   wg_var L = wg_sum(e.t, wg_mul(e.t, out, wg_input(e.t, v.rows, v.cols, e.r)));
-  wg_gradcheck_result r;
-  ck_assert_int_eq(wg_gradcheck(e.t, L, NULL, &r), 0);
+  wg_gradcheck_result g, r;
+  ck_assert_int_eq(wg_gradcheck(e.t, L, NULL, &g), 0);
+  ck_assert_int_gt(g.checked, 0);
+  ck_assert_int_eq(g.skipped, 0);
+  ck_assert_int_eq(wg_check_rows(e.t, NULL, &r), 0);
   ck_assert_int_gt(r.checked, 0);
   ck_assert_int_eq(r.skipped, 0);
-  ck_assert_int_eq(wg_check_rows(e.t, NULL, &r), 0);
-  ck_assert_int_eq(r.skipped, 0);
-  printf("op-table: %-10s worst dot-test discrepancy %.3g, gradcheck max abs err %.3g\n", name,
-         worst, r.max_abs_err);
+  printf("op-table: %-10s dot test %.2e  gradcheck max abs err %.2e  check_rows max abs err "
+         "%.2e\n", name, worst, g.max_abs_err, r.max_abs_err);
   wg_tape_free(e.t);
   for (int k = 0; k < 3; k++) wg_param_free(e.p[k]);
 }
