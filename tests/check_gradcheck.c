@@ -512,6 +512,80 @@ START_TEST(test_gradcheck_tolerance_is_used) {
 }
 END_TEST
 
+/* ---- memory: every scratch buffer goes through the allocator hook, sized, and comes back -- */
+typedef struct {
+  long calls, fail_at; /* fail the fail_at-th allocation (counting from 1); 0: never */
+  long long live;      /* bytes allocated and not freed */
+} alloc_count;
+
+static void *counting_alloc(void *ud, void *ptr, size_t old_size, size_t new_size) {
+  alloc_count *c = ud;
+  if (new_size == 0) {
+    free(ptr);
+    c->live -= (long long)old_size;
+    return NULL;
+  }
+  if (++c->calls == c->fail_at) return NULL;
+  void *q = realloc(ptr, new_size);
+  if (q) c->live += (long long)new_size - (long long)old_size;
+  return q;
+}
+
+START_TEST(test_checks_free_what_they_allocate) {
+  net n;
+  net_build(&n, &sinmul_op, NULL);
+  wg_backward(n.t, n.loss); /* adjoints exist: the checks themselves allocate only scratch */
+  alloc_count c = {0, 0, 0};
+  wg_set_allocator(counting_alloc, &c);
+  int a = wg_gradcheck(n.t, n.loss, NULL, NULL), b = wg_check_rows(n.t, NULL, NULL);
+  double d = wg_dot_test(n.t, n.loss, 3);
+  wg_set_allocator(NULL, NULL);
+  ck_assert_int_eq(a, 0);
+  ck_assert_int_eq(b, 0);
+  ck_assert_double_lt(d, 1e-12);
+  ck_assert_int_gt(c.calls, 0);      /* scratch came from the hook ... */
+  ck_assert_int_eq((int)c.live, 0);  /* ... and went back to it, with the sizes it was given */
+  net_free(&n);
+}
+END_TEST
+
+/* The Nth allocation of a check fails, N = 1, 2, ...: a clean NOMEM, parameters untouched,
+ * nothing leaked (everything, tape included, is allocated and freed through the hook). */
+START_TEST(test_checks_out_of_memory) {
+  for (int which = 0; which < 3; which++) {
+    int succeeded = 0, nomem = 0;
+    for (long k = 1; k < 200 && !succeeded; k++) {
+      alloc_count c = {0, 0, 0};
+      wg_set_allocator(counting_alloc, &c);
+      net n;
+      net_build(&n, &sinmul_op, NULL);
+      wg_real w[6], g[6];
+      memcpy(w, wg_param_value(n.W).data, sizeof w);
+      memcpy(g, wg_param_grad(n.W).data, sizeof g);
+      c.fail_at = c.calls + k;
+      double r = which == 0 ? wg_gradcheck(n.t, n.loss, NULL, NULL)
+               : which == 1 ? wg_check_rows(n.t, NULL, NULL)
+                            : wg_dot_test(n.t, n.loss, 1);
+      if (r < 0) {
+        ck_assert_int_eq(wg_tape_status(n.t), WG_ERR_NOMEM);
+        ck_assert_msg(strstr(wg_tape_error(n.t), "out of memory"), "%s", wg_tape_error(n.t));
+        nomem++;
+      } else {
+        succeeded = 1;
+      }
+      ck_assert_mem_eq(w, wg_param_value(n.W).data, sizeof w);
+      ck_assert_mem_eq(g, wg_param_grad(n.W).data, sizeof g);
+      net_free(&n);
+      wg_set_allocator(NULL, NULL);
+      ck_assert_msg(c.live == 0, "check %d, allocation %ld failing: %lld bytes leaked", which, k,
+                    c.live);
+    }
+    ck_assert_msg(succeeded, "check %d never succeeded within 200 allocations", which);
+    ck_assert_int_gt(nomem, 0); /* the failure path was taken at least once */
+  }
+}
+END_TEST
+
 /* ---- every op of the table: the dot-product test, gradcheck and check_rows agree ---------- */
 
 typedef struct {
@@ -643,6 +717,8 @@ Suite *make_suite(void) {
   tcase_add_test(tc, test_checks_on_failed_tape);
   tcase_add_test(tc, test_gradcheck_bad_arguments);
   tcase_add_test(tc, test_gradcheck_tolerance_is_used);
+  tcase_add_test(tc, test_checks_free_what_they_allocate);
+  tcase_add_test(tc, test_checks_out_of_memory);
   suite_add_tcase(s, tc);
   tc = tcase_create("op table");
   tcase_add_loop_test(tc, test_op_table_three_oracles, 0, WG_OP_COUNT);
