@@ -194,10 +194,12 @@ typedef struct wg_gradcheck_result {
  * passes when |analytic - numeric| <= atol + rtol |numeric|. A failing element whose one-sided
  * differences disagree beyond that tolerance by a jump that stays when h is halved (not the
  * h f'' of curvature), with the analytic value between them, sits on a kink (relu at 0) and is
- * counted as skipped. Parameter values and gradients are restored and
- * the tape is replayed and swept back once more, so values and adjoints are as after
- * wg_forward + wg_backward(loss). Returns the number of failed elements; -1 (touching nothing)
- * when the tape is in error or the arguments are bad (the tape then holds the message). */
+ * counted as skipped. Parameter values and gradients are restored and the tape is replayed
+ * and swept back once more, so values and adjoints are as after wg_forward +
+ * wg_backward(loss). The CSV has one line per element: parameter, index, i, j, analytic,
+ * numeric, abs_err, rel_err, status (ok, FAIL, kink). res may be NULL. Returns the number of
+ * failed elements; -1 when the tape is in error (nothing is touched but *res, which is cleared)
+ * or the arguments are bad (the tape then holds the message). */
 WG_API int wg_gradcheck(wg_tape *t, wg_var loss, const wg_gradcheck_opts *opts,
                         wg_gradcheck_result *res);
 
