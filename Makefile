@@ -135,6 +135,15 @@ $(B)/tools/%: docs/tools/%.c
 # (end of teaching)
 
 # ---- gradient checking ----------------------------------------------------------------------
+# make eps-plot: run the epsilon study and render docs/img/eps_sweep.png with gnuplot (the
+# PNG is committed; without gnuplot the table and CSV are still produced).
+.PHONY: eps-plot
+eps-plot: $(B)/examples/eps_sweep
+	./$(B)/examples/eps_sweep --csv $(B)/eps_sweep.csv
+	@if command -v gnuplot >/dev/null 2>&1; then \
+	  gnuplot -e "csv='$(B)/eps_sweep.csv'; out='docs/img/eps_sweep.png'" docs/img/eps_sweep.gp && \
+	  echo "wrote docs/img/eps_sweep.png"; \
+	else echo "make eps-plot: gnuplot is not installed; CSV in $(B)/eps_sweep.csv"; fi
 
 # (end of gradient checking)
 

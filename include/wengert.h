@@ -179,6 +179,85 @@ WG_API void wg_tape_trace(wg_tape *t, FILE *f);
 /* (end of printing) */
 
 /* ---- gradient checking, forward-mode checks, custom ops -------------------------------- */
+/* Three independent oracles for a derivative: finite differences (wg_gradcheck, and per row
+ * wg_check_rows), forward mode (wg_jvp, wg_dot_test) and the closed forms in the op files.
+ * All of them need double precision (the default wg_real): a central difference with h = 1e-6
+ * in float (eps 1.2e-7) has a round-off error near 1e-2 on a loss of 0.1 (measured by
+ * examples/eps_sweep, docs/gradcheck.md), far above the tolerances. */
+
+/* Options; NULL means eps 1e-6 (the finite-difference step h, absolute), atol 1e-5,
+ * rtol 1e-3 (PyTorch's gradcheck defaults) and no CSV. A field <= 0 takes its default, so
+ * `wg_gradcheck_opts o = {.csv = f};` works (for a purely relative test set atol to 1e-300). */
+typedef struct wg_gradcheck_opts {
+  double eps, atol, rtol;
+  FILE *csv; /* one line per element (gradcheck) or per row (check_rows), with a header */
+} wg_gradcheck_opts;
+
+typedef struct wg_gradcheck_result {
+  int checked, failed, skipped; /* elements (gradcheck) or rows (check_rows); checked counts
+                                 * the compared ones, skipped the kinks, failed <= checked */
+  double max_abs_err, max_rel_err; /* over the compared ones */
+  int worst_row;  /* gradcheck: the parameter leaf row of the worst failing element;
+                   * check_rows: the first failing row; -1 when nothing failed */
+  char worst[160]; /* e.g. "W1[3,2]: analytic 0.1234, numeric 0.1301"; "" when nothing failed */
+} wg_gradcheck_result;
+
+/* Central differences (f(x+h) - f(x-h)) / 2h of the 1x1 loss for every element of every
+ * parameter used on the tape (a parameter used twice is checked once), replaying the tape with
+ * wg_forward for each perturbation, against the analytic gradient from wg_backward. An element
+ * passes when |analytic - numeric| <= atol + rtol |numeric|. A failing element whose one-sided
+ * differences disagree beyond that tolerance by a jump that stays when h is halved (not the
+ * h f'' of curvature), with the analytic value between them, sits on a kink (relu at 0) and is
+ * counted as skipped. Parameter values and gradients are restored and the tape is replayed
+ * and swept back once more, so values and adjoints are as after wg_forward +
+ * wg_backward(loss). The CSV has one line per element: parameter, index, i, j, analytic,
+ * numeric, abs_err, rel_err, status (ok, FAIL, kink). res may be NULL. Returns the number of
+ * failed elements; -1 when the tape is in error (nothing is touched but *res, which is cleared)
+ * or the arguments are bad (the tape then holds the message). */
+WG_API int wg_gradcheck(wg_tape *t, wg_var loss, const wg_gradcheck_opts *opts,
+                        wg_gradcheck_result *res);
+
+/* Per-row check: for every non-leaf row the backward sweep uses, compare the row's VJP with
+ * finite differences of that row's forward alone, in dot-product form with a random direction
+ * u on its inputs that need a gradient and a random cotangent w:
+ *   <w, (f(x + h u) - f(x - h u)) / 2h>  vs  <J^T w, u>
+ * so a wrong derivative is blamed on the row that has it (kinks are skipped as above). The
+ * CSV has one line per row: row, op, name, analytic, numeric, errors, status. The tape is replayed first; inputs'
+ * buffers are never written (perturbations go to copies); values and adjoints are left as
+ * they were. Returns the number of failed rows (worst_row = the first), -1 as wg_gradcheck. */
+WG_API int wg_check_rows(wg_tape *t, const wg_gradcheck_opts *opts, wg_gradcheck_result *res);
+
+/* Dot-product test of forward against reverse mode: random u (uniform in [-1,1), from seed)
+ * as the tangent of every parameter leaf, random w on out's adjoint; returns
+ * |<w, J u> - <J^T w, u>| / max(|<w, J u>|, |<J^T w, u>|) (0 when both are 0), about 1e-15 when
+ * every JVP and VJP on the path agree. Overwrites the tape's tangents and adjoints (inputs'
+ * tangents become 0); parameters' gradients are left untouched. Negative on error (the tape
+ * holds the message; a custom op without a jvp is one). */
+WG_API double wg_dot_test(wg_tape *t, wg_var out, unsigned seed);
+
+/* A user-defined op. in[i] are the inputs' values, out the row's value (rows x cols), all
+ * row-major views valid only during the call. */
+typedef struct wg_custom_op {
+  const char *name; /* shown in prints and errors ("custom" if NULL) */
+  /* output shape; NULL: the shape of in[0]; non-zero return: a shape error naming the op */
+  int (*shape)(int n_in, const wg_mat *in, int *rows, int *cols, void *ctx);
+  /* out = f(in...), required */
+  void (*forward)(int n_in, const wg_mat *in, wg_mat out, void *ctx);
+  /* in_adj[i] += J_i^T out_adj (accumulate, never assign); in_adj[i].data is NULL when input i
+   * needs no gradient. Required. */
+  void (*vjp)(int n_in, const wg_mat *in, wg_mat out, wg_mat out_adj, wg_mat *in_adj,
+              void *ctx);
+  /* out_tan = sum_i J_i in_tan[i] (assign). May be NULL: wg_jvp then fails naming the op. */
+  void (*jvp)(int n_in, const wg_mat *in, const wg_mat *in_tan, wg_mat out, wg_mat out_tan,
+              void *ctx);
+} wg_custom_op;
+
+/* Record a custom op over 1..4 inputs (WG_MAX_INPUTS). The descriptor (and its name) is
+ * copied to the tape: op need not outlive the call; ctx must stay valid while the tape holds
+ * the row (until the next reset or free). The op takes part in replay, backward, forward mode
+ * and the checks like a built-in one. */
+WG_API wg_var wg_custom(wg_tape *t, const wg_custom_op *op, void *ctx, int n_in,
+                        const wg_var *in);
 
 /* (end of gradient checking) */
 

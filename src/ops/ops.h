@@ -40,6 +40,13 @@ extern const wg_op_info wg_ops[WG_OP_COUNT];
 wg_var wg_op_record(wg_tape *t, int op, int n_in, const wg_var *in, int rows, int cols,
                     wg_real c);
 
+/* wg_op_record for an op whose forward needs r->ptr (set before the forward runs). */
+wg_var wg_op_record_ptr(wg_tape *t, int op, int n_in, const wg_var *in, int rows, int cols,
+                        wg_real c, void *ptr);
+
+/* The user's name of a custom row (custom.c); wg_row_op_name is the one to call. */
+const char *wg_op_custom_name(const wg_row *r);
+
 /* Constructors shared by op families (record.c). Each validates the handles, applies the
  * family's shape rule (failing with a message naming the op, the shapes and the row) and
  * records. */

@@ -5,12 +5,18 @@
 
 wg_var wg_op_record(wg_tape *t, int op, int n_in, const wg_var *in, int rows, int cols,
                     wg_real c) {
+  return wg_op_record_ptr(t, op, n_in, in, rows, cols, c, NULL);
+}
+
+wg_var wg_op_record_ptr(wg_tape *t, int op, int n_in, const wg_var *in, int rows, int cols,
+                        wg_real c, void *ptr) {
   if (!wg_live(t)) return wg_none();
   uint32_t i = wg_row_append(t, op, rows, cols);
   if (i == UINT32_MAX) return wg_none();
   wg_row *r = &t->rows[i];
   r->n_in = (uint8_t)n_in;
   r->c = c;
+  r->ptr = ptr;
   for (int k = 0; k < n_in; k++) {
     r->in[k] = in[k].row;
     if (t->rows[in[k].row].needs_grad) r->needs_grad = 1;
@@ -19,6 +25,11 @@ wg_var wg_op_record(wg_tape *t, int op, int n_in, const wg_var *in, int rows, in
   if (!r->val) return wg_none();
   wg_ops[op].forward(t, r);
   return wg_live(t) ? wg_handle(t, i) : wg_none();
+}
+
+const char *wg_row_op_name(const wg_row *r) {
+  if (r->op == WG_OP_CUSTOM) return wg_op_custom_name(r);
+  return r->op < WG_OP_COUNT ? wg_ops[r->op].name : "?";
 }
 
 wg_var wg_op_unary(wg_tape *t, int op, wg_var x, wg_real c) {

@@ -142,7 +142,7 @@ static void table_cell(sbuf *b, const wg_tape *t, uint32_t i, int c) {
   switch (c) {
   case C_ROW: sb_printf(b, "v%u", (unsigned)i); break;
   case C_NAME: sb_printf(b, "%s", r->name ? r->name : ""); break;
-  case C_OP: sb_printf(b, "%s", r->op < WG_OP_COUNT ? wg_ops[r->op].name : "?"); break;
+  case C_OP: sb_printf(b, "%s", wg_row_op_name(r)); break;
   case C_IN:
     for (int k = 0; k < r->n_in && k < WG_MAX_INPUTS; k++)
       sb_printf(b, "%s%s", k ? ", " : "", wg_row_label(t, r->in[k], lab, sizeof lab));
@@ -230,7 +230,7 @@ void wg_tape_dot(wg_tape *t, FILE *f) {
             used && !used[i] ? ", peripheries=2" : "");
     sbuf b = sb_on(cell, sizeof cell);
     sb_printf(&b, "%s\n%s %dx%d", wg_row_label(t, i, lab, sizeof lab),
-              r->op < WG_OP_COUNT ? wg_ops[r->op].name : "?", r->rows, r->cols);
+              wg_row_op_name(r), r->rows, r->cols);
     if (wg_row_size(r) <= SMALL) {
       sb_printf(&b, "\nval ");
       sb_matrix(&b, r->val, r->rows, r->cols);
@@ -341,7 +341,7 @@ void wg_trace_step(wg_tape *t, wg_row *r) {
   int terms = rule_terms(wg_ops[r->op].vjp_rule, letters, start, len);
   int one_per_term = terms == (n_in ? n_in : 1); /* else the rule is printed generically */
   int lead = fprintf(t->trace, "%s %s: ", wg_row_label(t, i, self, sizeof self),
-                     wg_ops[r->op].name);
+                     wg_row_op_name(r));
   for (int k = first; k <= last; k++) {
     term_target *q = &g[k + 1];
     wg_real *delta = q->dst && q->dup < 0 ? scratch + q->off : NULL;

@@ -32,12 +32,19 @@ wg_status wg_backward(wg_tape *t, wg_var loss) {
             l->rows, l->cols, (unsigned)loss.row);
     return t->status;
   }
-  if (!l->needs_grad) return WG_OK; /* nothing on the tape leads to a parameter */
+  const wg_real one = 1;
+  return wg_backward_seeded(t, loss.row, &one, 1);
+}
+
+wg_status wg_backward_seeded(wg_tape *t, uint32_t top, const wg_real *seed, int into_params) {
+  if (!wg_live(t)) return wg_tape_status(t);
+  if (!t->rows[top].needs_grad) return WG_OK; /* nothing on the tape leads to a parameter */
   if (!zero_adjoints(t, t->n_rows - 1)) return t->status;
-  t->rows[loss.row].adj[0] = 1;
-  for (uint32_t i = loss.row + 1; i-- > 0;) {
+  wg_row *s = &t->rows[top];
+  memcpy(s->adj, seed, wg_row_size(s) * sizeof *seed);
+  for (uint32_t i = top + 1; i-- > 0;) {
     wg_row *r = &t->rows[i];
-    if (!r->needs_grad) continue;
+    if (!r->needs_grad || (!into_params && r->n_in == 0)) continue;
     if (t->trace) wg_trace_step(t, r); /* print.c: the same VJP, with what it adds */
     else wg_ops[r->op].vjp(t, r);
   }
@@ -50,6 +57,7 @@ wg_status wg_jvp(wg_tape *t) {
     wg_row *r = &t->rows[i];
     if (!wg_row_ensure_tan(t, r)) return t->status;
     wg_ops[r->op].jvp(t, r);
+    if (t->status) break; /* a JVP can fail (a custom op without one): stop at that row */
   }
   return t->status;
 }

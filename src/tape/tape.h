@@ -92,6 +92,16 @@ int wg_row_ensure_tan(wg_tape *t, wg_row *r);
  * each of its terms added. wg_backward calls it instead of the VJP while a trace is set. */
 void wg_trace_step(wg_tape *t, wg_row *r);
 
+/* Reverse sweep from row `top`, its adjoint seeded with `seed` (that row's size; wg_backward
+ * passes 1 for a 1x1 loss). Every adjoint is zeroed first. With into_params = 0 the leaves'
+ * VJPs are not called: adjoints reach the leaf rows but not the parameters' gradients (the
+ * dot-product test uses this to leave gradients untouched). */
+wg_status wg_backward_seeded(wg_tape *t, uint32_t top, const wg_real *seed, int into_params);
+
+/* The op's name as prints and errors show it: wg_ops[r->op].name, or the user's name for a
+ * custom op (defined in src/ops/record.c). */
+const char *wg_row_op_name(const wg_row *r);
+
 /* "name" or "v7" for messages and prints; buf must hold WG_NAME_MAX + 16 chars. */
 const char *wg_row_label(const wg_tape *t, uint32_t row, char *buf, size_t n);
 

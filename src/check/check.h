@@ -1,0 +1,87 @@
+/* check.h - helpers shared by the derivative checks (gradcheck.c, checkrows.c, dottest.c). */
+#ifndef WG_CHECK_H
+#define WG_CHECK_H
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "tape/tape.h"
+
+#define WG_CHECK_EPS 1e-6  /* finite-difference step h (absolute) */
+#define WG_CHECK_ATOL 1e-5 /* PyTorch's torch.autograd.gradcheck defaults */
+#define WG_CHECK_RTOL 1e-3
+
+typedef struct {
+  double eps, atol, rtol;
+  FILE *csv;
+} wg_check_cfg;
+
+/* The options with defaults filled in (NULL, or a field <= 0, takes the default). */
+static inline wg_check_cfg wg_check_config(const wg_gradcheck_opts *o) {
+  wg_check_cfg c = {WG_CHECK_EPS, WG_CHECK_ATOL, WG_CHECK_RTOL, NULL};
+  if (o) {
+    if (o->eps > 0) c.eps = o->eps;
+    if (o->atol > 0) c.atol = o->atol;
+    if (o->rtol > 0) c.rtol = o->rtol;
+    c.csv = o->csv;
+  }
+  return c;
+}
+
+/* The pass rule: |analytic - numeric| <= atol + rtol |numeric| (false for NaN). */
+static inline int wg_check_close(const wg_check_cfg *c, double analytic, double numeric) {
+  return fabs(analytic - numeric) <= c->atol + c->rtol * fabs(numeric);
+}
+
+/* Finite differences at one step: central, and the one-sided forward and backward ones. */
+typedef struct {
+  double central, plus, minus;
+} wg_check_fd;
+
+/* A kink (relu at 0) in reach of the step: the one-sided differences disagree beyond the
+ * tolerance, and by a jump that keeps its size when the step is halved. On a smooth function
+ * their disagreement is h f'' (curvature), which halves with h; across a kink it is the jump
+ * in slope, whatever h. at_h and at_half are the differences with steps h and h / 2. */
+static inline int wg_check_kink(const wg_check_cfg *c, wg_check_fd at_h, wg_check_fd at_half) {
+  double d = fabs(at_h.plus - at_h.minus), d2 = fabs(at_half.plus - at_half.minus);
+  double tol = c->atol + c->rtol * fmax(fabs(at_h.plus), fabs(at_h.minus));
+  return d > tol && d2 > 0.75 * d;
+}
+
+/* How far past the tolerance a pair is: |a - n| / (atol + rtol |n|); NaN counts as infinite. */
+static inline double wg_check_ratio(const wg_check_cfg *c, double analytic, double numeric) {
+  double r = fabs(analytic - numeric) / (c->atol + c->rtol * fabs(numeric));
+  return r == r ? r : INFINITY;
+}
+
+/* |a - n| / max(|a|, |n|), 0 when both are 0. */
+static inline double wg_check_rel(double analytic, double numeric) {
+  double s = fmax(fabs(analytic), fabs(numeric));
+  return s > 0 ? fabs(analytic - numeric) / s : fabs(analytic - numeric);
+}
+
+/* Running maxima that let a NaN through (so a NaN error is seen, not hidden). */
+static inline void wg_check_max(double *m, double x) {
+  if (!(x <= *m)) *m = x;
+}
+
+static inline void wg_check_clear(wg_gradcheck_result *res) {
+  if (!res) return;
+  memset(res, 0, sizeof *res);
+  res->worst_row = -1;
+}
+
+/* splitmix64: a small deterministic generator for directions and cotangents. */
+typedef struct {
+  uint64_t s;
+} wg_check_rng;
+
+static inline double wg_check_uniform(wg_check_rng *g) { /* in [-1, 1) */
+  uint64_t z = (g->s += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  return (double)(z >> 11) / 4503599627370496.0 - 1.0; /* 2^52 */
+}
+
+#endif

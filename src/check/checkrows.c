@@ -1,0 +1,181 @@
+/* checkrows.c - the per-row check: each row's VJP against finite differences of that row's
+ * forward alone, so a wrong derivative is blamed on the row that has it.
+ *
+ * For a row y = f(x_1 .. x_n) (n <= 4, only the inputs that need a gradient are moved), a
+ * random direction u_k per input and a random cotangent w on y (uniform in [-1, 1)):
+ *   numeric   <w, f(x + h u) - f(x - h u)> / 2h           two evaluations of this row only
+ *   analytic  sum_k <J_k^T w, u_k>                        the row's VJP with dy = w, into
+ *                                                          zeroed scratch adjoints
+ * A row passes when |analytic - numeric| <= atol + rtol |numeric|. A failing row whose
+ * one-sided differences <w, f(x + h u) - f(x)> / h and <w, f(x) - f(x - h u)> / h disagree
+ * beyond that tolerance by a jump that keeps its size at h / 2 has a kink in reach (relu of
+ * an exact 0) and is counted as skipped (wg_check_kink in check.h).
+ *
+ * Nothing the caller owns is written: the perturbed inputs are copies (an input row's val is
+ * pointed at the copy for the evaluation, then back), the row's output during the evaluations
+ * and the adjoints of the VJP are scratch buffers swapped in and out the same way. */
+#include <math.h>
+#include <string.h>
+
+#include "check/check.h"
+#include "ops/ops.h"
+#include "tape/alloc.h"
+
+enum { SCR_W, SCR_YP, SCR_YM, SCR_IN = 3 }; /* scratch slots; inputs use 3 per input */
+#define N_SLOTS (SCR_IN + 3 * WG_MAX_INPUTS)
+
+typedef struct {
+  uint32_t row[WG_MAX_INPUTS]; /* distinct inputs that need a gradient */
+  wg_real *val[WG_MAX_INPUTS], *adj[WG_MAX_INPUTS];   /* their buffers, put back after */
+  wg_real *u[WG_MAX_INPUTS], *xp[WG_MAX_INPUTS], *g[WG_MAX_INPUTS]; /* scratch */
+  int n;
+} row_inputs;
+
+static void find_inputs(wg_tape *t, const wg_row *r, wg_real **slot, row_inputs *in) {
+  in->n = 0;
+  for (int k = 0; k < r->n_in; k++) {
+    uint32_t x = r->in[k];
+    int seen = 0;
+    for (int j = 0; j < in->n; j++) seen |= in->row[j] == x;
+    if (seen || !t->rows[x].needs_grad) continue;
+    int j = in->n++;
+    in->row[j] = x;
+    in->val[j] = t->rows[x].val;
+    in->adj[j] = t->rows[x].adj;
+    in->u[j] = slot[SCR_IN + 3 * j];
+    in->xp[j] = slot[SCR_IN + 3 * j + 1];
+    in->g[j] = slot[SCR_IN + 3 * j + 2];
+  }
+}
+
+/* out = f(x + step u), the inputs pointed at perturbed copies and back. */
+static void eval_at(wg_tape *t, wg_row *r, const row_inputs *in, double step, wg_real *out) {
+  for (int j = 0; j < in->n; j++) {
+    wg_row *x = &t->rows[in->row[j]];
+    for (size_t e = 0, n = wg_row_size(x); e < n; e++) in->xp[j][e] = in->val[j][e] + step * in->u[j][e];
+    x->val = in->xp[j];
+  }
+  wg_real *keep = r->val;
+  r->val = out;
+  wg_ops[r->op].forward(t, r);
+  r->val = keep;
+  for (int j = 0; j < in->n; j++) t->rows[in->row[j]].val = in->val[j];
+}
+
+/* <J^T w, u> through the row's VJP into zeroed scratch adjoints. */
+static double vjp_dot(wg_tape *t, wg_row *r, const row_inputs *in, wg_real *w) {
+  wg_real *keep = r->adj;
+  for (int j = 0; j < in->n; j++) {
+    wg_row *x = &t->rows[in->row[j]];
+    memset(in->g[j], 0, wg_row_size(x) * sizeof(wg_real));
+    x->adj = in->g[j];
+  }
+  r->adj = w;
+  wg_ops[r->op].vjp(t, r);
+  r->adj = keep;
+  double s = 0;
+  for (int j = 0; j < in->n; j++) {
+    wg_row *x = &t->rows[in->row[j]];
+    x->adj = in->adj[j];
+    for (size_t e = 0, n = wg_row_size(x); e < n; e++) s += in->g[j][e] * in->u[j][e];
+  }
+  return s;
+}
+
+static double dot_diff(const wg_real *w, const wg_real *a, const wg_real *b, size_t n) {
+  double s = 0;
+  for (size_t e = 0; e < n; e++) s += w[e] * (a[e] - b[e]);
+  return s;
+}
+
+typedef struct {
+  wg_check_cfg cfg;
+  wg_gradcheck_result res;
+} cr_state;
+
+static void judge_row(cr_state *s, wg_tape *t, uint32_t i, double ad, double fd,
+                      const char *status) {
+  const wg_check_cfg *c = &s->cfg;
+  double abs_err = fabs(ad - fd), rel_err = wg_check_rel(ad, fd);
+  if (status[0] == 'k') {
+    s->res.skipped++;
+  } else {
+    s->res.checked++;
+    wg_check_max(&s->res.max_abs_err, abs_err);
+    wg_check_max(&s->res.max_rel_err, rel_err);
+  }
+  char label[WG_NAME_MAX + 16];
+  const char *op = wg_row_op_name(&t->rows[i]);
+  wg_row_label(t, i, label, sizeof label);
+  if (status[0] == 'F' && s->res.failed++ == 0) {
+    s->res.worst_row = (int)i;
+    snprintf(s->res.worst, sizeof s->res.worst, "row %u (%.40s %.40s): vjp %.6g, numeric %.6g",
+             (unsigned)i, op, label, ad, fd);
+  }
+  if (c->csv)
+    fprintf(c->csv, "%u,%s,%s,%.17g,%.17g,%.3e,%.3e,%s\n", (unsigned)i, op, label, ad, fd,
+            abs_err, rel_err, status);
+}
+
+/* <w, f(x + h u)>-based differences of the row along u with step h; yp, ym: scratch. */
+static wg_check_fd row_diffs(wg_tape *t, wg_row *r, const row_inputs *in, const wg_real *w,
+                             double h, wg_real *yp, wg_real *ym) {
+  size_t n = wg_row_size(r);
+  eval_at(t, r, in, h, yp);
+  eval_at(t, r, in, -h, ym);
+  wg_check_fd d = {dot_diff(w, yp, ym, n) / (2 * h), dot_diff(w, yp, r->val, n) / h,
+                   dot_diff(w, r->val, ym, n) / h};
+  return d;
+}
+
+static void check_row(cr_state *s, wg_tape *t, uint32_t i, wg_real **slot, wg_check_rng *g) {
+  wg_row *r = &t->rows[i];
+  row_inputs in;
+  find_inputs(t, r, slot, &in);
+  if (in.n == 0) return;
+  wg_real *w = slot[SCR_W], *yp = slot[SCR_YP], *ym = slot[SCR_YM];
+  for (size_t e = 0, n = wg_row_size(r); e < n; e++) w[e] = wg_check_uniform(g);
+  for (int j = 0; j < in.n; j++)
+    for (size_t e = 0, m = wg_row_size(&t->rows[in.row[j]]); e < m; e++)
+      in.u[j][e] = wg_check_uniform(g);
+  const wg_check_cfg *c = &s->cfg;
+  wg_check_fd d = row_diffs(t, r, &in, w, c->eps, yp, ym);
+  wg_ops[r->op].forward(t, r); /* at x again: anything the forward keeps for its VJP is x's */
+  double ad = vjp_dot(t, r, &in, w);
+  const char *status = "ok";
+  if (!wg_check_close(c, ad, d.central)) {
+    wg_check_fd d2 = row_diffs(t, r, &in, w, c->eps / 2, yp, ym);
+    wg_ops[r->op].forward(t, r);
+    status = wg_check_kink(c, d, d2) ? "kink" : "FAIL";
+  }
+  judge_row(s, t, i, ad, d.central, status);
+}
+
+int wg_check_rows(wg_tape *t, const wg_gradcheck_opts *opts, wg_gradcheck_result *res) {
+  wg_check_clear(res);
+  if (!wg_live(t)) return -1;
+  cr_state s = {wg_check_config(opts), {0}};
+  wg_check_clear(&s.res);
+  size_t most = 1;
+  for (uint32_t i = 0; i < t->n_rows; i++)
+    if (wg_row_size(&t->rows[i]) > most) most = wg_row_size(&t->rows[i]);
+  size_t bytes = N_SLOTS * most * sizeof(wg_real);
+  wg_real *scratch = most <= SIZE_MAX / (N_SLOTS * sizeof(wg_real)) ? wg_alloc(bytes) : NULL;
+  if (!scratch) {
+    wg_fail(t, WG_ERR_NOMEM, "wg_check_rows: out of memory (%d scratch buffers of %zu elements)",
+            N_SLOTS, most);
+    return -1;
+  }
+  wg_real *slot[N_SLOTS];
+  for (int k = 0; k < N_SLOTS; k++) slot[k] = scratch + (size_t)k * most;
+  if (wg_forward(t) == WG_OK) {
+    if (s.cfg.csv) fprintf(s.cfg.csv, "row,op,name,analytic,numeric,abs_err,rel_err,status\n");
+    wg_check_rng g = {0x5EEDull};
+    for (uint32_t i = 0; i < t->n_rows && wg_live(t); i++)
+      if (t->rows[i].n_in > 0 && t->rows[i].needs_grad) check_row(&s, t, i, slot, &g);
+  }
+  wg_free(scratch, bytes);
+  if (!wg_live(t)) return -1;
+  if (res) *res = s.res;
+  return s.res.failed;
+}

@@ -1,0 +1,118 @@
+/* custom.c - a user-defined op (wg_custom): the user's forward, VJP and JVP behind the same row
+ * interface as the built-in ops, so custom rows take part in replay, backward, forward mode,
+ * prints and the checks.
+ *   forward: y = f(x_1 .. x_n)          n = 1..WG_MAX_INPUTS; shape from the user's shape
+ *                                       callback, or the shape of x_1
+ *   VJP:     dx_i += J_i^T dy           the user's vjp, given a NULL view for inputs that need
+ *                                       no gradient
+ *   JVP:     ty = sum_i J_i tx_i        the user's jvp; without one wg_jvp fails naming the op
+ * The descriptor and its name are copied into the tape's arena at record time; ctx is the
+ * caller's and must outlive the row. */
+#include <string.h>
+
+#include "ops/ops.h"
+
+typedef struct custom_info {
+  wg_custom_op op; /* op.name points at name[] */
+  void *ctx;
+  char name[WG_NAME_MAX];
+} custom_info;
+
+const char *wg_op_custom_name(const wg_row *r) {
+  const custom_info *ci = r->ptr;
+  return ci ? ci->name : "custom";
+}
+
+/* "(2x3), (3x1)" into buf: the input shapes for an error message */
+static const char *shapes_text(const wg_mat *x, int n, char *buf, size_t size) {
+  size_t used = 0;
+  buf[0] = '\0';
+  for (int k = 0; k < n && used < size; k++) {
+    int w = snprintf(buf + used, size - used, "%s(%dx%d)", k ? ", " : "", x[k].rows, x[k].cols);
+    if (w < 0) break;
+    used += (size_t)w;
+  }
+  return buf;
+}
+
+wg_var wg_custom(wg_tape *t, const wg_custom_op *op, void *ctx, int n_in, const wg_var *in) {
+  if (!wg_live(t)) return wg_none();
+  unsigned row = (unsigned)t->n_rows;
+  if (!op) return wg_fail(t, WG_ERR_ARG, "custom: the op descriptor is NULL (row %u)", row);
+  const char *name = op->name ? op->name : "custom";
+  if (!op->forward || !op->vjp)
+    return wg_fail(t, WG_ERR_ARG, "custom op '%s': forward and vjp are required, %s is NULL "
+                   "(row %u)", name, op->forward ? "vjp" : "forward", row);
+  if (n_in < 1 || n_in > WG_MAX_INPUTS)
+    return wg_fail(t, WG_ERR_ARG, "custom op '%s': %d inputs, but a custom op takes 1 to %d "
+                   "(WG_MAX_INPUTS) (row %u)", name, n_in, WG_MAX_INPUTS, row);
+  if (!in) return wg_fail(t, WG_ERR_ARG, "custom op '%s': the input array is NULL (row %u)",
+                          name, row);
+  char who[WG_NAME_MAX + 16];
+  snprintf(who, sizeof who, "custom op '%s'", name);
+  wg_mat x[WG_MAX_INPUTS];
+  for (int k = 0; k < n_in; k++) {
+    const wg_row *rk = wg_row_of(t, in[k], who);
+    if (!rk) return wg_none();
+    x[k] = (wg_mat){rk->rows, rk->cols, rk->val};
+  }
+  int rows = x[0].rows, cols = x[0].cols;
+  if (op->shape) {
+    char shapes[WG_MAX_INPUTS * 32];
+    if (op->shape(n_in, x, &rows, &cols, ctx) != 0)
+      return wg_fail(t, WG_ERR_SHAPE, "%s: inputs %s: rejected by the op's shape rule (row %u)",
+                     who, shapes_text(x, n_in, shapes, sizeof shapes), row);
+    if (rows <= 0 || cols <= 0)
+      return wg_fail(t, WG_ERR_SHAPE, "%s: inputs %s: the shape rule gave (%dx%d), dimensions "
+                     "must be positive (row %u)", who, shapes_text(x, n_in, shapes, sizeof shapes),
+                     rows, cols, row);
+  }
+  custom_info *ci = wg_tape_bytes_alloc(t, sizeof *ci);
+  if (!ci) return wg_none();
+  ci->op = *op;
+  snprintf(ci->name, sizeof ci->name, "%s", name);
+  ci->op.name = ci->name;
+  ci->ctx = ctx;
+  return wg_op_record_ptr(t, WG_OP_CUSTOM, n_in, in, rows, cols, 0, ci);
+}
+
+/* Views of the inputs' values (and tangents, when tan is non-NULL). */
+static void input_views(wg_tape *t, const wg_row *r, wg_mat *val, wg_mat *tan) {
+  for (int k = 0; k < r->n_in; k++) {
+    const wg_row *x = wg_input_row(t, r, k);
+    val[k] = (wg_mat){x->rows, x->cols, x->val};
+    if (tan) tan[k] = (wg_mat){x->rows, x->cols, x->tan};
+  }
+}
+
+void wg_op_custom_forward(wg_tape *t, wg_row *r) {
+  const custom_info *ci = r->ptr;
+  wg_mat in[WG_MAX_INPUTS];
+  input_views(t, r, in, NULL);
+  ci->op.forward(r->n_in, in, (wg_mat){r->rows, r->cols, r->val}, ci->ctx);
+}
+
+void wg_op_custom_vjp(wg_tape *t, wg_row *r) {
+  const custom_info *ci = r->ptr;
+  wg_mat in[WG_MAX_INPUTS], in_adj[WG_MAX_INPUTS];
+  input_views(t, r, in, NULL);
+  for (int k = 0; k < r->n_in; k++) {
+    const wg_row *x = wg_input_row(t, r, k);
+    in_adj[k] = (wg_mat){x->rows, x->cols, x->needs_grad ? x->adj : NULL};
+  }
+  ci->op.vjp(r->n_in, in, (wg_mat){r->rows, r->cols, r->val},
+             (wg_mat){r->rows, r->cols, r->adj}, in_adj, ci->ctx);
+}
+
+void wg_op_custom_jvp(wg_tape *t, wg_row *r) {
+  const custom_info *ci = r->ptr;
+  if (!ci->op.jvp) {
+    wg_fail(t, WG_ERR_ARG, "wg_jvp: custom op '%s' (row %u) has no jvp; forward mode "
+            "(wg_jvp, wg_dot_test) needs one", ci->name, (unsigned)(r - t->rows));
+    return;
+  }
+  wg_mat in[WG_MAX_INPUTS], in_tan[WG_MAX_INPUTS];
+  input_views(t, r, in, in_tan);
+  ci->op.jvp(r->n_in, in, in_tan, (wg_mat){r->rows, r->cols, r->val},
+             (wg_mat){r->rows, r->cols, r->tan}, ci->ctx);
+}
