@@ -574,6 +574,94 @@ START_TEST(bce_of_saturated_sigmoid_is_finite) {
 }
 END_TEST
 
+/* ---- forward mode beyond single ops --------------------------------------------------- */
+
+/* A small network of many ops, every leaf a parameter (handles in u), loss 1x1. */
+static wg_var mixed_net(wg_tape *t, wg_param *const *p, wg_var *u, const double *x,
+                        const double *y) {
+  wg_var X = wg_input(t, 5, 3, x), Y = wg_input(t, 5, 1, y);
+  for (int k = 0; k < 4; k++) u[k] = wg_use(t, p[k]);
+  wg_var h = wg_tanh(t, wg_add(t, wg_matmul(t, X, u[0]), u[1]));
+  wg_var h2 = wg_mul(t, wg_relu(t, h), wg_exp(t, wg_scale(t, h, 0.5)));
+  wg_var z = wg_add(t, wg_matmul(t, h2, u[2]), u[3]);
+  wg_var L = wg_add(t, wg_bce(t, wg_sigmoid(t, z), Y), wg_mse(t, z, Y));
+  return wg_add(t, L, wg_mean(t, wg_square(t, wg_sum_rows(t, wg_transpose(t, h)))));
+}
+
+/* Forward and reverse mode agree on a whole network: the JVP along d equals <grad L, d>
+ * (the gradient from wg_backward), to rounding. */
+START_TEST(jvp_along_d_equals_gradient_dot_d_on_a_network) {
+  unsigned long long rng = 4711;
+  double x[15], y[5];
+  for (int i = 0; i < 15; i++) x[i] = tu_uniform(&rng, -1, 1);
+  for (int i = 0; i < 5; i++) y[i] = i % 2;
+  const int shape[4][2] = {{3, 4}, {1, 4}, {4, 1}, {1, 1}};
+  wg_param *p[4];
+  for (int k = 0; k < 4; k++) {
+    p[k] = wg_param_new("p", shape[k][0], shape[k][1]);
+    for (int i = 0; i < shape[k][0] * shape[k][1]; i++)
+      wg_param_value(p[k]).data[i] = tu_uniform(&rng, -1, 1);
+  }
+  wg_tape *t = wg_tape_new();
+  wg_var u[4];
+  wg_var L = mixed_net(t, p, u, x, y);
+  ck_assert_int_eq(wg_backward(t, L), WG_OK);
+  double dot = 0, scale = 0;
+  for (int k = 0; k < 4; k++) {
+    wg_mat tk = wg_tangent(t, u[k]);
+    for (int i = 0; i < tk.rows * tk.cols; i++) {
+      tk.data[i] = tu_uniform(&rng, -1, 1);
+      double g = wg_param_grad(p[k]).data[i];
+      dot += g * tk.data[i];
+      scale += fabs(g * tk.data[i]);
+    }
+  }
+  ck_assert_int_eq(wg_jvp(t), WG_OK);
+  double jv = wg_tangent(t, L).data[0];
+  ck_assert_msg(scale > 0.1, "a degenerate network: |grad| |d| = %g", scale);
+  ck_assert_msg(fabs(jv - dot) <= 1e-13 * scale, "JVP %.17g, <grad, d> %.17g", jv, dot);
+  wg_tape_free(t);
+  for (int k = 0; k < 4; k++) wg_param_free(p[k]);
+}
+END_TEST
+
+/* Tangents may sit on data inputs too (they get no adjoint, but forward mode sees them):
+ * the JVP along a direction in X equals the central difference of replays on moved data. */
+START_TEST(jvp_through_an_input_leaf_matches_finite_differences) {
+  unsigned long long rng = 99;
+  double x[12], w[4];
+  for (int i = 0; i < 12; i++) x[i] = tu_uniform(&rng, -1, 1);
+  for (int i = 0; i < 4; i++) w[i] = tu_uniform(&rng, -1, 1);
+  wg_tape *t = wg_tape_new();
+  wg_var X = wg_input(t, 3, 4, x);
+  wg_var L = wg_sum(t, wg_sigmoid(t, wg_matmul(t, X, wg_input(t, 4, 1, w))));
+  wg_mat tx = wg_tangent(t, X);
+  double d[12];
+  for (int i = 0; i < 12; i++) tx.data[i] = d[i] = tu_uniform(&rng, -1, 1);
+  ck_assert_int_eq(wg_jvp(t), WG_OK);
+  double jv = wg_tangent(t, L).data[0];
+  for (int i = 0; i < 12; i++) x[i] += FD_H * d[i];
+  double lp = loss_now(t, L);
+  for (int i = 0; i < 12; i++) x[i] -= 2 * FD_H * d[i];
+  double lm = loss_now(t, L), fd = (lp - lm) / (2 * FD_H);
+  ck_assert_msg(fabs(jv - fd) <= FD_ABS + FD_REL * fabs(fd), "JVP %.12g, fd %.12g", jv, fd);
+  wg_tape_free(t);
+}
+END_TEST
+
+/* With no tangent set, every leaf's tangent is zero, so every row's is. */
+START_TEST(jvp_without_tangents_is_zero) {
+  wg_param *W = wg_param_new("W", 2, 2);
+  for (int i = 0; i < 4; i++) wg_param_value(W).data[i] = i + 1;
+  wg_tape *t = wg_tape_new();
+  wg_var L = wg_sum(t, wg_exp(t, wg_use(t, W)));
+  ck_assert_int_eq(wg_jvp(t), WG_OK);
+  ck_assert_double_eq(wg_tangent(t, L).data[0], 0);
+  wg_tape_free(t);
+  wg_param_free(W);
+}
+END_TEST
+
 Suite *make_suite(void) {
   Suite *s = suite_create("ops");
   TCase *g = tcase_create("gradients");
@@ -588,6 +676,11 @@ Suite *make_suite(void) {
   tcase_add_test(x, bce_at_p_zero_is_100_with_finite_gradient);
   tcase_add_test(x, bce_of_saturated_sigmoid_is_finite);
   suite_add_tcase(s, x);
+  TCase *f = tcase_create("forward mode");
+  tcase_add_test(f, jvp_along_d_equals_gradient_dot_d_on_a_network);
+  tcase_add_test(f, jvp_through_an_input_leaf_matches_finite_differences);
+  tcase_add_test(f, jvp_without_tangents_is_zero);
+  suite_add_tcase(s, f);
   return s;
 }
 

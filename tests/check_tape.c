@@ -481,6 +481,41 @@ START_TEST(parameter_used_twice_gets_both_contributions) {
 }
 END_TEST
 
+/* backward from an earlier row sweeps only the rows up to it: a later use of W adds nothing.
+ * L1 = sum(3 W), L2 = sum(W * W) recorded after it: dL1/dW = 3, then dL2/dW = 2 W on top. */
+START_TEST(backward_from_an_earlier_row_ignores_later_rows) {
+  wg_param *W = wg_param_new("W", 1, 3);
+  for (int i = 0; i < 3; i++) wg_param_value(W).data[i] = i - 1.0;
+  wg_tape *t = wg_tape_new();
+  wg_var w = wg_use(t, W);
+  wg_var L1 = wg_sum(t, wg_scale(t, w, 3));
+  wg_var L2 = wg_sum(t, wg_mul(t, w, wg_use(t, W)));
+  ck_assert_int_eq(wg_backward(t, L1), WG_OK);
+  for (int i = 0; i < 3; i++) ck_assert_double_eq(wg_param_grad(W).data[i], 3);
+  ck_assert_int_eq(wg_backward(t, L2), WG_OK);
+  for (int i = 0; i < 3; i++) ck_assert_double_eq(wg_param_grad(W).data[i], 3 + 2 * (i - 1.0));
+  wg_tape_free(t);
+  wg_param_free(W);
+}
+END_TEST
+
+/* One parameter on two tapes: each tape's backward adds its part into the same gradient. */
+START_TEST(parameter_shared_by_two_tapes_accumulates_both) {
+  wg_param *W = wg_param_new("W", 2, 1);
+  wg_param_value(W).data[0] = 2, wg_param_value(W).data[1] = -3;
+  wg_tape *t1 = wg_tape_new(), *t2 = wg_tape_new();
+  wg_var L1 = wg_sum(t1, wg_square(t1, wg_use(t1, W))); /* dL1/dW = 2 W = (4, -6) */
+  wg_var L2 = wg_mean(t2, wg_use(t2, W));               /* dL2/dW = 1/2 */
+  ck_assert_int_eq(wg_backward(t1, L1), WG_OK);
+  ck_assert_int_eq(wg_backward(t2, L2), WG_OK);
+  ck_assert_double_eq(wg_param_grad(W).data[0], 4.5);
+  ck_assert_double_eq(wg_param_grad(W).data[1], -5.5);
+  wg_tape_free(t1);
+  wg_tape_free(t2);
+  wg_param_free(W);
+}
+END_TEST
+
 START_TEST(tape_rows_counts_the_rows) {
   double a[4] = {0};
   wg_tape *t = wg_tape_new();
@@ -624,6 +659,8 @@ Suite *make_suite(void) {
   tcase_add_test(r, replay_reads_changed_input_data);
   tcase_add_test(r, gradients_accumulate_across_backward_until_zero_grad);
   tcase_add_test(r, parameter_used_twice_gets_both_contributions);
+  tcase_add_test(r, backward_from_an_earlier_row_ignores_later_rows);
+  tcase_add_test(r, parameter_shared_by_two_tapes_accumulates_both);
   tcase_add_test(r, tape_rows_counts_the_rows);
   suite_add_tcase(s, r);
   TCase *a = tcase_create("arena");
