@@ -6,7 +6,8 @@
  *   2. compare the VJP with central finite differences (h = 1e-6, pass when
  *      |ad - fd| <= 1e-5 + 1e-3 |fd|): the op's inputs are parameters with random values in a
  *      valid domain, the loss is sum(op(...) * R) with a fixed random input R of the output's
- *      shape, so every entry of the Jacobian is weighted and tested;
+ *      shape, so every entry of the Jacobian is weighted and tested (plus sum(x * R_x) for each
+ *      input x, recorded later, which catches a VJP that assigns instead of accumulating);
  *   3. compare the JVP (tangents set on the leaves with wg_tangent, then wg_jvp) with the
  *      central finite-difference directional derivative of the same loss.
  * The numeric side perturbs wg_param_value and replays the tape with wg_forward.
@@ -99,9 +100,19 @@ static void gradcheck(const char *op, const grad_spec *s, unsigned long long see
   ck_assert_msg(fwd <= FWD_TOL, "%s %s: forward differs from the reference by %g", op, label,
                 fwd);
 
-  /* 2. VJP of L = sum(y * R) against central differences */
+  /* 2. VJP of L = sum(y * R) + sum_k sum(x_k * R_k) against central differences. The second
+   *    term is recorded after the op, so its VJP runs first: an op whose VJP assigns to an
+   *    input's adjoint instead of accumulating loses it and fails. */
   for (int e = 0; e < n_out; e++) R[e] = tu_uniform(&rng, -1, 1);
   wg_var L = wg_sum(t, wg_mul(t, y, wg_input(t, s->out_rows, s->out_cols, R)));
+  double *Rk[MAX_IN];
+  for (int k = 0; k < s->n_in; k++) {
+    int nk = s->in[k].rows * s->in[k].cols;
+    Rk[k] = malloc((size_t)nk * sizeof *Rk[k]);
+    for (int e = 0; e < nk; e++) Rk[k][e] = tu_uniform(&rng, -1, 1);
+    wg_var rk = wg_input(t, s->in[k].rows, s->in[k].cols, Rk[k]);
+    L = wg_add(t, L, wg_sum(t, wg_mul(t, in[k], rk)));
+  }
   ck_assert_int_eq(wg_backward(t, L), WG_OK);
   for (int k = 0; k < s->n_in; k++) {
     const double *g = wg_param_grad(p[k]).data;
@@ -142,7 +153,7 @@ static void gradcheck(const char *op, const grad_spec *s, unsigned long long see
 
   ck_assert_int_eq(wg_tape_status(t), WG_OK);
   wg_tape_free(t);
-  for (int k = 0; k < s->n_in; k++) wg_param_free(p[k]);
+  for (int k = 0; k < s->n_in; k++) wg_param_free(p[k]), free(Rk[k]);
   free(ref);
   free(R);
 }
