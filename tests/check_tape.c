@@ -1,0 +1,674 @@
+/* check_tape.c - the tape's contracts: error paths, the sticky status, replay, gradient
+ * accumulation, and the arena's promise that a loop which records the same graph again (or
+ * replays it) allocates nothing from the heap.
+ *
+ * The heap is observed through the library's one allocator hook (wg_set_allocator): a
+ * counting hook records every allocation, can make the Nth fail, and tracks the bytes
+ * outstanding using the sizes the library passes (so a wrong size or a leak shows up). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+#define NONE(v) ((v).gen == 0 && (v).row == 0)
+
+/* the error message contains every one of the given fragments */
+static void assert_error_has(wg_tape *t, const char *const *parts, int n) {
+  const char *msg = wg_tape_error(t);
+  for (int i = 0; i < n; i++)
+    ck_assert_msg(strstr(msg, parts[i]) != NULL, "error \"%s\" lacks \"%s\"", msg, parts[i]);
+}
+#define ASSERT_ERROR_HAS(t, ...)                                        \
+  do {                                                                  \
+    const char *const parts_[] = {__VA_ARGS__};                         \
+    assert_error_has((t), parts_, (int)(sizeof parts_ / sizeof parts_[0])); \
+  } while (0)
+
+/* ---- counting allocator -------------------------------------------------------------- */
+
+static long n_allocs;    /* allocations and reallocations requested */
+static long fail_at;     /* make this allocation (1-based) fail; 0: never */
+static long live_bytes;  /* bytes outstanding, from the sizes the library reports */
+
+static void *counting_alloc(void *ud, void *ptr, size_t old_size, size_t new_size) {
+  (void)ud;
+  if (new_size == 0) {
+    if (ptr) live_bytes -= (long)old_size;
+    free(ptr);
+    return NULL;
+  }
+  n_allocs++;
+  if (fail_at && n_allocs == fail_at) return NULL;
+  void *p = realloc(ptr, new_size);
+  if (p) live_bytes += (long)new_size - (ptr ? (long)old_size : 0);
+  return p;
+}
+
+static void counting_on(long fail) {
+  n_allocs = 0, live_bytes = 0, fail_at = fail;
+  wg_set_allocator(counting_alloc, NULL);
+}
+
+static void counting_off(void) {
+  wg_set_allocator(NULL, NULL);
+}
+
+/* ---- a small network used by several tests ------------------------------------------- */
+
+enum { M = 8, N = 3, H = 4 };
+static double X[M * N], Y[M];
+
+typedef struct {
+  wg_param *W1, *b1, *W2, *b2;
+} net;
+
+static net net_new(void) {
+  unsigned long long s = 17;
+  net n = {wg_param_new("W1", N, H), wg_param_new("b1", 1, H), wg_param_new("W2", H, 1),
+           wg_param_new("b2", 1, 1)};
+  wg_param *all[4] = {n.W1, n.b1, n.W2, n.b2};
+  for (int k = 0; k < 4; k++) {
+    wg_mat v = wg_param_value(all[k]);
+    for (int i = 0; i < v.rows * v.cols; i++) v.data[i] = tu_uniform(&s, -1, 1);
+  }
+  for (int i = 0; i < M * N; i++) X[i] = tu_uniform(&s, -2, 2);
+  for (int i = 0; i < M; i++) Y[i] = i % 2;
+  return n;
+}
+
+static void net_free(net *n) {
+  wg_param_free(n->W1), wg_param_free(n->b1), wg_param_free(n->W2), wg_param_free(n->b2);
+}
+
+static void net_zero_grad(net *n) {
+  wg_param_zero_grad(n->W1), wg_param_zero_grad(n->b1);
+  wg_param_zero_grad(n->W2), wg_param_zero_grad(n->b2);
+}
+
+/* L = bce_logits(tanh(X W1 + b1) W2 + b2, y) + 0.1 mse(z, y): two layers, every family */
+static wg_var net_record(wg_tape *t, net *n) {
+  wg_var x = wg_input(t, M, N, X), y = wg_input(t, M, 1, Y);
+  wg_var a1 = wg_tanh(t, wg_add(t, wg_matmul(t, x, wg_use(t, n->W1)), wg_use(t, n->b1)));
+  wg_name(t, a1, "hidden");
+  wg_var z = wg_add(t, wg_matmul(t, a1, wg_use(t, n->W2)), wg_use(t, n->b2));
+  return wg_add(t, wg_bce_logits(t, z, y), wg_scale(t, wg_mse(t, z, y), 0.1));
+}
+
+/* the loss and all gradients, concatenated: 1 + N H + H + H + 1 numbers */
+enum { SNAP = 1 + N * H + H + H + 1 };
+static void snapshot(wg_tape *t, wg_var L, net *n, double *out) {
+  wg_param *all[4] = {n->W1, n->b1, n->W2, n->b2};
+  out[0] = wg_value(t, L).data[0];
+  int k = 1;
+  for (int p = 0; p < 4; p++) {
+    wg_mat g = wg_param_grad(all[p]);
+    for (int i = 0; i < g.rows * g.cols; i++) out[k++] = g.data[i];
+  }
+}
+
+/* ---- error paths --------------------------------------------------------------------- */
+
+START_TEST(matmul_shape_mismatch_names_op_shapes_and_row) {
+  double a[12] = {0}, b[6] = {0};
+  wg_tape *t = wg_tape_new();
+  wg_var A = wg_input(t, 4, 3, a), B = wg_input(t, 2, 3, b); /* rows 0 and 1 */
+  wg_var C = wg_matmul(t, A, B);
+  ck_assert(NONE(C));
+  ck_assert_int_eq(wg_tape_status(t), WG_ERR_SHAPE);
+  ASSERT_ERROR_HAS(t, "matmul", "(4x3) @ (2x3)", "row 2");
+  wg_tape_free(t);
+}
+END_TEST
+
+START_TEST(broadcast_shape_mismatch_names_op_and_both_shapes) {
+  double a[6] = {0}, b[6] = {0};
+  wg_tape *t = wg_tape_new();
+  ck_assert(NONE(wg_add(t, wg_input(t, 3, 2, a), wg_input(t, 2, 3, b))));
+  ck_assert_int_eq(wg_tape_status(t), WG_ERR_SHAPE);
+  ASSERT_ERROR_HAS(t, "add", "(3x2) + (2x3)", "row 2");
+  wg_tape_free(t);
+}
+END_TEST
+
+START_TEST(loss_shape_mismatch_names_op_and_both_shapes) {
+  double a[3] = {0}, b[3] = {0};
+  wg_tape *t = wg_tape_new();
+  ck_assert(NONE(wg_bce(t, wg_input(t, 3, 1, a), wg_input(t, 1, 3, b))));
+  ck_assert_int_eq(wg_tape_status(t), WG_ERR_SHAPE);
+  ASSERT_ERROR_HAS(t, "bce", "(3x1)", "(1x3)");
+  wg_tape_free(t);
+}
+END_TEST
+
+START_TEST(stale_handle_from_before_reset_is_reported) {
+  double a[2] = {1, 2};
+  wg_tape *t = wg_tape_new();
+  wg_var old = wg_input(t, 1, 2, a);
+  wg_tape_reset(t);
+  wg_input(t, 1, 2, a); /* row 0 exists again, in the new generation */
+  ck_assert(NONE(wg_exp(t, old)));
+  ck_assert_int_eq(wg_tape_status(t), WG_ERR_HANDLE);
+  ASSERT_ERROR_HAS(t, "exp", "stale", "wg_tape_reset");
+  wg_tape_free(t);
+}
+END_TEST
+
+START_TEST(handle_from_another_tape_is_reported) {
+  double a[2] = {1, 2};
+  wg_tape *t1 = wg_tape_new(), *t2 = wg_tape_new();
+  wg_var v1 = wg_input(t1, 1, 2, a);
+  wg_input(t2, 1, 2, a); /* same row index on t2 */
+  ck_assert(NONE(wg_sigmoid(t2, v1)));
+  ck_assert_int_eq(wg_tape_status(t2), WG_ERR_HANDLE);
+  ASSERT_ERROR_HAS(t2, "sigmoid", "another tape");
+  ck_assert_int_eq(wg_tape_status(t1), WG_OK); /* the owner is untouched */
+  wg_tape_free(t1);
+  wg_tape_free(t2);
+}
+END_TEST
+
+START_TEST(handle_with_a_row_beyond_the_tape_is_reported) {
+  double a[2] = {1, 2};
+  wg_tape *t = wg_tape_new();
+  wg_var v = wg_input(t, 1, 2, a);
+  v.row = 999;
+  ck_assert_ptr_null(wg_value(t, v).data);
+  ck_assert_int_eq(wg_tape_status(t), WG_ERR_HANDLE);
+  ASSERT_ERROR_HAS(t, "wg_value", "row 999");
+  wg_tape_free(t);
+}
+END_TEST
+
+START_TEST(none_handle_is_reported) {
+  wg_tape *t = wg_tape_new();
+  wg_var none = {0, 0};
+  ck_assert(NONE(wg_neg(t, none)));
+  ck_assert_int_eq(wg_tape_status(t), WG_ERR_HANDLE);
+  ASSERT_ERROR_HAS(t, "neg", "none");
+  wg_tape_free(t);
+}
+END_TEST
+
+/* the loss's label (its wg_name) and shape appear in the message */
+START_TEST(backward_from_a_non_scalar_names_the_row_and_shape) {
+  double a[6] = {0};
+  wg_param *W = wg_param_new("W", 3, 2);
+  wg_tape *t = wg_tape_new();
+  wg_var z = wg_mul(t, wg_input(t, 3, 2, a), wg_use(t, W));
+  wg_name(t, z, "logits");
+  ck_assert_int_eq(wg_backward(t, z), WG_ERR_SHAPE);
+  ASSERT_ERROR_HAS(t, "wg_backward", "logits", "(3x2)", "row 2");
+  wg_tape_free(t);
+  wg_param_free(W);
+}
+END_TEST
+
+/* a parameter leaf is labelled with the parameter's name */
+START_TEST(param_name_labels_its_row_in_messages) {
+  wg_param *W = wg_param_new("weights", 2, 2);
+  wg_tape *t = wg_tape_new();
+  ck_assert_int_eq(wg_backward(t, wg_use(t, W)), WG_ERR_SHAPE);
+  ASSERT_ERROR_HAS(t, "weights", "(2x2)");
+  wg_tape_free(t);
+  wg_param_free(W);
+}
+END_TEST
+
+START_TEST(input_with_nonpositive_dimensions_is_an_argument_error) {
+  double a[4] = {0};
+  const int dims[3][2] = {{0, 3}, {2, -1}, {-4, -4}};
+  for (int i = 0; i < 3; i++) {
+    wg_tape *t = wg_tape_new();
+    ck_assert(NONE(wg_input(t, dims[i][0], dims[i][1], a)));
+    ck_assert_int_eq(wg_tape_status(t), WG_ERR_ARG);
+    char shape[32];
+    snprintf(shape, sizeof shape, "(%dx%d)", dims[i][0], dims[i][1]);
+    ASSERT_ERROR_HAS(t, "input", shape);
+    ck_assert_int_eq(wg_tape_rows(t), 0);
+    wg_tape_free(t);
+  }
+}
+END_TEST
+
+START_TEST(param_with_nonpositive_dimensions_is_null) {
+  ck_assert_ptr_null(wg_param_new("a", 0, 1));
+  ck_assert_ptr_null(wg_param_new("b", 1, 0));
+  ck_assert_ptr_null(wg_param_new("c", -2, 3));
+  ck_assert_ptr_null(wg_param_new("d", 3, -2));
+}
+END_TEST
+
+START_TEST(input_with_null_data_is_an_argument_error) {
+  wg_tape *t = wg_tape_new();
+  ck_assert(NONE(wg_input(t, 2, 2, NULL)));
+  ck_assert_int_eq(wg_tape_status(t), WG_ERR_ARG);
+  ASSERT_ERROR_HAS(t, "input", "NULL");
+  wg_tape_free(t);
+}
+END_TEST
+
+START_TEST(use_of_a_null_param_is_an_argument_error) {
+  wg_tape *t = wg_tape_new();
+  ck_assert(NONE(wg_use(t, NULL)));
+  ck_assert_int_eq(wg_tape_status(t), WG_ERR_ARG);
+  ASSERT_ERROR_HAS(t, "NULL");
+  wg_tape_free(t);
+}
+END_TEST
+
+/* A NULL tape behaves as one whose allocation failed: every call returns at once. */
+START_TEST(null_tape_every_call_is_safe) {
+  double a[1] = {1};
+  wg_param *W = wg_param_new("W", 1, 1);
+  wg_tape *t = NULL;
+  wg_var v = {1, 0};
+  wg_tape_reset(t);
+  ck_assert_int_eq(wg_tape_status(t), WG_ERR_NOMEM);
+  ck_assert(strlen(wg_tape_error(t)) > 0);
+  ck_assert_int_eq(wg_tape_rows(t), 0);
+  ck_assert_uint_eq(wg_tape_bytes(t), 0);
+  ck_assert(NONE(wg_input(t, 1, 1, a)));
+  ck_assert(NONE(wg_scalar(t, 2)));
+  ck_assert(NONE(wg_use(t, W)));
+  wg_var r[] = {
+      wg_matmul(t, v, v), wg_transpose(t, v), wg_add(t, v, v),     wg_sub(t, v, v),
+      wg_mul(t, v, v),    wg_div(t, v, v),    wg_neg(t, v),        wg_scale(t, v, 2),
+      wg_exp(t, v),       wg_log(t, v),       wg_sigmoid(t, v),    wg_tanh(t, v),
+      wg_relu(t, v),      wg_square(t, v),    wg_sum(t, v),        wg_mean(t, v),
+      wg_sum_rows(t, v),  wg_bce(t, v, v),    wg_bce_logits(t, v, v), wg_mse(t, v, v),
+  };
+  for (size_t i = 0; i < sizeof r / sizeof r[0]; i++) ck_assert(NONE(r[i]));
+  ck_assert_int_eq(wg_forward(t), WG_ERR_NOMEM);
+  ck_assert_int_eq(wg_backward(t, v), WG_ERR_NOMEM);
+  ck_assert_int_eq(wg_jvp(t), WG_ERR_NOMEM);
+  ck_assert_ptr_null(wg_value(t, v).data);
+  ck_assert_ptr_null(wg_grad(t, v).data);
+  ck_assert_ptr_null(wg_tangent(t, v).data);
+  wg_name(t, v, "x");
+  wg_tape_free(t);
+  wg_param_free(W);
+  /* and NULL parameters */
+  wg_param_free(NULL);
+  wg_param_zero_grad(NULL);
+  ck_assert_ptr_null(wg_param_value(NULL).data);
+  ck_assert_ptr_null(wg_param_grad(NULL).data);
+  ck_assert_str_eq(wg_param_name(NULL), "");
+}
+END_TEST
+
+/* After the first error: the first message is kept, later ops return none and record
+ * nothing, wg_forward / wg_backward / wg_jvp return the status, views are empty. */
+START_TEST(failed_tape_stays_failed_and_keeps_the_first_message) {
+  double a[12] = {0}, b[6] = {0};
+  wg_param *W = wg_param_new("W", 3, 1);
+  wg_tape *t = wg_tape_new();
+  wg_var A = wg_input(t, 4, 3, a);
+  wg_var good = wg_matmul(t, A, wg_use(t, W)); /* fine: (4x3)(3x1), row 2 */
+  wg_matmul(t, A, wg_input(t, 2, 3, b));       /* fails */
+  char first[256];
+  snprintf(first, sizeof first, "%s", wg_tape_error(t));
+  int rows = wg_tape_rows(t);
+  ck_assert(NONE(wg_input(t, -1, 2, a)));      /* would be WG_ERR_ARG */
+  ck_assert(NONE(wg_sigmoid(t, good)));
+  ck_assert(NONE(wg_use(t, W)));
+  ck_assert(NONE(wg_scalar(t, 1)));
+  ck_assert_int_eq(wg_tape_status(t), WG_ERR_SHAPE);
+  ck_assert_str_eq(wg_tape_error(t), first);
+  ck_assert_int_eq(wg_tape_rows(t), rows);
+  ck_assert_int_eq(wg_forward(t), WG_ERR_SHAPE);
+  ck_assert_int_eq(wg_backward(t, wg_sum(t, good)), WG_ERR_SHAPE);
+  ck_assert_int_eq(wg_jvp(t), WG_ERR_SHAPE);
+  ck_assert_ptr_null(wg_value(t, good).data);
+  ck_assert_double_eq(wg_param_grad(W).data[0], 0); /* no backward ran */
+  wg_tape_free(t);
+  wg_param_free(W);
+}
+END_TEST
+
+START_TEST(reset_clears_the_failure_and_the_tape_works_again) {
+  double a[2] = {1, 2}, b[3] = {0};
+  wg_param *W = wg_param_new("W", 1, 2);
+  wg_param_value(W).data[0] = 3, wg_param_value(W).data[1] = -1;
+  wg_tape *t = wg_tape_new();
+  wg_add(t, wg_input(t, 1, 2, a), wg_input(t, 1, 3, b));
+  ck_assert_int_eq(wg_tape_status(t), WG_ERR_SHAPE);
+  wg_tape_reset(t);
+  ck_assert_int_eq(wg_tape_status(t), WG_OK);
+  ck_assert_str_eq(wg_tape_error(t), "");
+  ck_assert_int_eq(wg_tape_rows(t), 0);
+  wg_var L = wg_sum(t, wg_mul(t, wg_input(t, 1, 2, a), wg_use(t, W))); /* 1*3 + 2*(-1) = 1 */
+  ck_assert_int_eq(wg_backward(t, L), WG_OK);
+  ck_assert_double_eq(wg_value(t, L).data[0], 1);
+  ck_assert_double_eq(wg_param_grad(W).data[0], 1);
+  ck_assert_double_eq(wg_param_grad(W).data[1], 2);
+  wg_tape_free(t);
+  wg_param_free(W);
+}
+END_TEST
+
+START_TEST(status_string_names_every_code) {
+  for (int s = 0; s < WG_STATUS_COUNT; s++) {
+    const char *name = wg_status_string((wg_status)s);
+    ck_assert_msg(name && name[0], "status %d has no name", s);
+    ck_assert_str_ne(name, wg_status_string((wg_status)WG_STATUS_COUNT));
+    for (int r = 0; r < s; r++)
+      ck_assert_msg(strcmp(name, wg_status_string((wg_status)r)) != 0, "status %d, %d: \"%s\"", r,
+                    s, name);
+  }
+  ck_assert_str_eq(wg_status_string(WG_OK), "ok");
+  ck_assert_ptr_nonnull(wg_status_string((wg_status)-1));
+  ck_assert_ptr_nonnull(wg_status_string((wg_status)1000));
+}
+END_TEST
+
+/* backward from a loss that no parameter reaches: OK, and nothing has an adjoint */
+START_TEST(backward_without_parameters_is_ok_and_gives_no_adjoints) {
+  double a[3] = {1, 2, 3};
+  wg_tape *t = wg_tape_new();
+  wg_var x = wg_input(t, 1, 3, a), L = wg_sum(t, wg_square(t, x));
+  ck_assert_int_eq(wg_backward(t, L), WG_OK);
+  ck_assert_ptr_null(wg_grad(t, x).data);
+  ck_assert_ptr_null(wg_grad(t, L).data);
+  wg_tape_free(t);
+}
+END_TEST
+
+/* no adjoint is ever allocated for the data matrix: the arena grows by far less than X */
+START_TEST(backward_allocates_no_adjoint_for_the_data) {
+  enum { R = 200, C = 50 };
+  double *x = calloc(R * C, sizeof *x);
+  wg_param *W = wg_param_new("W", C, 1);
+  wg_tape *t = wg_tape_new();
+  wg_var data = wg_input(t, R, C, x);
+  wg_var L = wg_sum(t, wg_matmul(t, data, wg_use(t, W)));
+  size_t before = wg_tape_bytes(t);
+  ck_assert_int_eq(wg_backward(t, L), WG_OK);
+  size_t grown = wg_tape_bytes(t) - before;
+  /* adjoints of W (50), the product (200) and L (1), each rounded up to 64 bytes */
+  ck_assert_uint_le(grown, (50 + 200 + 1) * sizeof(double) + 3 * 64);
+  ck_assert_ptr_null(wg_grad(t, data).data);
+  wg_tape_free(t);
+  wg_param_free(W);
+  free(x);
+}
+END_TEST
+
+/* ---- replay and accumulation --------------------------------------------------------- */
+
+/* Change a parameter, replay (wg_forward + wg_backward): bitwise what a fresh recording
+ * gives, and different from before the change. */
+START_TEST(replay_after_a_parameter_change_equals_recording_anew) {
+  net n = net_new();
+  double before[SNAP], replayed[SNAP], fresh[SNAP];
+  wg_tape *t = wg_tape_new();
+  wg_var L = net_record(t, &n);
+  ck_assert_int_eq(wg_backward(t, L), WG_OK);
+  snapshot(t, L, &n, before);
+  for (int i = 0; i < N * H; i++) wg_param_value(n.W1).data[i] *= 1.5;
+  wg_param_value(n.b2).data[0] += 0.25;
+  net_zero_grad(&n);
+  ck_assert_int_eq(wg_forward(t), WG_OK);
+  ck_assert_int_eq(wg_backward(t, L), WG_OK);
+  snapshot(t, L, &n, replayed);
+  ck_assert(replayed[0] != before[0]);
+
+  wg_tape *t2 = wg_tape_new();
+  net_zero_grad(&n);
+  wg_var L2 = net_record(t2, &n);
+  ck_assert_int_eq(wg_backward(t2, L2), WG_OK);
+  snapshot(t2, L2, &n, fresh);
+  ck_assert_msg(memcmp(replayed, fresh, sizeof fresh) == 0, "replay differs from recording anew");
+  wg_tape_free(t);
+  wg_tape_free(t2);
+  net_free(&n);
+}
+END_TEST
+
+/* inputs are referenced: replay reads the caller's changed data */
+START_TEST(replay_reads_changed_input_data) {
+  net n = net_new();
+  double replayed[SNAP], fresh[SNAP];
+  wg_tape *t = wg_tape_new();
+  wg_var L = net_record(t, &n);
+  for (int i = 0; i < M * N; i++) X[i] = -X[i];
+  ck_assert_int_eq(wg_forward(t), WG_OK);
+  ck_assert_int_eq(wg_backward(t, L), WG_OK);
+  snapshot(t, L, &n, replayed);
+  wg_tape_reset(t);
+  net_zero_grad(&n);
+  L = net_record(t, &n);
+  ck_assert_int_eq(wg_backward(t, L), WG_OK);
+  snapshot(t, L, &n, fresh);
+  ck_assert(memcmp(replayed, fresh, sizeof fresh) == 0);
+  wg_tape_free(t);
+  net_free(&n);
+}
+END_TEST
+
+/* gradients add up over backward calls until wg_param_zero_grad (g + g = 2g exactly) */
+START_TEST(gradients_accumulate_across_backward_until_zero_grad) {
+  net n = net_new();
+  double once[SNAP], twice[SNAP], again[SNAP];
+  wg_tape *t = wg_tape_new();
+  wg_var L = net_record(t, &n);
+  ck_assert_int_eq(wg_backward(t, L), WG_OK);
+  snapshot(t, L, &n, once);
+  ck_assert_int_eq(wg_backward(t, L), WG_OK);
+  snapshot(t, L, &n, twice);
+  for (int i = 1; i < SNAP; i++) ck_assert_double_eq(twice[i], 2 * once[i]);
+  net_zero_grad(&n);
+  ck_assert_int_eq(wg_backward(t, L), WG_OK);
+  snapshot(t, L, &n, again);
+  ck_assert(memcmp(once, again, sizeof once) == 0);
+  wg_tape_free(t);
+  net_free(&n);
+}
+END_TEST
+
+/* L = sum(W * W) through two wg_use of W: dL/dW = 2 W, both contributions */
+START_TEST(parameter_used_twice_gets_both_contributions) {
+  wg_param *W = wg_param_new("W", 2, 3);
+  for (int i = 0; i < 6; i++) wg_param_value(W).data[i] = 0.5 * i - 1;
+  wg_tape *t = wg_tape_new();
+  wg_var sq = wg_mul(t, wg_use(t, W), wg_use(t, W)), L = wg_sum(t, sq);
+  ck_assert_ptr_null(wg_grad(t, sq).data); /* no backward has run yet */
+  ck_assert_int_eq(wg_backward(t, L), WG_OK);
+  ck_assert_ptr_nonnull(wg_grad(t, sq).data);
+  for (int i = 0; i < 6; i++)
+    ck_assert_double_eq(wg_param_grad(W).data[i], 2 * wg_param_value(W).data[i]);
+  wg_tape_free(t);
+  wg_param_free(W);
+}
+END_TEST
+
+/* backward from an earlier row sweeps only the rows up to it: a later use of W adds nothing.
+ * L1 = sum(3 W), L2 = sum(W * W) recorded after it: dL1/dW = 3, then dL2/dW = 2 W on top. */
+START_TEST(backward_from_an_earlier_row_ignores_later_rows) {
+  wg_param *W = wg_param_new("W", 1, 3);
+  for (int i = 0; i < 3; i++) wg_param_value(W).data[i] = i - 1.0;
+  wg_tape *t = wg_tape_new();
+  wg_var w = wg_use(t, W);
+  wg_var L1 = wg_sum(t, wg_scale(t, w, 3));
+  wg_var L2 = wg_sum(t, wg_mul(t, w, wg_use(t, W)));
+  ck_assert_int_eq(wg_backward(t, L1), WG_OK);
+  for (int i = 0; i < 3; i++) ck_assert_double_eq(wg_param_grad(W).data[i], 3);
+  ck_assert_int_eq(wg_backward(t, L2), WG_OK);
+  for (int i = 0; i < 3; i++) ck_assert_double_eq(wg_param_grad(W).data[i], 3 + 2 * (i - 1.0));
+  wg_tape_free(t);
+  wg_param_free(W);
+}
+END_TEST
+
+/* One parameter on two tapes: each tape's backward adds its part into the same gradient. */
+START_TEST(parameter_shared_by_two_tapes_accumulates_both) {
+  wg_param *W = wg_param_new("W", 2, 1);
+  wg_param_value(W).data[0] = 2, wg_param_value(W).data[1] = -3;
+  wg_tape *t1 = wg_tape_new(), *t2 = wg_tape_new();
+  wg_var L1 = wg_sum(t1, wg_square(t1, wg_use(t1, W))); /* dL1/dW = 2 W = (4, -6) */
+  wg_var L2 = wg_mean(t2, wg_use(t2, W));               /* dL2/dW = 1/2 */
+  ck_assert_int_eq(wg_backward(t1, L1), WG_OK);
+  ck_assert_int_eq(wg_backward(t2, L2), WG_OK);
+  ck_assert_double_eq(wg_param_grad(W).data[0], 4.5);
+  ck_assert_double_eq(wg_param_grad(W).data[1], -5.5);
+  wg_tape_free(t1);
+  wg_tape_free(t2);
+  wg_param_free(W);
+}
+END_TEST
+
+START_TEST(tape_rows_counts_the_rows) {
+  double a[4] = {0};
+  wg_tape *t = wg_tape_new();
+  ck_assert_int_eq(wg_tape_rows(t), 0);
+  wg_var x = wg_input(t, 2, 2, a);
+  ck_assert_int_eq(wg_tape_rows(t), 1);
+  wg_var y = wg_sigmoid(t, wg_scale(t, x, 2));
+  ck_assert_int_eq(wg_tape_rows(t), 3);
+  wg_sum(t, wg_add(t, y, wg_scalar(t, 1)));
+  ck_assert_int_eq(wg_tape_rows(t), 6);
+  for (int i = 0; i < 100; i++) x = wg_neg(t, x); /* past the first growth of the row list */
+  ck_assert_int_eq(wg_tape_rows(t), 106);
+  wg_tape_reset(t);
+  ck_assert_int_eq(wg_tape_rows(t), 0);
+  ck_assert_uint_eq(wg_tape_bytes(t), 0);
+  wg_tape_free(t);
+}
+END_TEST
+
+/* ---- the arena and the allocator hook ------------------------------------------------ */
+
+/* A training loop's second step (reset, record the same graph, backward) allocates nothing. */
+START_TEST(reset_and_rerecord_allocates_nothing) {
+  counting_on(0);
+  net n = net_new();
+  double big[100 * 100] = {0}; /* values past the arena's first chunk: several chunks */
+  wg_param *V = wg_param_new("V", 100, 100);
+  wg_tape *t = wg_tape_new();
+  for (int step = 0; step < 3; step++) {
+    long before = n_allocs;
+    wg_tape_reset(t);
+    wg_var L = net_record(t, &n);
+    wg_var Q = wg_tanh(t, wg_matmul(t, wg_input(t, 100, 100, big), wg_use(t, V)));
+    wg_name(t, Q, "a name kept in the arena");
+    L = wg_add(t, L, wg_mean(t, wg_square(t, Q)));
+    ck_assert_int_eq(wg_backward(t, L), WG_OK);
+    if (step > 0) ck_assert_msg(n_allocs == before, "step %d: %ld heap allocations", step,
+                                n_allocs - before);
+    else ck_assert(n_allocs > before); /* the hook does see the tape's allocations */
+  }
+  wg_tape_free(t);
+  wg_param_free(V);
+  net_free(&n);
+  ck_assert_int_eq(live_bytes, 0);
+  counting_off();
+}
+END_TEST
+
+/* Replaying (wg_forward + wg_backward) allocates nothing, from the second backward on. */
+START_TEST(replay_allocates_nothing) {
+  counting_on(0);
+  net n = net_new();
+  wg_tape *t = wg_tape_new();
+  wg_var L = net_record(t, &n);
+  ck_assert_int_eq(wg_backward(t, L), WG_OK);
+  long before = n_allocs;
+  size_t bytes = wg_tape_bytes(t);
+  for (int i = 0; i < 5; i++) {
+    wg_param_value(n.W1).data[0] += 0.1;
+    ck_assert_int_eq(wg_forward(t), WG_OK);
+    ck_assert_int_eq(wg_backward(t, L), WG_OK);
+  }
+  ck_assert_int_eq(n_allocs, before);
+  ck_assert_uint_eq(wg_tape_bytes(t), bytes); /* not even from the arena */
+  wg_tape_free(t);
+  net_free(&n);
+  ck_assert_int_eq(live_bytes, 0);
+  counting_off();
+}
+END_TEST
+
+/* Make the 1st, 2nd, ... allocation fail while creating parameters and a tape, recording and
+ * sweeping: each run ends in NULL or WG_ERR_NOMEM with a message, never a crash, and after
+ * freeing everything no byte is outstanding (the sizes the library reports add up). */
+START_TEST(every_allocation_failure_is_reported_and_nothing_leaks) {
+  long total = 0;
+  for (long k = 1;; k++) {
+    counting_on(k);
+    net n = net_new();
+    wg_tape *t = wg_tape_new();
+    wg_status s = WG_ERR_NOMEM;
+    if (t && n.W1 && n.b1 && n.W2 && n.b2) {
+      double big[120 * 120] = {0};
+      wg_param *V = wg_param_new("V", 120, 120);
+      if (V) {
+        wg_var L = net_record(t, &n);
+        L = wg_add(t, L, wg_sum(t, wg_sigmoid(t, wg_matmul(t, wg_input(t, 120, 120, big),
+                                                           wg_use(t, V)))));
+        s = wg_backward(t, L);
+        if (s == WG_OK) s = wg_jvp(t);
+        if (s != WG_OK) {
+          ck_assert_int_eq(s, WG_ERR_NOMEM);
+          ck_assert_msg(strstr(wg_tape_error(t), "out of memory") != NULL, "%s",
+                        wg_tape_error(t));
+        }
+      }
+      wg_param_free(V);
+    }
+    wg_tape_free(t);
+    net_free(&n);
+    ck_assert_msg(live_bytes == 0, "failing allocation %ld: %ld bytes outstanding", k,
+                  live_bytes);
+    int failed = n_allocs >= k;
+    counting_off();
+    if (!failed) {
+      ck_assert_int_eq(s, WG_OK);
+      total = k - 1;
+      break;
+    }
+    ck_assert_int_ne(s, WG_OK);
+  }
+  ck_assert_int_ge(total, 6); /* 5 params, the tape and its arena were all exercised */
+}
+END_TEST
+
+Suite *make_suite(void) {
+  Suite *s = suite_create("tape");
+  TCase *e = tcase_create("errors");
+  tcase_add_test(e, matmul_shape_mismatch_names_op_shapes_and_row);
+  tcase_add_test(e, broadcast_shape_mismatch_names_op_and_both_shapes);
+  tcase_add_test(e, loss_shape_mismatch_names_op_and_both_shapes);
+  tcase_add_test(e, stale_handle_from_before_reset_is_reported);
+  tcase_add_test(e, handle_from_another_tape_is_reported);
+  tcase_add_test(e, handle_with_a_row_beyond_the_tape_is_reported);
+  tcase_add_test(e, none_handle_is_reported);
+  tcase_add_test(e, backward_from_a_non_scalar_names_the_row_and_shape);
+  tcase_add_test(e, param_name_labels_its_row_in_messages);
+  tcase_add_test(e, input_with_nonpositive_dimensions_is_an_argument_error);
+  tcase_add_test(e, param_with_nonpositive_dimensions_is_null);
+  tcase_add_test(e, input_with_null_data_is_an_argument_error);
+  tcase_add_test(e, use_of_a_null_param_is_an_argument_error);
+  tcase_add_test(e, null_tape_every_call_is_safe);
+  tcase_add_test(e, failed_tape_stays_failed_and_keeps_the_first_message);
+  tcase_add_test(e, reset_clears_the_failure_and_the_tape_works_again);
+  tcase_add_test(e, status_string_names_every_code);
+  tcase_add_test(e, backward_without_parameters_is_ok_and_gives_no_adjoints);
+  tcase_add_test(e, backward_allocates_no_adjoint_for_the_data);
+  suite_add_tcase(s, e);
+  TCase *r = tcase_create("replay");
+  tcase_add_test(r, replay_after_a_parameter_change_equals_recording_anew);
+  tcase_add_test(r, replay_reads_changed_input_data);
+  tcase_add_test(r, gradients_accumulate_across_backward_until_zero_grad);
+  tcase_add_test(r, parameter_used_twice_gets_both_contributions);
+  tcase_add_test(r, backward_from_an_earlier_row_ignores_later_rows);
+  tcase_add_test(r, parameter_shared_by_two_tapes_accumulates_both);
+  tcase_add_test(r, tape_rows_counts_the_rows);
+  suite_add_tcase(s, r);
+  TCase *a = tcase_create("arena");
+  tcase_add_test(a, reset_and_rerecord_allocates_nothing);
+  tcase_add_test(a, replay_allocates_nothing);
+  tcase_add_test(a, every_allocation_failure_is_reported_and_nothing_leaks);
+  suite_add_tcase(s, a);
+  return s;
+}
+
+WG_TEST_MAIN()
