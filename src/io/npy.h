@@ -20,6 +20,9 @@ wg_status wg_file_read(const char *path, unsigned char **buf, size_t *len, char 
 wg_status wg_file_write(const char *path, const unsigned char *buf, size_t len, char *err,
                         size_t errlen);
 
+/* CRC-32 of zip (reflected 0xEDB88320, init and final xor ~0): "123456789" -> 0xCBF43926 */
+uint32_t wg_crc32(const unsigned char *p, size_t n);
+
 /* little-endian integers */
 static inline uint32_t wg_le16(const unsigned char *p) {
   return (uint32_t)p[0] | (uint32_t)p[1] << 8;

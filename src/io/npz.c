@@ -26,8 +26,6 @@
 #include "model/model.h"
 #include "tape/alloc.h"
 
-uint32_t wg_crc32(const unsigned char *p, size_t n);
-
 /* bitwise CRC-32: for each byte, 8 shifts of the reflected polynomial */
 uint32_t wg_crc32(const unsigned char *p, size_t n) {
   uint32_t c = 0xFFFFFFFFu;
@@ -220,8 +218,8 @@ static wg_status load_all(wg_model *m, const char *path, const unsigned char *b,
   size_t pos = dir_off, dir_end = dir_off + dir_size;
   for (uint32_t k = 0; k < count; k++) {
     char name[WG_NAME_MAX + 8];
-    const unsigned char *data;
-    size_t size;
+    const unsigned char *data = NULL;
+    size_t size = 0;
     wg_status st = read_entry(m, path, b, dir_off, &pos, dir_end, name, &data, &size);
     if (st) return st;
     size_t nl = strlen(name);
