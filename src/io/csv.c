@@ -232,6 +232,14 @@ wg_status wg_csv_load(wg_dataset *d, const char *path, const char *label_name, i
   const char *end = buf + size, *e, *p = buf, *h = buf;
   char **names = NULL;
   int ncols = 0, label = -1;
+  const char *nul = memchr(buf, 0, size); /* a binary file: names would be cut short */
+  if (nul) {
+    int line = 1;
+    for (const char *q = buf; q < nul; q++) line += *q == '\n';
+    st = wg_errf(err, errlen, WG_ERR_FORMAT, "%s: line %d: expected text, found a NUL byte (byte "
+                 "%zu): not a CSV file?", path, line, (size_t)(nul - buf));
+    goto done;
+  }
   /* header */
   p = next_line(p, end, &e);
   if (!p || blank(h, e)) {
