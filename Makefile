@@ -109,6 +109,10 @@ clean:
 # (end of gradient checking)
 
 # ---- models ---------------------------------------------------------------------------------
+# make models-check: the examples reach their accuracy, save/load round-trips, NumPy reads it.
+.PHONY: models-check
+models-check: examples
+	@B=$(B) sh tests/models_check.sh
 
 # (end of models)
 

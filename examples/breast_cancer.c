@@ -102,6 +102,20 @@ static void run(const char *prog, const char *title, int mlp, const options *o,
   wg_model_free(n.m);
 }
 
+/* the seeded 80/20 split, standardised with the training split's statistics */
+static void prepare(const char *prog, const options *o, const wg_dataset *all, wg_dataset *train,
+                    wg_dataset *test) {
+  char err[512];
+  wg_rng rng;
+  wg_rng_seed(&rng, o->seed);
+  if (wg_dataset_split(all, 0.2, &rng, train, test, err, sizeof err)) die(prog, err);
+  wg_scaler sc = {0, NULL, NULL};
+  if (wg_scaler_fit(&sc, train, err, sizeof err) || wg_scaler_apply(&sc, train, err, sizeof err) ||
+      wg_scaler_apply(&sc, test, err, sizeof err))
+    die(prog, err);
+  wg_scaler_free(&sc);
+}
+
 int main(int argc, char **argv) {
   const char *prog = argv[0];
   options o = {"examples/data/breast_cancer.csv", NULL, NULL, "both", 30, 42};
@@ -121,18 +135,15 @@ int main(int argc, char **argv) {
                all.label_name, all.y[i]);
       die(prog, err);
     }
-  wg_rng rng;
-  wg_rng_seed(&rng, o.seed);
-  if (wg_dataset_split(&all, 0.2, &rng, &train, &test, err, sizeof err)) die(prog, err);
-  wg_scaler sc = {0, NULL, NULL};
-  if (wg_scaler_fit(&sc, &train, err, sizeof err) || wg_scaler_apply(&sc, &train, err, sizeof err) ||
-      wg_scaler_apply(&sc, &test, err, sizeof err))
-    die(prog, err);
-  printf("%s: %d samples, %d features; train %d, test %d\n", o.data, all.rows, all.cols,
-         train.rows, test.rows);
-  if (!mlp) run(prog, "logistic regression", 0, &o, &train, &test);
-  if (!logreg) run(prog, "MLP 30-16-1 (relu)", 1, &o, &train, &test);
-  wg_scaler_free(&sc);
-  wg_dataset_free(&all), wg_dataset_free(&train), wg_dataset_free(&test);
+  for (int k = 0; k < 2; k++) { /* each model gets the same split, in the same order */
+    if ((k == 0 && mlp) || (k == 1 && logreg)) continue;
+    prepare(prog, &o, &all, &train, &test);
+    if (k == 0 || logreg || mlp)
+      printf("%s: %d samples, %d features; train %d, test %d\n", o.data, all.rows, all.cols,
+             train.rows, test.rows);
+    run(prog, k == 0 ? "logistic regression" : "MLP 30-16-1 (relu)", k, &o, &train, &test);
+    wg_dataset_free(&train), wg_dataset_free(&test);
+  }
+  wg_dataset_free(&all);
   return 0;
 }
