@@ -184,6 +184,7 @@ START_TEST(split_is_a_seeded_permutation) {
   ck_assert_int_gt(moved, 40);
   ck_assert_int_eq(wg_dataset_split(&all, 0.2, &r2, &tr2, &te2, err, sizeof err), WG_OK);
   ck_assert(memcmp(te.x, te2.x, 20 * sizeof(wg_real)) == 0); /* same seed, same split */
+  wg_dataset_free(&tr2), wg_dataset_free(&te2);
   ck_assert_int_eq(wg_dataset_split(&all, 1.0, &r2, &tr2, &te2, err, sizeof err), WG_ERR_ARG);
   ck_assert_ptr_null(tr2.x);
   wg_dataset_free(&all), wg_dataset_free(&tr), wg_dataset_free(&te);

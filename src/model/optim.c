@@ -89,9 +89,10 @@ wg_optim *wg_optim_new(wg_model *m, wg_optim_config cfg, char *err, size_t errle
   if (o->buf_len) {
     o->buf = wg_alloc_zero(o->buf_len * sizeof *o->buf);
     if (!o->buf) {
+      size_t want = o->buf_len;
       wg_free(o, sizeof *o);
       return wg_errf(err, errlen, WG_ERR_NOMEM, "wg_optim_new: out of memory for %zu state "
-                     "values", per * o->total), NULL;
+                     "values", want), NULL;
     }
   }
   return o;
