@@ -205,7 +205,8 @@ typedef struct {
   wg_init_kind kind;
   double a, b; /* CONSTANT: a; UNIFORM: bounds a, b; NORMAL: mean a, std b */
 } wg_init;
-WG_API void wg_init_fill(wg_mat w, wg_init init, wg_rng *r); /* fill w as described above */
+/* Fill w as described above (nothing happens for an empty w, or a NULL r when one is needed). */
+WG_API void wg_init_fill(wg_mat w, wg_init init, wg_rng *r);
 
 /* A model: a named, ordered set of parameters and the seeded generator that initialises them.
  * Errors return a status and keep a message in the model (wg_model_error). */

@@ -43,6 +43,8 @@ void wg_model_free(wg_model *m) {
 
 /* Fill w (fan_in = rows, fan_out = cols) following the table in wengert.h. */
 void wg_init_fill(wg_mat w, wg_init init, wg_rng *r) {
+  if (!w.data || w.rows <= 0 || w.cols <= 0) return;
+  if (!r && init.kind != WG_INIT_ZEROS && init.kind != WG_INIT_CONSTANT) return;
   size_t n = (size_t)w.rows * (size_t)w.cols;
   double fan_in = w.rows, fan_out = w.cols, lo = 0, hi = 0, mean = 0, std = 0;
   int uniform = 0;

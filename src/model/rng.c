@@ -25,6 +25,7 @@ void wg_rng_seed(wg_rng *r, uint64_t seed) {
 }
 
 uint64_t wg_rng_next(wg_rng *r) {
+  if (!r) return 0;
   uint64_t *s = r->s;
   uint64_t result = rotl(s[1] * 5, 7) * 9;
   uint64_t t = s[1] << 17;
@@ -51,7 +52,7 @@ double wg_rng_normal(wg_rng *r) {
 
 /* Rejection: draws below 2^64 mod n are dropped, so every residue is equally likely. */
 uint64_t wg_rng_below(wg_rng *r, uint64_t n) {
-  if (n == 0) return 0;
+  if (!r || n == 0) return 0;
   uint64_t floor = (0 - n) % n; /* 2^64 mod n */
   for (;;) {
     uint64_t x = wg_rng_next(r);
