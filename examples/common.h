@@ -15,7 +15,7 @@ typedef struct {
   unsigned long long seed;
 } options;
 
-static void die(const char *prog, const char *msg) {
+_Noreturn static void die(const char *prog, const char *msg) {
   fprintf(stderr, "%s: %s\n", prog, msg);
   exit(1);
 }

@@ -40,7 +40,7 @@ int main(int argc, char **argv) {
   }
 
   wg_model *m = wg_model_new(o.seed);
-  wg_param *W1, *b1, *W2, *b2;
+  wg_param *W1 = NULL, *b1 = NULL, *W2 = NULL, *b2 = NULL;
   wg_init zeros = {WG_INIT_ZEROS, 0, 0}, xavier = {WG_INIT_XAVIER_NORMAL, 0, 0};
   if (!m) die(prog, "out of memory");
   if (wg_model_add(m, "W1", 2, 2, xavier, &W1) || wg_model_add(m, "b1", 1, 2, zeros, &b1) ||
