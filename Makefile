@@ -148,6 +148,10 @@ eps-plot: $(B)/examples/eps_sweep
 # (end of gradient checking)
 
 # ---- models ---------------------------------------------------------------------------------
+# make models-check: the examples reach their accuracy, save/load round-trips, NumPy reads it.
+.PHONY: models-check
+models-check: examples
+	@B=$(B) sh tests/models_check.sh
 
 # (end of models)
 

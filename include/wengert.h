@@ -263,6 +263,151 @@ WG_API wg_var wg_custom(wg_tape *t, const wg_custom_op *op, void *ctx, int n_in,
 
 /* ---- models, initialisers, optimizers, data, .npy/.npz, softmax ------------------------- */
 
+/* Random numbers: xoshiro256** (Blackman & Vigna) seeded through SplitMix64. The same seed
+ * gives the same numbers on every platform (pure 64-bit integer arithmetic). */
+typedef struct {
+  uint64_t s[4];
+} wg_rng;
+WG_API void wg_rng_seed(wg_rng *r, uint64_t seed);      /* state = 4 SplitMix64 outputs */
+WG_API uint64_t wg_rng_next(wg_rng *r);                 /* 64 random bits */
+WG_API double wg_rng_uniform(wg_rng *r);                /* [0, 1), 53 bits */
+WG_API double wg_rng_normal(wg_rng *r);                 /* N(0, 1), Box-Muller */
+WG_API uint64_t wg_rng_below(wg_rng *r, uint64_t n);    /* [0, n) without bias; 0 if n == 0 */
+
+/* Initialisers. A weight (fan_in x fan_out) is used as X W with samples as rows, so
+ * fan_in = rows, fan_out = cols (PyTorch stores the transpose, (out x in)).
+ *   ZEROS           w = 0
+ *   CONSTANT        w = a
+ *   UNIFORM         w ~ U(a, b)
+ *   NORMAL          w ~ N(mean a, std b)
+ *   XAVIER_UNIFORM  w ~ U(-s, s),  s = sqrt(6 / (fan_in + fan_out))   (Glorot & Bengio 2010)
+ *   XAVIER_NORMAL   w ~ N(0, s),   s = sqrt(2 / (fan_in + fan_out))
+ *   HE_UNIFORM      w ~ U(-s, s),  s = sqrt(6 / fan_in)                (He et al. 2015, ReLU)
+ *   HE_NORMAL       w ~ N(0, s),   s = sqrt(2 / fan_in) */
+typedef enum wg_init_kind {
+  WG_INIT_ZEROS,
+  WG_INIT_CONSTANT,
+  WG_INIT_UNIFORM,
+  WG_INIT_NORMAL,
+  WG_INIT_XAVIER_UNIFORM,
+  WG_INIT_XAVIER_NORMAL,
+  WG_INIT_HE_UNIFORM,
+  WG_INIT_HE_NORMAL
+} wg_init_kind;
+typedef struct {
+  wg_init_kind kind;
+  double a, b; /* CONSTANT: a; UNIFORM: bounds a, b; NORMAL: mean a, std b */
+} wg_init;
+/* Fill w as described above (nothing happens for an empty w, or a NULL r when one is needed). */
+WG_API void wg_init_fill(wg_mat w, wg_init init, wg_rng *r);
+
+/* A model: a named, ordered set of parameters and the seeded generator that initialises them.
+ * Errors return a status and keep a message in the model (wg_model_error). */
+typedef struct wg_model wg_model;
+WG_API wg_model *wg_model_new(uint64_t seed); /* NULL if out of memory */
+WG_API void wg_model_free(wg_model *m);       /* frees the model and all its parameters */
+/* Create parameter `name` (unique, < 64 chars) of shape rows x cols, initialised with init
+ * from the model's generator; *out (may be NULL) receives it. */
+WG_API wg_status wg_model_add(wg_model *m, const char *name, int rows, int cols, wg_init init,
+                              wg_param **out);
+WG_API int wg_model_count(const wg_model *m);
+WG_API wg_param *wg_model_get(const wg_model *m, int i);           /* NULL if out of range */
+WG_API wg_param *wg_model_find(const wg_model *m, const char *name); /* NULL if absent */
+WG_API void wg_model_zero_grad(wg_model *m);
+WG_API wg_rng *wg_model_rng(wg_model *m);
+WG_API const char *wg_model_error(const wg_model *m); /* last error, "" when none */
+/* Save every parameter as NAME.npy in an uncompressed .npz (numpy.load(path)["W1"] works). */
+WG_API wg_status wg_model_save(wg_model *m, const char *path);
+/* Load an .npz: every parameter of m must be in it with its shape, and nothing else. On error
+ * the model is unchanged. */
+WG_API wg_status wg_model_load(wg_model *m, const char *path);
+
+/* Gradient clipping, PyTorch's clip_grad_norm_: total = sqrt(sum of all grad^2); when
+ * total > max_norm every gradient is scaled by max_norm / (total + 1e-6). Returns total (the
+ * norm before clipping). */
+WG_API double wg_clip_grad_norm(wg_model *m, double max_norm);
+
+/* Optimizers over all parameters of a model, with PyTorch's update rules (src/model/optim.c
+ * writes them out). g = grad, p = parameter, t = step count starting at 1. */
+typedef enum wg_optim_kind { WG_SGD, WG_ADAM, WG_ADAMW } wg_optim_kind;
+typedef struct {
+  wg_optim_kind kind;
+  double lr;
+  double momentum, dampening; /* SGD */
+  int nesterov;               /* SGD: needs momentum > 0 and dampening 0 */
+  double beta1, beta2, eps;   /* Adam, AdamW */
+  double weight_decay;        /* SGD, Adam: L2 (g += wd p); AdamW: decoupled p -= lr wd p */
+} wg_optim_config;
+WG_API wg_optim_config wg_sgd_config(double lr, double momentum, int nesterov);
+WG_API wg_optim_config wg_adam_config(double lr);  /* betas (0.9, 0.999), eps 1e-8, wd 0 */
+WG_API wg_optim_config wg_adamw_config(double lr, double weight_decay);
+typedef struct wg_optim wg_optim;
+/* Buffers for every parameter m has now (add parameters first). NULL with a message in err
+ * (errlen bytes, may be NULL) on a bad config or out of memory. */
+WG_API wg_optim *wg_optim_new(wg_model *m, wg_optim_config cfg, char *err, size_t errlen);
+WG_API void wg_optim_free(wg_optim *o);
+WG_API wg_status wg_optim_step(wg_optim *o);     /* update every parameter from its grad */
+WG_API void wg_optim_reset(wg_optim *o);         /* zero the buffers and the step count */
+WG_API long wg_optim_steps(const wg_optim *o);   /* steps taken since creation or reset */
+WG_API void wg_optim_set_lr(wg_optim *o, double lr);
+WG_API const char *wg_optim_error(const wg_optim *o);
+
+/* Softmax ops (row-wise). labels: (m x 1) input of class indices 0..n-1 stored as wg_real. */
+WG_API wg_var wg_softmax(wg_tape *t, wg_var x); /* y_ij = exp(x_ij - max_k x_ik) / sum_k (...) */
+/* (1x1) L = (1/m) sum_i [ logsumexp(z_i) - z_i,label_i ];  dz = (softmax(z) - onehot) / m */
+WG_API wg_var wg_softmax_ce(wg_tape *t, wg_var logits, wg_var labels);
+
+/* Metrics. idx receives m = x.rows column indices (ties: the first). */
+WG_API wg_status wg_argmax_rows(wg_mat x, int *idx);
+/* Fraction of rows predicted right. scores (m x k), labels (m x 1). k > 1: the prediction is
+ * the row's argmax; k == 1: 1 when score > threshold, else 0 (0.5 for probabilities, 0 for
+ * logits). Returns -1 on mismatched or empty shapes. */
+WG_API double wg_accuracy(wg_mat scores, wg_mat labels, double threshold);
+
+/* Data sets: features x (rows x cols) and labels y (rows x 1), row-major, owned. */
+typedef struct {
+  int rows, cols;
+  wg_real *x, *y;
+  char **names;     /* cols feature names */
+  char *label_name;
+} wg_dataset;
+/* Read a CSV file: one header row of names, then numeric rows of equal length. The label column
+ * is label_name when not NULL, else column label_index when >= 0, else the last one. On any
+ * error d is left empty and err (errlen bytes) says file, line, column and what was expected. */
+WG_API wg_status wg_csv_load(wg_dataset *d, const char *path, const char *label_name,
+                             int label_index, char *err, size_t errlen);
+WG_API void wg_dataset_free(wg_dataset *d); /* frees the contents and zeroes *d */
+/* Permute the rows in place (Fisher-Yates with r). */
+WG_API void wg_dataset_shuffle(wg_dataset *d, wg_rng *r);
+/* Shuffle a copy of all with r and split it: the first round(test_fraction * rows) rows go to
+ * test, the rest to train. test_fraction in (0, 1); both parts get at least one row. */
+WG_API wg_status wg_dataset_split(const wg_dataset *all, double test_fraction, wg_rng *r,
+                                  wg_dataset *train, wg_dataset *test, char *err, size_t errlen);
+/* Standardisation: per column mean and (population) std fitted on one set, std 0 -> 1. */
+typedef struct {
+  int cols;
+  wg_real *mean, *std;
+} wg_scaler;
+WG_API wg_status wg_scaler_fit(wg_scaler *s, const wg_dataset *d, char *err, size_t errlen);
+WG_API wg_status wg_scaler_apply(const wg_scaler *s, wg_dataset *d, char *err, size_t errlen);
+WG_API void wg_scaler_free(wg_scaler *s);
+/* Mini-batches over consecutive rows: views into d (no copy); the last batch may be smaller.
+ *   wg_batches b = wg_batches_begin(&train, 32);  wg_mat x, y;
+ *   while (wg_batches_next(&b, &x, &y)) { ... } */
+typedef struct {
+  const wg_dataset *d;
+  int size, pos;
+} wg_batches;
+WG_API wg_batches wg_batches_begin(const wg_dataset *d, int batch_size);
+WG_API int wg_batches_next(wg_batches *b, wg_mat *x, wg_mat *y); /* 0 when done */
+
+/* .npy files: float64 '<f8', C order, 1-D or 2-D, format 1.0 or 2.0. */
+/* Write m as a 2-D array (ndim 2) or, when m is 1 x n or n x 1 and ndim is 1, as 1-D. */
+WG_API wg_status wg_npy_save(const char *path, wg_mat m, int ndim, char *err, size_t errlen);
+/* Read into a new buffer (free with wg_npy_free); a 1-D array of n becomes 1 x n. */
+WG_API wg_status wg_npy_load(const char *path, wg_mat *m, char *err, size_t errlen);
+WG_API void wg_npy_free(wg_mat *m);
+
 /* (end of models) */
 
 /* ---- performance: threads -------------------------------------------------------------- */

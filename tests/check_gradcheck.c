@@ -644,6 +644,12 @@ static wg_var case_custom(op_env *e) {
   return wg_custom(e->t, &sinmul_op, NULL, 2, in);
 }
 
+static wg_var case_softmax(op_env *e) { return wg_softmax(e->t, prm(e, 3, 4, -2, 2)); }
+static wg_var case_softmax_ce(op_env *e) { /* class labels are data: a constant 4x1 input */
+  static const wg_real labels[4] = {2, 0, 1, 2};
+  return wg_softmax_ce(e->t, prm(e, 4, 3, -3, 3), wg_input(e->t, 4, 1, labels));
+}
+
 static const struct {
   const char *op;
   wg_var (*build)(op_env *);
@@ -656,6 +662,7 @@ static const struct {
     {"relu", case_relu},     {"square", case_square},       {"sum", case_sum},
     {"mean", case_mean},     {"sum_rows", case_sum_rows},   {"bce", case_bce},
     {"bce_logits", case_bce_logits}, {"mse", case_mse},     {"custom", case_custom},
+    {"softmax", case_softmax},       {"softmax_ce", case_softmax_ce},
 };
 
 START_TEST(test_op_table_three_oracles) {

@@ -479,6 +479,45 @@ static void run_custom(void) {
   gradcheck_all("custom", s, 2);
 }
 
+/* softmax (row-wise) and softmax_ce against plain C: y_ij = exp(x_ij) / sum_k exp(x_ik) and
+ * L = mean_i(log sum_k exp(z_ik) - z_i,c_i). The class labels of softmax_ce are data (a constant
+ * input recorded inside the builder), so only the logits are perturbed. A plain sum of softmax
+ * would have gradient 0 (rows sum to 1): the generic loss sum(y * R) weights every entry. */
+static wg_var b_softmax(wg_tape *t, const wg_var *in) { return wg_softmax(t, in[0]); }
+static void ref_softmax(const grad_spec *s, double **x, double *out) {
+  int m = s->in[0].rows, n = s->in[0].cols;
+  for (int i = 0; i < m; i++) {
+    double z = 0;
+    for (int j = 0; j < n; j++) z += exp(x[0][i * n + j]);
+    for (int j = 0; j < n; j++) out[i * n + j] = exp(x[0][i * n + j]) / z;
+  }
+}
+static const wg_real ce_labels[4] = {2, 0, 1, 2};
+static wg_var b_softmax_ce(wg_tape *t, const wg_var *in) {
+  return wg_softmax_ce(t, in[0], wg_input(t, 4, 1, ce_labels));
+}
+static void ref_softmax_ce(const grad_spec *s, double **x, double *out) {
+  int m = s->in[0].rows, n = s->in[0].cols;
+  double total = 0;
+  for (int i = 0; i < m; i++) {
+    double z = 0;
+    for (int j = 0; j < n; j++) z += exp(x[0][i * n + j]);
+    total += log(z) - x[0][i * n + (int)ce_labels[i]];
+  }
+  out[0] = total / m;
+}
+static void run_softmax(void) {
+  static const grad_spec s[] = {
+      {b_softmax, ref_softmax, 1, {ANY(3, 4)}, 3, 4},
+      {b_softmax, ref_softmax, 1, {ANY(1, 5)}, 1, 5},
+  };
+  gradcheck_all("softmax", s, 2);
+}
+static void run_softmax_ce(void) {
+  static const grad_spec s[] = {{b_softmax_ce, ref_softmax_ce, 1, {{4, 3, -3.0, 3.0, 0}}, 1, 1}};
+  gradcheck_all("softmax_ce", s, 1);
+}
+
 /* ---- the table of cases, looked up by op name ---------------------------------------- */
 
 typedef struct {
@@ -495,6 +534,7 @@ static const op_case op_cases[] = {
     {"relu", run_relu},         {"square", run_square},     {"sum", run_sum},
     {"mean", run_mean},         {"sum_rows", run_sum_rows}, {"bce", run_bce},
     {"bce_logits", run_bce_logits}, {"mse", run_mse},   {"custom", run_custom},
+    {"softmax", run_softmax},   {"softmax_ce", run_softmax_ce},
 };
 
 START_TEST(every_op_has_a_passing_gradient_test) {

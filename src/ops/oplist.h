@@ -31,5 +31,7 @@ WG_OP(SUM_ROWS,   sum_rows,   1, "y_j = sum_i x_ij",                    "dx_ij +
 WG_OP(BCE,        bce,        2, "y = -mean(t log p + (1-t) log(1-p)), logs >= -100", "dp += dy (-t/p + (1-t)/(1-p)) / N;  dt += dy (log(1-p) - log p) / N", "ty = sum(dy/dp tp + dy/dt tt)")
 WG_OP(BCE_LOGITS, bce_logits, 2, "y = mean(max(z,0) - z t + log1p(exp(-|z|)))", "dz += dy (sigmoid(z) - t) / N;  dt -= dy z / N", "ty = sum((sigmoid(z) - t) tz - z tt) / N")
 WG_OP(MSE,        mse,        2, "y = mean((a - b)^2)",                 "da += dy 2 (a - b) / N;  db -= dy 2 (a - b) / N", "ty = sum(2 (a - b)(ta - tb)) / N")
+WG_OP(SOFTMAX,    softmax,    1, "y_ij = exp(x_ij - max_k x_ik) / sum_k exp(x_ik - max_k x_ik)", "dx_ij += y_ij (dy_ij - sum_k dy_ik y_ik)", "ty_ij = y_ij (tx_ij - sum_k tx_ik y_ik)")
+WG_OP(SOFTMAX_CE, softmax_ce, 2, "y = mean_i(logsumexp(z_i) - z_i,c_i), c: class labels (m x 1)", "dz += dy (softmax(z) - onehot(c)) / m;  labels: none", "ty = sum((softmax(z) - onehot(c)) tz) / m")
 WG_OP(CUSTOM,     custom,    -1, "y = f(x_1..x_n) (the user's forward)", "dx_i += J_i^T dy (the user's vjp)",         "ty = sum_i J_i tx_i (the user's jvp)")
 /* clang-format on */

@@ -1,0 +1,400 @@
+/* csv.c - numeric CSV files into a wg_dataset.
+ *
+ * Format: line 1 holds the column names, separated by commas; every following line holds the
+ * same number of numeric fields (strtod syntax, finite, spaces around a field allowed). Lines
+ * may end in \n or \r\n; blank lines are allowed only at the end of the file. One column is
+ * the label, the others are the features in file order. Any deviation fails with
+ * "FILE: line L, column C (NAME): expected ..., found '...'" and leaves the dataset empty. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/model.h"
+#include "tape/alloc.h"
+
+/* ---- the dataset's memory ------------------------------------------------------------------ */
+
+void wg_dataset_free(wg_dataset *d) {
+  if (!d) return;
+  if (d->names)
+    for (int j = 0; j < d->cols; j++)
+      if (d->names[j]) wg_free(d->names[j], strlen(d->names[j]) + 1);
+  wg_free(d->names, (size_t)d->cols * sizeof *d->names);
+  if (d->label_name) wg_free(d->label_name, strlen(d->label_name) + 1);
+  wg_free(d->x, (size_t)d->rows * (size_t)d->cols * sizeof *d->x);
+  wg_free(d->y, (size_t)d->rows * sizeof *d->y);
+  memset(d, 0, sizeof *d);
+}
+
+/* x, y and a names array of NULLs for rows x cols; 0 on OOM (d then freed) */
+static int dataset_alloc(wg_dataset *d, int rows, int cols) {
+  memset(d, 0, sizeof *d);
+  d->rows = rows, d->cols = cols;
+  d->x = wg_alloc((size_t)rows * (size_t)cols * sizeof *d->x);
+  d->y = wg_alloc((size_t)rows * sizeof *d->y);
+  d->names = wg_alloc_zero((size_t)cols * sizeof *d->names);
+  if (d->x && d->y && d->names) return 1;
+  wg_dataset_free(d);
+  return 0;
+}
+
+/* copy the column names of src into d (same cols); 0 on OOM */
+static int copy_names(wg_dataset *d, const wg_dataset *src) {
+  for (int j = 0; j < d->cols; j++)
+    if (src->names && src->names[j] && !(d->names[j] = wg_strdup(src->names[j]))) return 0;
+  return !src->label_name || (d->label_name = wg_strdup(src->label_name)) != NULL;
+}
+
+/* ---- reading ------------------------------------------------------------------------------- */
+
+typedef struct {
+  const char *path;
+  char *err;
+  size_t errlen;
+} where;
+
+/* the whole file into a NUL-terminated heap buffer of *size + 1 bytes */
+static char *slurp(const where *w, size_t *size, wg_status *st) {
+  FILE *f = fopen(w->path, "rb");
+  if (!f) {
+    *st = wg_errf(w->err, w->errlen, WG_ERR_IO, "%s: cannot open: %s", w->path, strerror(errno));
+    return NULL;
+  }
+  size_t cap = 1 << 16, n = 0;
+  char *buf = wg_alloc(cap);
+  int oom = !buf;
+  while (buf) {
+    if (n + 1 == cap) {
+      char *b = wg_realloc(buf, cap, 2 * cap);
+      if (!b) {
+        oom = 1;
+        break;
+      }
+      buf = b, cap *= 2;
+    }
+    size_t got = fread(buf + n, 1, cap - 1 - n, f);
+    n += got;
+    if (got == 0) break;
+  }
+  int bad = ferror(f);
+  fclose(f);
+  if (oom || bad) {
+    wg_free(buf, cap);
+    *st = wg_errf(w->err, w->errlen, bad ? WG_ERR_IO : WG_ERR_NOMEM, "%s: %s", w->path,
+                  bad ? "read error" : "out of memory reading the file");
+    return NULL;
+  }
+  char *exact = wg_realloc(buf, cap, n + 1); /* shrink so the size to free is n + 1 */
+  if (!exact) {
+    wg_free(buf, cap);
+    *st = wg_errf(w->err, w->errlen, WG_ERR_NOMEM, "%s: out of memory", w->path);
+    return NULL;
+  }
+  exact[n] = 0;
+  *size = n;
+  return exact;
+}
+
+/* one line [s, e) without its \r\n; returns the start of the next line or NULL at the end */
+static const char *next_line(const char *s, const char *end, const char **e) {
+  if (s >= end) return NULL;
+  const char *nl = memchr(s, '\n', (size_t)(end - s));
+  const char *stop = nl ? nl : end;
+  *e = stop > s && stop[-1] == '\r' ? stop - 1 : stop;
+  return nl ? nl + 1 : end;
+}
+
+static int blank(const char *s, const char *e) {
+  for (; s < e; s++)
+    if (*s != ' ' && *s != '\t') return 0;
+  return 1;
+}
+
+static int count_fields(const char *s, const char *e) {
+  int n = 1;
+  for (; s < e; s++) n += *s == ',';
+  return n;
+}
+
+/* field [s, e) trimmed of spaces, and of surrounding double quotes when unquote */
+static void trim(const char **s, const char **e, int unquote) {
+  while (*s < *e && (**s == ' ' || **s == '\t')) (*s)++;
+  while (*e > *s && ((*e)[-1] == ' ' || (*e)[-1] == '\t')) (*e)--;
+  if (unquote && *e - *s >= 2 && **s == '"' && (*e)[-1] == '"') (*s)++, (*e)--;
+}
+
+/* "'text'" shortened to fit a message */
+static void shown(char *out, size_t n, const char *s, const char *e) {
+  int len = (int)(e - s) > 40 ? 40 : (int)(e - s);
+  snprintf(out, n, "'%.*s%s'", len, s, (int)(e - s) > 40 ? "..." : "");
+}
+
+/* parse a finite number filling the whole field */
+static int parse_number(const char *s, const char *e, double *v) {
+  char tmp[128];
+  if (e - s <= 0 || e - s >= (long)sizeof tmp) return 0;
+  memcpy(tmp, s, (size_t)(e - s));
+  tmp[e - s] = 0;
+  char *stop;
+  errno = 0;
+  *v = strtod(tmp, &stop);
+  return stop == tmp + (e - s) && isfinite(*v) && errno != ERANGE;
+}
+
+/* Split the header into names[cols]; 0 and an error on an empty name or OOM. */
+static wg_status read_header(const where *w, const char *s, const char *e, int ncols,
+                             char **names) {
+  for (int j = 0; j < ncols; j++) {
+    const char *f = s, *fe = memchr(s, ',', (size_t)(e - s));
+    if (!fe) fe = e;
+    s = fe + 1;
+    trim(&f, &fe, 1);
+    if (f == fe)
+      return wg_errf(w->err, w->errlen, WG_ERR_FORMAT, "%s: line 1, column %d: expected a "
+                     "column name, found an empty field", w->path, j + 1);
+    names[j] = wg_alloc((size_t)(fe - f) + 1);
+    if (!names[j]) return wg_errf(w->err, w->errlen, WG_ERR_NOMEM, "%s: out of memory", w->path);
+    memcpy(names[j], f, (size_t)(fe - f));
+    names[j][fe - f] = 0;
+  }
+  return WG_OK;
+}
+
+static void free_names(char **names, int n) {
+  for (int j = 0; names && j < n; j++)
+    if (names[j]) wg_free(names[j], strlen(names[j]) + 1);
+  wg_free(names, (size_t)n * sizeof *names);
+}
+
+/* the label column from the name / index / default; -1 and an error when absent */
+static int pick_label(const where *w, char **names, int ncols, const char *label_name,
+                      int label_index, wg_status *st) {
+  if (label_name) {
+    for (int j = 0; j < ncols; j++)
+      if (strcmp(names[j], label_name) == 0) return j;
+    *st = wg_errf(w->err, w->errlen, WG_ERR_FORMAT, "%s: line 1: expected a label column named "
+                  "'%s' in the header, found none among its %d columns", w->path, label_name,
+                  ncols);
+    return -1;
+  }
+  if (label_index < 0) return ncols - 1;
+  if (label_index < ncols) return label_index;
+  *st = wg_errf(w->err, w->errlen, WG_ERR_FORMAT, "%s: line 1: expected a label column %d "
+                "(0-based), but the header has only %d columns", w->path, label_index, ncols);
+  return -1;
+}
+
+/* Parse data lines into d (allocated rows x (ncols-1)). */
+static wg_status read_rows(const where *w, const char *p, const char *end, int ncols, int label,
+                           char **names, wg_dataset *d) {
+  const char *e;
+  for (int i = 0; i < d->rows; i++) {
+    const char *s = p;
+    p = next_line(p, end, &e);
+    int line = i + 2;
+    int nf = blank(s, e) ? 0 : count_fields(s, e);
+    if (nf != ncols)
+      return wg_errf(w->err, w->errlen, WG_ERR_FORMAT, "%s: line %d: expected %d comma-separated"
+                     " fields (as in the header), found %d%s", w->path, line, ncols, nf,
+                     nf ? "" : " (an empty line)");
+    for (int j = 0, k = 0; j < ncols; j++) {
+      const char *f = s, *fe = memchr(s, ',', (size_t)(e - s));
+      if (!fe) fe = e;
+      s = fe + 1;
+      trim(&f, &fe, 0);
+      double v;
+      if (!parse_number(f, fe, &v)) {
+        char txt[64];
+        shown(txt, sizeof txt, f, fe);
+        return wg_errf(w->err, w->errlen, WG_ERR_FORMAT, "%s: line %d, column %d (%s): expected "
+                       "a finite number, found %s", w->path, line, j + 1, names[j],
+                       f == fe ? "an empty field" : txt);
+      }
+      if (j == label) d->y[i] = v;
+      else d->x[(size_t)i * d->cols + k++] = v;
+    }
+  }
+  return WG_OK;
+}
+
+wg_status wg_csv_load(wg_dataset *d, const char *path, const char *label_name, int label_index,
+                      char *err, size_t errlen) {
+  if (!d) return wg_errf(err, errlen, WG_ERR_ARG, "wg_csv_load: dataset is NULL");
+  memset(d, 0, sizeof *d);
+  if (!path) return wg_errf(err, errlen, WG_ERR_ARG, "wg_csv_load: path is NULL");
+  where w = {path, err, errlen};
+  wg_status st = WG_OK;
+  size_t size;
+  char *buf = slurp(&w, &size, &st);
+  if (!buf) return st;
+  const char *end = buf + size, *e, *p = buf, *h = buf;
+  char **names = NULL;
+  int ncols = 0, label = -1;
+  const char *nul = memchr(buf, 0, size); /* a binary file: names would be cut short */
+  if (nul) {
+    int line = 1;
+    for (const char *q = buf; q < nul; q++) line += *q == '\n';
+    st = wg_errf(err, errlen, WG_ERR_FORMAT, "%s: line %d: expected text, found a NUL byte (byte "
+                 "%zu): not a CSV file?", path, line, (size_t)(nul - buf));
+    goto done;
+  }
+  /* header */
+  p = next_line(p, end, &e);
+  if (!p || blank(h, e)) {
+    st = wg_errf(err, errlen, WG_ERR_FORMAT, "%s: line 1: expected a header row of column names,"
+                 " found %s", path, p ? "an empty line" : "an empty file");
+    goto done;
+  }
+  ncols = count_fields(h, e);
+  names = wg_alloc_zero((size_t)ncols * sizeof *names);
+  if (!names) {
+    st = wg_errf(err, errlen, WG_ERR_NOMEM, "%s: out of memory", path);
+    goto done;
+  }
+  if ((st = read_header(&w, h, e, ncols, names))) goto done;
+  if (ncols < 2) {
+    st = wg_errf(err, errlen, WG_ERR_FORMAT, "%s: line 1: expected at least 2 columns (features"
+                 " and a label), found 1", path);
+    goto done;
+  }
+  if ((label = pick_label(&w, names, ncols, label_name, label_index, &st)) < 0) goto done;
+  /* rows: every line up to the last non-blank one */
+  int rows = 0, lines = 0;
+  for (const char *q = p, *s = p; (q = next_line(s, end, &e)) != NULL; s = q) {
+    lines++;
+    if (!blank(s, e)) rows = lines;
+    if (lines == 0x7fffffff) break;
+  }
+  if (rows == 0) {
+    st = wg_errf(err, errlen, WG_ERR_FORMAT, "%s: line 2: expected data rows after the header, "
+                 "found none", path);
+    goto done;
+  }
+  if (!dataset_alloc(d, rows, ncols - 1)) {
+    st = wg_errf(err, errlen, WG_ERR_NOMEM, "%s: out of memory for %d x %d values", path, rows,
+                 ncols);
+    goto done;
+  }
+  if ((st = read_rows(&w, p, end, ncols, label, names, d))) goto done;
+  /* hand the names over: features in file order, the label apart */
+  for (int j = 0, k = 0; j < ncols; j++) {
+    if (j == label) d->label_name = names[j];
+    else d->names[k++] = names[j];
+    names[j] = NULL;
+  }
+done:
+  free_names(names, ncols);
+  wg_free(buf, size + 1);
+  if (st) wg_dataset_free(d);
+  return st;
+}
+
+/* ---- shuffling, splitting, standardising, batching ------------------------------------------ */
+
+static void swap_rows(wg_dataset *d, int a, int b) {
+  wg_real *xa = d->x + (size_t)a * d->cols, *xb = d->x + (size_t)b * d->cols, t;
+  for (int j = 0; j < d->cols; j++) t = xa[j], xa[j] = xb[j], xb[j] = t;
+  t = d->y[a], d->y[a] = d->y[b], d->y[b] = t;
+}
+
+/* Fisher-Yates: for i = n-1 .. 1 swap row i with a uniform row in 0..i */
+void wg_dataset_shuffle(wg_dataset *d, wg_rng *r) {
+  if (!d || !r) return;
+  for (int i = d->rows - 1; i > 0; i--) swap_rows(d, i, (int)wg_rng_below(r, (uint64_t)i + 1));
+}
+
+static int copy_part(wg_dataset *dst, const wg_dataset *src, int from, int rows) {
+  if (!dataset_alloc(dst, rows, src->cols)) return 0;
+  memcpy(dst->x, src->x + (size_t)from * src->cols, (size_t)rows * src->cols * sizeof *dst->x);
+  memcpy(dst->y, src->y + from, (size_t)rows * sizeof *dst->y);
+  if (copy_names(dst, src)) return 1;
+  wg_dataset_free(dst);
+  return 0;
+}
+
+wg_status wg_dataset_split(const wg_dataset *all, double test_fraction, wg_rng *r,
+                           wg_dataset *train, wg_dataset *test, char *err, size_t errlen) {
+  if (!all || !r || !train || !test || !all->x)
+    return wg_errf(err, errlen, WG_ERR_ARG, "wg_dataset_split: NULL argument");
+  memset(train, 0, sizeof *train), memset(test, 0, sizeof *test);
+  if (!(test_fraction > 0 && test_fraction < 1))
+    return wg_errf(err, errlen, WG_ERR_ARG, "wg_dataset_split: test fraction %g is not in (0, 1)",
+                   test_fraction);
+  int n_test = (int)floor(test_fraction * all->rows + 0.5);
+  if (n_test < 1 || n_test >= all->rows)
+    return wg_errf(err, errlen, WG_ERR_ARG, "wg_dataset_split: %d rows cannot be split %g test "
+                   "(each part needs a row)", all->rows, test_fraction);
+  wg_dataset mix;
+  if (!copy_part(&mix, all, 0, all->rows))
+    return wg_errf(err, errlen, WG_ERR_NOMEM, "wg_dataset_split: out of memory");
+  wg_dataset_shuffle(&mix, r);
+  int ok = copy_part(test, &mix, 0, n_test) && copy_part(train, &mix, n_test, all->rows - n_test);
+  wg_dataset_free(&mix);
+  if (ok) return WG_OK;
+  wg_dataset_free(test), wg_dataset_free(train);
+  return wg_errf(err, errlen, WG_ERR_NOMEM, "wg_dataset_split: out of memory");
+}
+
+void wg_scaler_free(wg_scaler *s) {
+  if (!s) return;
+  wg_free(s->mean, (size_t)s->cols * sizeof *s->mean);
+  wg_free(s->std, (size_t)s->cols * sizeof *s->std);
+  memset(s, 0, sizeof *s);
+}
+
+/* mean_j = (1/m) sum_i x_ij;  std_j = sqrt((1/m) sum_i (x_ij - mean_j)^2), 0 -> 1 */
+wg_status wg_scaler_fit(wg_scaler *s, const wg_dataset *d, char *err, size_t errlen) {
+  if (!s || !d || !d->x || d->rows <= 0)
+    return wg_errf(err, errlen, WG_ERR_ARG, "wg_scaler_fit: NULL or empty argument");
+  s->cols = d->cols;
+  s->mean = wg_alloc_zero((size_t)d->cols * sizeof *s->mean);
+  s->std = wg_alloc_zero((size_t)d->cols * sizeof *s->std);
+  if (!s->mean || !s->std) {
+    wg_scaler_free(s);
+    return wg_errf(err, errlen, WG_ERR_NOMEM, "wg_scaler_fit: out of memory");
+  }
+  for (int i = 0; i < d->rows; i++)
+    for (int j = 0; j < d->cols; j++) s->mean[j] += d->x[(size_t)i * d->cols + j];
+  for (int j = 0; j < d->cols; j++) s->mean[j] /= d->rows;
+  for (int i = 0; i < d->rows; i++)
+    for (int j = 0; j < d->cols; j++) {
+      wg_real c = d->x[(size_t)i * d->cols + j] - s->mean[j];
+      s->std[j] += c * c;
+    }
+  for (int j = 0; j < d->cols; j++) {
+    s->std[j] = sqrt(s->std[j] / d->rows);
+    if (s->std[j] == 0) s->std[j] = 1;
+  }
+  return WG_OK;
+}
+
+/* x_ij = (x_ij - mean_j) / std_j */
+wg_status wg_scaler_apply(const wg_scaler *s, wg_dataset *d, char *err, size_t errlen) {
+  if (!s || !d || !s->mean || !d->x)
+    return wg_errf(err, errlen, WG_ERR_ARG, "wg_scaler_apply: NULL or unfitted argument");
+  if (s->cols != d->cols)
+    return wg_errf(err, errlen, WG_ERR_SHAPE, "wg_scaler_apply: fitted on %d columns, the data "
+                   "has %d", s->cols, d->cols);
+  for (int i = 0; i < d->rows; i++)
+    for (int j = 0; j < d->cols; j++) {
+      wg_real *v = &d->x[(size_t)i * d->cols + j];
+      *v = (*v - s->mean[j]) / s->std[j];
+    }
+  return WG_OK;
+}
+
+wg_batches wg_batches_begin(const wg_dataset *d, int batch_size) {
+  wg_batches b = {d, batch_size > 0 ? batch_size : 1, 0};
+  return b;
+}
+
+int wg_batches_next(wg_batches *b, wg_mat *x, wg_mat *y) {
+  if (!b || !b->d || b->pos >= b->d->rows) return 0;
+  int n = b->d->rows - b->pos < b->size ? b->d->rows - b->pos : b->size;
+  if (x) *x = (wg_mat){n, b->d->cols, b->d->x + (size_t)b->pos * b->d->cols};
+  if (y) *y = (wg_mat){n, 1, b->d->y + b->pos};
+  b->pos += n;
+  return 1;
+}

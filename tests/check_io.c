@@ -1,0 +1,685 @@
+/* check_io.c - CSV datasets, splitting, standardisation, batches, .npy and .npz.
+ *
+ * References come from outside the code under test: values written into the CSV text, hand
+ * computed means and standard deviations, NumPy (files it wrote: tests/data/, or written at
+ * test time by /usr/bin/python3 when it has numpy; and NumPy reading files written here), the
+ * CRC-32 check value of "123456789" (0xCBF43926, the catalogue value of CRC-32/ISO-HDLC). */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "io/npy.h"
+#include "tape/alloc.h"
+#include "testutil.h"
+
+static char dir[64];
+
+static void setup(void) {
+  snprintf(dir, sizeof dir, "/tmp/wg_io_XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void teardown(void) {
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+}
+
+static const char *path_of(const char *name) {
+  static char buf[4][256];
+  static int k;
+  k = (k + 1) % 4;
+  snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
+  return buf[k];
+}
+
+static const char *write_text(const char *name, const char *text) {
+  const char *p = path_of(name);
+  FILE *f = fopen(p, "wb");
+  ck_assert_ptr_nonnull(f);
+  fputs(text, f);
+  fclose(f);
+  return p;
+}
+
+static void write_bytes(const char *p, const unsigned char *b, size_t n) {
+  FILE *f = fopen(p, "wb");
+  ck_assert_ptr_nonnull(f);
+  ck_assert_uint_eq(fwrite(b, 1, n, f), n);
+  fclose(f);
+}
+
+static int have_numpy(void) {
+  return system("/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1") == 0;
+}
+
+/* ---- CSV --------------------------------------------------------------------------------------- */
+
+START_TEST(csv_loads_values_names_and_label) {
+  const char *p = write_text("a.csv", "a, b ,label,c\n1,2,0,3\r\n-4.5,5e-1,1,6\n\n\n");
+  wg_dataset d;
+  char err[256];
+  ck_assert_int_eq(wg_csv_load(&d, p, NULL, -1, err, sizeof err), WG_OK); /* label: last, c */
+  ck_assert_int_eq(d.rows, 2);
+  ck_assert_int_eq(d.cols, 3);
+  ck_assert_str_eq(d.names[1], "b");
+  ck_assert_str_eq(d.label_name, "c");
+  const double x[6] = {1, 2, 0, -4.5, 0.5, 1}, y[2] = {3, 6};
+  ck_assert(memcmp(d.x, x, sizeof x) == 0 && memcmp(d.y, y, sizeof y) == 0);
+  wg_dataset_free(&d);
+  ck_assert_int_eq(wg_csv_load(&d, p, "label", -1, err, sizeof err), WG_OK);
+  const double x2[6] = {1, 2, 3, -4.5, 0.5, 6}, y2[2] = {0, 1};
+  ck_assert(memcmp(d.x, x2, sizeof x2) == 0 && memcmp(d.y, y2, sizeof y2) == 0);
+  ck_assert_str_eq(d.names[2], "c");
+  wg_dataset_free(&d);
+  ck_assert_int_eq(wg_csv_load(&d, p, NULL, 0, err, sizeof err), WG_OK); /* by index */
+  ck_assert_str_eq(d.label_name, "a");
+  ck_assert(d.y[1] == -4.5 && d.x[0] == 2);
+  wg_dataset_free(&d);
+}
+END_TEST
+
+typedef struct {
+  const char *text, *label;
+  int index;
+  const char *expect[3]; /* substrings of the message */
+} csv_bad;
+
+static const csv_bad bad_csv[] = {
+    {"", NULL, -1, {"line 1", "empty file", NULL}},
+    {"\n1,2\n", NULL, -1, {"line 1", "header", NULL}},
+    {"a,b\n", NULL, -1, {"line 2", "no", NULL}},
+    {"a,b,c\n1,2,3\n4,5\n", NULL, -1, {"line 3", "expected 3", "found 2"}},
+    {"a,b,c\n1,2,3\n4,5,6,7\n", NULL, -1, {"line 3", "found 4", NULL}},
+    {"a,b,c\n1,2,3\n4,x5,6\n", NULL, -1, {"line 3, column 2 (b)", "expected a finite number", "'x5'"}},
+    {"a,b,c\n1,,3\n", NULL, -1, {"line 2, column 2 (b)", "empty field", NULL}},
+    {"a,b,c\n1,2,nan\n", NULL, -1, {"line 2, column 3 (c)", "finite", NULL}},
+    {"a,b,c\n1,2,1e999\n", NULL, -1, {"line 2, column 3", NULL, NULL}},
+    {"a,b,c\n1,2,3\n\n4,5,6\n", NULL, -1, {"line 3", "empty line", NULL}},
+    {"a,b,c\n1,2,3\n", "label", -1, {"line 1", "'label'", NULL}},
+    {"a,b,c\n1,2,3\n", NULL, 3, {"line 1", "label column 3", NULL}},
+    {"a,,c\n1,2,3\n", NULL, -1, {"line 1, column 2", "column name", NULL}},
+    {"a\n1\n", NULL, -1, {"at least 2 columns", NULL, NULL}},
+};
+
+START_TEST(csv_errors_name_line_and_column) {
+  const csv_bad *c = &bad_csv[_i];
+  const char *p = write_text("bad.csv", c->text);
+  wg_dataset d;
+  memset(&d, 0xab, sizeof d);
+  char err[256] = "";
+  ck_assert_int_ne(wg_csv_load(&d, p, c->label, c->index, err, sizeof err), WG_OK);
+  ck_assert_msg(strncmp(err, p, strlen(p)) == 0, "message does not start with the file: %s", err);
+  for (int k = 0; k < 3 && c->expect[k]; k++)
+    ck_assert_msg(strstr(err, c->expect[k]), "case %d: '%s' not in: %s", _i, c->expect[k], err);
+  /* nothing partial */
+  ck_assert(d.rows == 0 && d.cols == 0 && !d.x && !d.y && !d.names && !d.label_name);
+}
+END_TEST
+
+START_TEST(csv_refuses_binary_files) {
+  const char *p = path_of("bin.csv");
+  write_bytes(p, (const unsigned char *)"a,b\n1,2\nx\0y,3\n", 14);
+  wg_dataset d;
+  char err[256];
+  ck_assert_int_eq(wg_csv_load(&d, p, NULL, -1, err, sizeof err), WG_ERR_FORMAT);
+  ck_assert_ptr_nonnull(strstr(err, "line 3: expected text, found a NUL byte"));
+  ck_assert_ptr_null(d.x);
+}
+END_TEST
+
+START_TEST(csv_missing_file) {
+  wg_dataset d;
+  char err[256];
+  ck_assert_int_eq(wg_csv_load(&d, path_of("none.csv"), NULL, -1, err, sizeof err), WG_ERR_IO);
+  ck_assert_ptr_nonnull(strstr(err, "none.csv: cannot open"));
+  ck_assert_ptr_null(d.x);
+}
+END_TEST
+
+START_TEST(csv_loads_the_real_data) {
+  wg_dataset d;
+  char err[256];
+  ck_assert_int_eq(wg_csv_load(&d, "examples/data/iris.csv", "species", -1, err, sizeof err),
+                   WG_OK);
+  /* examples/data/README.md: 150 rows, 4 features; first row 5.1,3.5,1.4,0.2,0 */
+  ck_assert_int_eq(d.rows, 150);
+  ck_assert_int_eq(d.cols, 4);
+  ck_assert(d.x[0] == 5.1 && d.x[3] == 0.2 && d.y[0] == 0 && d.y[149] == 2);
+  wg_dataset_free(&d);
+}
+END_TEST
+
+/* ---- split, shuffle, scaler, batches ----------------------------------------------------------- */
+
+static wg_dataset numbered(int rows) {
+  const char *p;
+  char text[4096] = "i,twice,label\n";
+  for (int i = 0; i < rows; i++)
+    snprintf(text + strlen(text), sizeof text - strlen(text), "%d,%d,%d\n", i, 2 * i, i % 2);
+  p = write_text("n.csv", text);
+  wg_dataset d;
+  ck_assert_int_eq(wg_csv_load(&d, p, NULL, -1, NULL, 0), WG_OK);
+  return d;
+}
+
+START_TEST(split_is_a_seeded_permutation) {
+  wg_dataset all = numbered(50), tr, te, tr2, te2;
+  wg_rng r, r2;
+  wg_rng_seed(&r, 3), wg_rng_seed(&r2, 3);
+  char err[128];
+  ck_assert_int_eq(wg_dataset_split(&all, 0.2, &r, &tr, &te, err, sizeof err), WG_OK);
+  ck_assert_int_eq(te.rows, 10);
+  ck_assert_int_eq(tr.rows, 40);
+  ck_assert_str_eq(tr.names[1], "twice");
+  int seen[50] = {0}, moved = 0;
+  for (int i = 0; i < 50; i++) {
+    const wg_dataset *d = i < 10 ? &te : &tr;
+    int k = i < 10 ? i : i - 10, v = (int)d->x[2 * k];
+    ck_assert(d->x[2 * k + 1] == 2 * v && d->y[k] == v % 2); /* rows stay whole */
+    seen[v]++;
+    moved += v != i;
+  }
+  for (int v = 0; v < 50; v++) ck_assert_int_eq(seen[v], 1);
+  ck_assert_int_gt(moved, 40);
+  ck_assert_int_eq(wg_dataset_split(&all, 0.2, &r2, &tr2, &te2, err, sizeof err), WG_OK);
+  ck_assert(memcmp(te.x, te2.x, 20 * sizeof(wg_real)) == 0); /* same seed, same split */
+  wg_dataset_free(&tr2), wg_dataset_free(&te2);
+  ck_assert_int_eq(wg_dataset_split(&all, 1.0, &r2, &tr2, &te2, err, sizeof err), WG_ERR_ARG);
+  ck_assert_ptr_null(tr2.x);
+  wg_dataset_free(&all), wg_dataset_free(&tr), wg_dataset_free(&te);
+}
+END_TEST
+
+START_TEST(scaler_fits_train_applies_to_test) {
+  const char *p = write_text("s.csv", "a,b,k,y\n1,10,7,0\n2,10,7,1\n3,10,7,0\n4,10,7,1\n");
+  const char *q = write_text("t.csv", "a,b,k,y\n5,12,7,0\n");
+  wg_dataset tr, te;
+  ck_assert_int_eq(wg_csv_load(&tr, p, NULL, -1, NULL, 0), WG_OK);
+  ck_assert_int_eq(wg_csv_load(&te, q, NULL, -1, NULL, 0), WG_OK);
+  wg_scaler s;
+  char err[128];
+  ck_assert_int_eq(wg_scaler_fit(&s, &tr, err, sizeof err), WG_OK);
+  /* a: mean 2.5, population std sqrt(1.25); b, k: std 0 -> 1 */
+  ck_assert(fabs(s.mean[0] - 2.5) < 1e-15 && fabs(s.std[0] - sqrt(1.25)) < 1e-15);
+  ck_assert(s.mean[1] == 10 && s.std[1] == 1 && s.std[2] == 1);
+  ck_assert_int_eq(wg_scaler_apply(&s, &tr, err, sizeof err), WG_OK);
+  ck_assert_int_eq(wg_scaler_apply(&s, &te, err, sizeof err), WG_OK);
+  ck_assert(fabs(tr.x[0] - (1 - 2.5) / sqrt(1.25)) < 1e-15);
+  ck_assert(fabs(te.x[0] - (5 - 2.5) / sqrt(1.25)) < 1e-15); /* the training statistics */
+  ck_assert(te.x[1] == 2 && te.x[2] == 0);
+  wg_dataset other = numbered(4); /* 2 columns: refused */
+  ck_assert_int_eq(wg_scaler_apply(&s, &other, err, sizeof err), WG_ERR_SHAPE);
+  wg_scaler_free(&s);
+  wg_dataset_free(&tr), wg_dataset_free(&te), wg_dataset_free(&other);
+}
+END_TEST
+
+START_TEST(batches_cover_all_rows) {
+  wg_dataset d = numbered(10);
+  wg_batches b = wg_batches_begin(&d, 4);
+  wg_mat x, y;
+  int sizes[3], n = 0, next = 0;
+  while (wg_batches_next(&b, &x, &y)) {
+    ck_assert_int_lt(n, 3);
+    sizes[n++] = x.rows;
+    ck_assert(x.cols == 2 && y.rows == x.rows && y.cols == 1);
+    for (int i = 0; i < x.rows; i++) ck_assert(x.data[2 * i] == next++);
+  }
+  ck_assert(n == 3 && sizes[0] == 4 && sizes[1] == 4 && sizes[2] == 2);
+  wg_rng r;
+  wg_rng_seed(&r, 1);
+  wg_dataset_shuffle(&d, &r);
+  double sum = 0;
+  for (int i = 0; i < 10; i++) sum += d.x[2 * i], ck_assert(d.x[2 * i + 1] == 2 * d.x[2 * i]);
+  ck_assert(sum == 45);
+  wg_dataset_free(&d);
+}
+END_TEST
+
+/* ---- .npy -------------------------------------------------------------------------------------- */
+
+static void fill_specials(wg_real *v, int n) {
+  unsigned long long seed = 77;
+  for (int i = 0; i < n; i++) v[i] = tu_uniform(&seed, -1e3, 1e3);
+  v[0] = -0.0, v[1] = 4.9e-324, v[2] = 1.7976931348623157e308, v[3] = 1.0 / 3;
+}
+
+START_TEST(npy_round_trip_bit_exact) {
+  wg_real v[15];
+  fill_specials(v, 15);
+  char err[256];
+  for (int ndim = 1; ndim <= 2; ndim++) {
+    wg_mat m = {ndim == 1 ? 1 : 3, ndim == 1 ? 15 : 5, v}, back;
+    const char *p = path_of("m.npy");
+    ck_assert_int_eq(wg_npy_save(p, m, ndim, err, sizeof err), WG_OK);
+    ck_assert_int_eq(wg_npy_load(p, &back, err, sizeof err), WG_OK);
+    ck_assert(back.rows == m.rows && back.cols == m.cols);
+    ck_assert(memcmp(back.data, v, sizeof v) == 0);
+    wg_npy_free(&back);
+  }
+  /* both versions, and the 64-byte alignment of the data */
+  for (int version = 1; version <= 2; version++) {
+    unsigned char *buf;
+    size_t len;
+    wg_mat m = {3, 5, v}, back;
+    ck_assert_int_eq(wg_npy_encode(m, 2, version, &buf, &len, err, sizeof err), WG_OK);
+    ck_assert_int_eq(buf[6], version);
+    size_t prefix = version == 1 ? 10 : 12;
+    size_t hlen = version == 1 ? wg_le16(buf + 8) : wg_le32(buf + 8);
+    ck_assert_uint_eq((prefix + hlen) % 64, 0);
+    ck_assert_uint_eq(len, prefix + hlen + sizeof v);
+    ck_assert_int_eq(buf[prefix + hlen - 1], '\n');
+    ck_assert_int_eq(wg_npy_decode(buf, len, "mem", &back, err, sizeof err), WG_OK);
+    ck_assert(memcmp(back.data, v, sizeof v) == 0);
+    wg_npy_free(&back);
+    wg_free(buf, len);
+  }
+}
+END_TEST
+
+/* A valid image with the given header dict (padded), followed by `data` bytes of zeros. */
+static size_t image(unsigned char *b, const char *dict, size_t data) {
+  size_t dl = strlen(dict), hlen = (10 + dl + 1 + 63) / 64 * 64 - 10;
+  memcpy(b, "\x93NUMPY\x01\x00", 8);
+  wg_put16(b + 8, (uint32_t)hlen);
+  memcpy(b + 10, dict, dl);
+  memset(b + 10 + dl, ' ', hlen - dl - 1);
+  b[10 + hlen - 1] = '\n';
+  memset(b + 10 + hlen, 0, data);
+  return 10 + hlen + data;
+}
+
+typedef struct {
+  const char *dict;
+  size_t data;
+  const char *expect;
+} npy_bad;
+
+static const npy_bad bad_npy[] = {
+    {"{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }", 16, "dtype '<f4'"},
+    {"{'descr': '>f8', 'fortran_order': False, 'shape': (2, 2), }", 32, "dtype '>f8'"},
+    {"{'descr': '<i8', 'fortran_order': False, 'shape': (2, 2), }", 32, "dtype '<i8'"},
+    {"{'descr': '<f8', 'fortran_order': True, 'shape': (2, 2), }", 32, "fortran_order is True"},
+    {"{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2, 2), }", 64, "3 dimensions"},
+    {"{'descr': '<f8', 'fortran_order': False, 'shape': (), }", 8, "0 dimensions"},
+    {"{'descr': '<f8', 'fortran_order': False, 'shape': (0, 3), }", 0, "dimensions must be"},
+    {"{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }", 24, "needs 32 data bytes, the file has 24"},
+    {"{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }", 40, "needs 32 data bytes, the file has 40"},
+    {"{'descr': '<f8', 'fortran_order': False, }", 32, "header is not a dict"},
+    {"{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), 'x': 1}", 32, "unexpected header key 'x'"},
+    {"['<f8', False, (2, 2)]", 32, "header is not a dict"},
+    {"{'descr': '<f8', 'fortran_order': Maybe, 'shape': (2, 2), }", 32, "header is not a dict"},
+};
+
+START_TEST(npy_rejects_bad_headers) {
+  unsigned char b[512];
+  size_t n = image(b, bad_npy[_i].dict, bad_npy[_i].data);
+  wg_mat m;
+  char err[256] = "";
+  ck_assert_int_eq(wg_npy_decode(b, n, "f.npy", &m, err, sizeof err), WG_ERR_FORMAT);
+  ck_assert_msg(strstr(err, bad_npy[_i].expect), "case %d: %s", _i, err);
+  ck_assert_ptr_null(m.data);
+}
+END_TEST
+
+START_TEST(npy_rejects_magic_version_and_every_truncation) {
+  wg_real v[6] = {1, 2, 3, 4, 5, 6};
+  unsigned char *buf;
+  size_t len;
+  char err[256];
+  wg_mat m;
+  ck_assert_int_eq(wg_npy_encode((wg_mat){2, 3, v}, 2, 0, &buf, &len, err, sizeof err), WG_OK);
+  for (size_t n = 0; n < len; n++) {
+    err[0] = 0;
+    ck_assert_msg(wg_npy_decode(buf, n, "t.npy", &m, err, sizeof err) == WG_ERR_FORMAT,
+                  "accepted %zu of %zu bytes", n, len);
+    ck_assert(err[0] && m.data == NULL);
+  }
+  buf[1] = 'X';
+  ck_assert_int_eq(wg_npy_decode(buf, len, "t.npy", &m, err, sizeof err), WG_ERR_FORMAT);
+  ck_assert_ptr_nonnull(strstr(err, "bad magic"));
+  buf[1] = 'N', buf[6] = 3;
+  ck_assert_int_eq(wg_npy_decode(buf, len, "t.npy", &m, err, sizeof err), WG_ERR_FORMAT);
+  ck_assert_ptr_nonnull(strstr(err, "version 3.0"));
+  buf[6] = 1, buf[8] = 0xff; /* header length past the end */
+  ck_assert_int_eq(wg_npy_decode(buf, len, "t.npy", &m, err, sizeof err), WG_ERR_FORMAT);
+  ck_assert_ptr_nonnull(strstr(err, "runs past the end"));
+  wg_free(buf, len);
+  ck_assert_int_eq(wg_npy_load(path_of("missing.npy"), &m, err, sizeof err), WG_ERR_IO);
+  ck_assert_ptr_nonnull(strstr(err, "missing.npy: cannot open"));
+}
+END_TEST
+
+START_TEST(npy_reads_numpy_fixtures) {
+  /* written by NumPy 1.24.2: tests/data/README.md */
+  wg_mat m;
+  char err[256];
+  ck_assert_int_eq(wg_npy_load("tests/data/numpy_3x4.npy", &m, err, sizeof err), WG_OK);
+  ck_assert(m.rows == 3 && m.cols == 4);
+  for (int i = 0; i < 12; i++) ck_assert(m.data[i] == i * 0.5 + 0.1);
+  wg_npy_free(&m);
+  ck_assert_int_eq(wg_npy_load("tests/data/numpy_1d.npy", &m, err, sizeof err), WG_OK);
+  ck_assert(m.rows == 1 && m.cols == 4);
+  ck_assert(m.data[0] == 1.5 && m.data[1] == -2.25 && m.data[2] == 1e-300 && m.data[3] == 6.02e23);
+  wg_npy_free(&m);
+}
+END_TEST
+
+/* ---- CRC and .npz ------------------------------------------------------------------------------- */
+
+START_TEST(crc32_check_value) {
+  ck_assert_uint_eq(wg_crc32((const unsigned char *)"123456789", 9), 0xCBF43926u);
+  ck_assert_uint_eq(wg_crc32((const unsigned char *)"", 0), 0);
+}
+END_TEST
+
+/* a model with W1 (3x4), b1 (1x4), W2 (4x1) from seed */
+static wg_model *small_model(uint64_t seed, int w2_rows) {
+  wg_model *m = wg_model_new(seed);
+  wg_init n = {WG_INIT_NORMAL, 0, 1};
+  ck_assert_int_eq(wg_model_add(m, "W1", 3, 4, n, NULL), WG_OK);
+  ck_assert_int_eq(wg_model_add(m, "b1", 1, 4, n, NULL), WG_OK);
+  ck_assert_int_eq(wg_model_add(m, "W2", w2_rows, 1, n, NULL), WG_OK);
+  return m;
+}
+
+static int same_values(wg_model *a, wg_model *b) {
+  for (int k = 0; k < wg_model_count(a); k++) {
+    wg_mat x = wg_param_value(wg_model_get(a, k)), y = wg_param_value(wg_model_get(b, k));
+    if (x.rows != y.rows || x.cols != y.cols ||
+        memcmp(x.data, y.data, (size_t)x.rows * x.cols * sizeof *x.data) != 0)
+      return 0;
+  }
+  return 1;
+}
+
+START_TEST(npz_round_trip_bit_exact) {
+  wg_model *a = small_model(1, 4), *b = small_model(2, 4);
+  wg_param_value(wg_model_get(a, 0)).data[0] = -0.0;
+  const char *p = path_of("m.npz");
+  ck_assert_int_eq(wg_model_save(a, p), WG_OK);
+  ck_assert(!same_values(a, b));
+  ck_assert_int_eq(wg_model_load(b, p), WG_OK);
+  ck_assert(same_values(a, b));
+  wg_model_free(a), wg_model_free(b);
+}
+END_TEST
+
+START_TEST(npz_rejects_mismatched_models) {
+  wg_model *a = small_model(1, 4), *other = small_model(2, 5), *keep = small_model(2, 5);
+  const char *p = path_of("m.npz");
+  ck_assert_int_eq(wg_model_save(a, p), WG_OK);
+  ck_assert_int_eq(wg_model_load(other, p), WG_ERR_SHAPE);
+  ck_assert_ptr_nonnull(strstr(wg_model_error(other), "W2.npy is (4x1), the model's W2 is (5x1)"));
+  ck_assert(same_values(other, keep)); /* unchanged */
+  /* a model with a parameter the file lacks, and one lacking a parameter of the file */
+  wg_model *more = small_model(1, 4), *less = wg_model_new(1);
+  wg_model_add(more, "b2", 1, 1, (wg_init){WG_INIT_ZEROS, 0, 0}, NULL);
+  ck_assert_int_eq(wg_model_load(more, p), WG_ERR_FORMAT);
+  ck_assert_ptr_nonnull(strstr(wg_model_error(more), "no b2.npy"));
+  wg_model_add(less, "W1", 3, 4, (wg_init){WG_INIT_ZEROS, 0, 0}, NULL);
+  ck_assert_int_eq(wg_model_load(less, p), WG_ERR_FORMAT);
+  ck_assert_ptr_nonnull(strstr(wg_model_error(less), "no parameter b1"));
+  ck_assert_int_eq(wg_model_load(less, path_of("none.npz")), WG_ERR_IO);
+  ck_assert_ptr_nonnull(strstr(wg_model_error(less), "none.npz: cannot open"));
+  wg_model_free(a), wg_model_free(other), wg_model_free(keep), wg_model_free(more);
+  wg_model_free(less);
+}
+END_TEST
+
+static unsigned char *saved_npz(wg_model *a, size_t *len) {
+  const char *p = path_of("m.npz");
+  ck_assert_int_eq(wg_model_save(a, p), WG_OK);
+  unsigned char *buf;
+  ck_assert_int_eq(wg_file_read(p, &buf, len, NULL, 0), WG_OK);
+  return buf;
+}
+
+START_TEST(npz_rejects_every_truncation) {
+  wg_model *a = small_model(1, 4), *b = small_model(2, 4), *keep = small_model(2, 4);
+  size_t len;
+  unsigned char *buf = saved_npz(a, &len);
+  const char *q = path_of("t.npz");
+  for (size_t n = 0; n < len; n++) {
+    write_bytes(q, buf, n);
+    ck_assert_msg(wg_model_load(b, q) != WG_OK, "accepted %zu of %zu bytes", n, len);
+    ck_assert(strstr(wg_model_error(b), "t.npz"));
+  }
+  ck_assert(same_values(b, keep));
+  write_bytes(q, buf, len);
+  ck_assert_int_eq(wg_model_load(b, q), WG_OK);
+  wg_free(buf, len);
+  wg_model_free(a), wg_model_free(b), wg_model_free(keep);
+}
+END_TEST
+
+START_TEST(npz_rejects_corruption) {
+  wg_model *a = small_model(1, 4), *b = small_model(2, 4);
+  size_t len;
+  unsigned char *buf = saved_npz(a, &len);
+  const char *q = path_of("c.npz");
+  /* the first entry's .npy data starts after the 30-byte local header and "W1.npy" */
+  size_t data0 = 30 + 6;
+  struct {
+    size_t at;
+    unsigned char value;
+    const char *expect;
+  } cases[] = {
+      {data0 + 200, 0x55, "CRC-32 mismatch"},     /* a data byte of W1 */
+      {0, 'Q', "no local header"},                /* local signature */
+      {8, 8, "method 8"},                         /* local method: deflate */
+      {len - 22, 'Q', "not a zip file"},          /* end record signature */
+      {data0 + 1, 'X', "CRC-32 mismatch"},        /* .npy magic: CRC first */
+  };
+  for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+    unsigned char keep = buf[cases[k].at];
+    buf[cases[k].at] = cases[k].value;
+    write_bytes(q, buf, len);
+    ck_assert_int_eq(wg_model_load(b, q), WG_ERR_FORMAT);
+    ck_assert_msg(strstr(wg_model_error(b), cases[k].expect), "case %zu: %s", k,
+                  wg_model_error(b));
+    buf[cases[k].at] = keep;
+  }
+  /* central directory method 8 (a compressed archive) */
+  size_t cd = wg_le32(buf + len - 22 + 16);
+  buf[cd + 10] = 8;
+  write_bytes(q, buf, len);
+  ck_assert_int_eq(wg_model_load(b, q), WG_ERR_FORMAT);
+  ck_assert_ptr_nonnull(strstr(wg_model_error(b), "compression method 8"));
+  wg_free(buf, len);
+  wg_model_free(a), wg_model_free(b);
+}
+END_TEST
+
+/* ---- NumPy interoperability (skipped without /usr/bin/python3 + numpy) ------------------------- */
+
+static FILE *python(const char *script) {
+  const char *p = write_text("s.py", script);
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "cd '%s' && /usr/bin/python3 '%s' 2>&1", dir, p);
+  return popen(cmd, "r");
+}
+
+START_TEST(numpy_reads_our_files) {
+  if (!have_numpy()) {
+    fprintf(stderr, "numpy_reads_our_files: /usr/bin/python3 with numpy not found, skipped\n");
+    return;
+  }
+  wg_real v[15];
+  fill_specials(v, 15);
+  char err[256];
+  ck_assert_int_eq(wg_npy_save(path_of("a.npy"), (wg_mat){3, 5, v}, 2, err, sizeof err), WG_OK);
+  ck_assert_int_eq(wg_npy_save(path_of("b.npy"), (wg_mat){15, 1, v}, 1, err, sizeof err), WG_OK);
+  wg_model *m = small_model(4, 4);
+  ck_assert_int_eq(wg_model_save(m, path_of("m.npz")), WG_OK);
+  /* NumPy prints the shapes and every value with repr (shortest round trip) */
+  FILE *f = python("import numpy as np\n"
+                   "a = np.load('a.npy'); b = np.load('b.npy'); z = np.load('m.npz')\n"
+                   "print(a.shape, b.shape, a.dtype, sorted(z.files))\n"
+                   "for x in list(a.ravel()) + list(b) : print(repr(float(x)))\n"
+                   "for k in ('W1', 'b1', 'W2'):\n"
+                   "  print(z[k].shape)\n"
+                   "  for x in z[k].ravel(): print(repr(float(x)))\n");
+  char line[256];
+  ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+  ck_assert_str_eq(line, "(3, 5) (15,) float64 ['W1', 'W2', 'b1']\n");
+  for (int k = 0; k < 30; k++) {
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    double x = strtod(line, NULL);
+    ck_assert_msg(memcmp(&x, &v[k % 15], sizeof x) == 0, "value %d: %s", k, line);
+  }
+  const char *shapes[3] = {"(3, 4)\n", "(1, 4)\n", "(4, 1)\n"};
+  for (int p = 0; p < 3; p++) {
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    ck_assert_str_eq(line, shapes[p]);
+    wg_mat w = wg_param_value(wg_model_get(m, p));
+    for (int i = 0; i < w.rows * w.cols; i++) {
+      ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+      double x = strtod(line, NULL);
+      ck_assert(memcmp(&x, &w.data[i], sizeof x) == 0);
+    }
+  }
+  ck_assert_int_eq(pclose(f), 0);
+  wg_model_free(m);
+}
+END_TEST
+
+START_TEST(we_read_numpy_files) {
+  if (!have_numpy()) {
+    fprintf(stderr, "we_read_numpy_files: /usr/bin/python3 with numpy not found, skipped\n");
+    return;
+  }
+  FILE *f = python("import numpy as np\n"
+                   "a = np.arange(6, dtype=np.float64).reshape(2, 3) / 7\n"
+                   "np.save('n.npy', a)\n"
+                   "with open('v2.npy', 'wb') as fh: np.lib.format.write_array(fh, a, version=(2, 0))\n"
+                   "np.save('f.npy', np.asfortranarray(a))\n"
+                   "np.save('s.npy', a.astype(np.float32))\n"
+                   "np.savez('w.npz', W1=np.full((3, 4), 0.25), b1=np.ones((1, 4)), W2=np.arange(4.0).reshape(4, 1))\n"
+                   "np.savez_compressed('c.npz', W1=np.zeros((3, 4)), b1=np.ones((1, 4)), W2=np.zeros((4, 1)))\n"
+                   "print('ok')\n");
+  char line[64];
+  ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+  ck_assert_str_eq(line, "ok\n");
+  ck_assert_int_eq(pclose(f), 0);
+  char err[256];
+  wg_mat m;
+  const char *good[2] = {"n.npy", "v2.npy"};
+  for (int k = 0; k < 2; k++) {
+    ck_assert_int_eq(wg_npy_load(path_of(good[k]), &m, err, sizeof err), WG_OK);
+    ck_assert(m.rows == 2 && m.cols == 3);
+    for (int i = 0; i < 6; i++) ck_assert(m.data[i] == i / 7.0);
+    wg_npy_free(&m);
+  }
+  ck_assert_int_eq(wg_npy_load(path_of("f.npy"), &m, err, sizeof err), WG_ERR_FORMAT);
+  ck_assert_ptr_nonnull(strstr(err, "fortran_order"));
+  ck_assert_int_eq(wg_npy_load(path_of("s.npy"), &m, err, sizeof err), WG_ERR_FORMAT);
+  ck_assert_ptr_nonnull(strstr(err, "'<f4'"));
+  /* numpy.savez: stored entries with zip64 local headers */
+  wg_model *mo = small_model(1, 4);
+  ck_assert_int_eq(wg_model_load(mo, path_of("w.npz")), WG_OK);
+  ck_assert(wg_param_value(wg_model_get(mo, 0)).data[11] == 0.25);
+  ck_assert(wg_param_value(wg_model_get(mo, 1)).data[3] == 1);
+  ck_assert(wg_param_value(wg_model_get(mo, 2)).data[3] == 3);
+  ck_assert_int_eq(wg_model_load(mo, path_of("c.npz")), WG_ERR_FORMAT);
+  ck_assert_ptr_nonnull(strstr(wg_model_error(mo), "compression method 8"));
+  wg_model_free(mo);
+}
+END_TEST
+
+/* ---- allocation failures ----------------------------------------------------------------------- */
+
+static long budget = -1, live = 0;
+static void *failing_alloc(void *ud, void *ptr, size_t old_size, size_t new_size) {
+  (void)ud;
+  if (new_size == 0) {
+    if (ptr) live -= (long)old_size;
+    free(ptr);
+    return NULL;
+  }
+  if (budget == 0) return NULL;
+  if (budget > 0) budget--;
+  void *p = realloc(ptr, new_size);
+  if (p) live += (long)new_size - (long)(ptr ? old_size : 0);
+  return p;
+}
+
+START_TEST(io_survives_allocation_failures) {
+  char csv[256], npz[256], out[256];
+  snprintf(csv, sizeof csv, "%s", write_text("f.csv", "a,b,y\n1,2,0\n3,4,1\n5,6,0\n"));
+  snprintf(npz, sizeof npz, "%s", path_of("f.npz"));
+  snprintf(out, sizeof out, "%s", path_of("g.npz"));
+  wg_model *src = small_model(1, 4);
+  ck_assert_int_eq(wg_model_save(src, npz), WG_OK);
+  wg_model_free(src);
+  wg_set_allocator(failing_alloc, NULL);
+  int succeeded = 0;
+  for (long n = 0; n < 40; n++) {
+    budget = n, live = 0;
+    wg_dataset d, tr, te;
+    char err[256];
+    if (wg_csv_load(&d, csv, NULL, -1, err, sizeof err) == WG_OK) {
+      wg_rng r;
+      wg_rng_seed(&r, 1);
+      if (wg_dataset_split(&d, 0.34, &r, &tr, &te, err, sizeof err) == WG_OK)
+        wg_dataset_free(&tr), wg_dataset_free(&te);
+      wg_dataset_free(&d);
+    } else {
+      ck_assert_ptr_null(d.x);
+    }
+    wg_model *m = wg_model_new(1);
+    if (m && !wg_model_add(m, "W1", 3, 4, (wg_init){WG_INIT_ZEROS, 0, 0}, NULL) &&
+        !wg_model_add(m, "b1", 1, 4, (wg_init){WG_INIT_ZEROS, 0, 0}, NULL) &&
+        !wg_model_add(m, "W2", 4, 1, (wg_init){WG_INIT_ZEROS, 0, 0}, NULL)) {
+      succeeded += wg_model_load(m, npz) == WG_OK;
+      wg_model_save(m, out);
+    }
+    wg_model_free(m);
+    ck_assert_msg(live == 0, "allocation %ld failing: %ld bytes leaked", n, live);
+  }
+  wg_set_allocator(NULL, NULL);
+  ck_assert_int_gt(succeeded, 0);
+}
+END_TEST
+
+Suite *make_suite(void) {
+  Suite *s = suite_create("io");
+  TCase *tc = tcase_create("csv");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_test(tc, csv_loads_values_names_and_label);
+  tcase_add_loop_test(tc, csv_errors_name_line_and_column, 0,
+                      (int)(sizeof bad_csv / sizeof bad_csv[0]));
+  tcase_add_test(tc, csv_missing_file);
+  tcase_add_test(tc, csv_refuses_binary_files);
+  tcase_add_test(tc, csv_loads_the_real_data);
+  tcase_add_test(tc, split_is_a_seeded_permutation);
+  tcase_add_test(tc, scaler_fits_train_applies_to_test);
+  tcase_add_test(tc, batches_cover_all_rows);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("npy");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_test(tc, npy_round_trip_bit_exact);
+  tcase_add_loop_test(tc, npy_rejects_bad_headers, 0, (int)(sizeof bad_npy / sizeof bad_npy[0]));
+  tcase_add_test(tc, npy_rejects_magic_version_and_every_truncation);
+  tcase_add_test(tc, npy_reads_numpy_fixtures);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("npz");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_test(tc, crc32_check_value);
+  tcase_add_test(tc, npz_round_trip_bit_exact);
+  tcase_add_test(tc, npz_rejects_mismatched_models);
+  tcase_add_test(tc, npz_rejects_every_truncation);
+  tcase_add_test(tc, npz_rejects_corruption);
+  tcase_add_test(tc, io_survives_allocation_failures);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("numpy");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, numpy_reads_our_files);
+  tcase_add_test(tc, we_read_numpy_files);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+WG_TEST_MAIN()
