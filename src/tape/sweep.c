@@ -7,7 +7,10 @@
 
 wg_status wg_forward(wg_tape *t) {
   if (!wg_live(t)) return wg_tape_status(t);
-  for (uint32_t i = 0; i < t->n_rows; i++) wg_ops[t->rows[i].op].forward(t, &t->rows[i]);
+  for (uint32_t i = 0; i < t->n_rows; i++) {
+    wg_ops[t->rows[i].op].forward(t, &t->rows[i]);
+    if (t->checks && !wg_check_forward(t, i, "wg_forward: ")) break;
+  }
   return t->status;
 }
 
@@ -37,7 +40,9 @@ wg_status wg_backward(wg_tape *t, wg_var loss) {
   t->rows[loss.row].adj[0] = 1;
   for (uint32_t i = loss.row + 1; i-- > 0;) {
     wg_row *r = &t->rows[i];
-    if (r->needs_grad) wg_ops[r->op].vjp(t, r);
+    if (!r->needs_grad) continue;
+    wg_ops[r->op].vjp(t, r);
+    if (t->checks && !wg_check_backward(t, i)) break;
   }
   return t->status;
 }
@@ -48,6 +53,7 @@ wg_status wg_jvp(wg_tape *t) {
     wg_row *r = &t->rows[i];
     if (!wg_row_ensure_tan(t, r)) return t->status;
     wg_ops[r->op].jvp(t, r);
+    if (t->checks && !wg_check_jvp(t, i)) break;
   }
   return t->status;
 }
