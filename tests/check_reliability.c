@@ -1,9 +1,11 @@
-/* check_reliability.c - non-finite detection (wg_tape_set_checks(t, WG_CHECK_FINITE)).
+/* check_reliability.c - non-finite detection (wg_tape_set_checks(t, WG_CHECK_FINITE)), and
+ * the error paths: every misuse ends in a status and a message.
  *
  * The expected rows, indices and values in the messages follow from the data each test
  * writes: log(0) = -inf, exp(800) > DBL_MAX, 1/0 = inf, 1e308 + 1e308 = inf, and
  * d log(x)/dx = 1/x = 1e310 > DBL_MAX for x = 1e-310 (a subnormal). */
 #include <float.h>
+#include <limits.h>
 #include <string.h>
 
 #include "testutil.h"
@@ -206,6 +208,187 @@ START_TEST(test_recover_and_null) {
 }
 END_TEST
 
+/* ---- errors: every misuse ends in a status and a message naming what and where ------------ */
+
+START_TEST(test_status_strings) {
+  /* the names promised by the comments on wg_status in wengert.h */
+  ck_assert_str_eq(wg_status_string(WG_OK), "ok");
+  ck_assert_str_eq(wg_status_string(WG_ERR_SHAPE), "shape mismatch");
+  ck_assert_str_eq(wg_status_string(WG_ERR_HANDLE), "invalid handle");
+  ck_assert_str_eq(wg_status_string(WG_ERR_ARG), "invalid argument");
+  ck_assert_str_eq(wg_status_string(WG_ERR_NOMEM), "out of memory");
+  ck_assert_str_eq(wg_status_string(WG_ERR_STATE), "invalid state");
+  ck_assert_str_eq(wg_status_string(WG_ERR_NONFINITE), "non-finite value");
+  ck_assert_str_eq(wg_status_string(WG_ERR_IO), "input/output error");
+  ck_assert_str_eq(wg_status_string(WG_ERR_FORMAT), "malformed data");
+  ck_assert_str_eq(wg_status_string(WG_STATUS_COUNT), "unknown status");
+  ck_assert_str_eq(wg_status_string((wg_status)-1), "unknown status");
+}
+END_TEST
+
+START_TEST(test_null_tape_is_safe) {
+  wg_tape *t = NULL;
+  ck_assert_int_eq(wg_tape_status(t), WG_ERR_NOMEM);
+  ck_assert_ptr_nonnull(strstr(wg_tape_error(t), "NULL"));
+  ck_assert_int_eq(wg_tape_rows(t), 0);
+  ck_assert_uint_eq(wg_tape_bytes(t), 0);
+  wg_var x = wg_scalar(t, 1);
+  ck_assert_uint_eq(x.gen, 0);
+  ck_assert_uint_eq(wg_input(t, 1, 1, (const wg_real[]){1}).gen, 0);
+  ck_assert_uint_eq(wg_use(t, NULL).gen, 0);
+  ck_assert_ptr_null(wg_value(t, x).data);
+  ck_assert_int_eq(wg_forward(t), WG_ERR_NOMEM);
+  ck_assert_int_eq(wg_backward(t, x), WG_ERR_NOMEM);
+  wg_name(t, x, "x");
+  wg_tape_reset(t);
+  wg_tape_free(t);
+}
+END_TEST
+
+START_TEST(test_handle_errors) {
+  wg_tape *t = wg_tape_new(), *u = wg_tape_new();
+  wg_var none = {0, 0};
+  wg_exp(t, none);
+  ck_assert_int_eq(wg_tape_status(t), WG_ERR_HANDLE);
+  ck_assert_str_eq(wg_tape_error(t), "exp: input is the none handle (an earlier call failed?)");
+
+  wg_tape_reset(t); /* a handle from before the reset is stale */
+  ck_assert_int_eq(wg_tape_status(t), WG_OK);
+  ck_assert_str_eq(wg_tape_error(t), "");
+  wg_var a = wg_scalar(t, 1);
+  wg_tape_reset(t);
+  wg_scalar(t, 2);
+  wg_neg(t, a);
+  ck_assert_int_eq(wg_tape_status(t), WG_ERR_HANDLE);
+  ck_assert_has(wg_tape_error(t), "neg: stale or foreign handle (row 0");
+
+  wg_tape_reset(t); /* a handle of another tape is foreign, even with a valid row index */
+  wg_scalar(t, 2);
+  wg_var b = wg_scalar(u, 3);
+  wg_mul(t, wg_scalar(t, 1), b);
+  ck_assert_int_eq(wg_tape_status(t), WG_ERR_HANDLE);
+  ck_assert_has(wg_tape_error(t), "mul: stale or foreign handle");
+  ck_assert_ptr_null(wg_grad(t, b).data); /* views of a failed tape are empty */
+  ck_assert_int_eq(wg_tape_status(u), WG_OK);
+  wg_tape_free(t);
+  wg_tape_free(u);
+}
+END_TEST
+
+START_TEST(test_shape_and_argument_errors) {
+  wg_tape *t = wg_tape_new();
+  const wg_real d[12] = {0};
+  wg_var a = wg_input(t, 4, 3, d), b = wg_input(t, 2, 1, d);
+  wg_matmul(t, a, b);
+  ck_assert_int_eq(wg_tape_status(t), WG_ERR_SHAPE);
+  ck_assert_str_eq(wg_tape_error(t), "matmul: (4x3) @ (2x1): inner dimensions differ (row 2)");
+  wg_add(t, a, a); /* sticky: the first error stays */
+  ck_assert_str_eq(wg_tape_error(t), "matmul: (4x3) @ (2x1): inner dimensions differ (row 2)");
+
+  wg_tape_reset(t);
+  a = wg_input(t, 4, 3, d);
+  b = wg_input(t, 2, 3, d);
+  wg_sub(t, a, b);
+  ck_assert_str_eq(wg_tape_error(t), "sub: (4x3) - (2x3): shapes do not broadcast (each axis "
+                                     "must be equal or 1) (row 2)");
+  wg_tape_reset(t);
+  a = wg_input(t, 4, 3, d);
+  b = wg_input(t, 3, 4, d);
+  wg_mse(t, a, b);
+  ck_assert_str_eq(wg_tape_error(t), "mse: (4x3) vs (3x4): shapes differ (row 2)");
+
+  wg_tape_reset(t);
+  wg_input(t, 0, 3, d);
+  ck_assert_int_eq(wg_tape_status(t), WG_ERR_ARG);
+  ck_assert_str_eq(wg_tape_error(t), "input: dimensions (0x3) must be positive (row 0)");
+  wg_tape_reset(t);
+  wg_input(t, 2, 3, NULL);
+  ck_assert_str_eq(wg_tape_error(t), "input: data is NULL for a (2x3) input (row 0)");
+  wg_tape_reset(t);
+  wg_use(t, NULL);
+  ck_assert_str_eq(wg_tape_error(t), "param: wg_use of a NULL parameter (row 0)");
+
+  wg_tape_reset(t); /* backward needs a 1x1 loss */
+  wg_param *W = wg_param_new("W", 2, 2);
+  wg_var y = wg_exp(t, wg_use(t, W));
+  wg_name(t, y, "act");
+  ck_assert_int_eq(wg_backward(t, y), WG_ERR_SHAPE);
+  ck_assert_str_eq(wg_tape_error(t), "wg_backward: loss act is (2x2), not (1x1): reduce it first "
+                                     "(wg_sum, wg_mean) (row 1)");
+  wg_tape_free(t);
+  wg_param_free(W);
+}
+END_TEST
+
+/* A loss that no parameter leads to: backward is a no-op and reports no gradient. */
+START_TEST(test_backward_without_params) {
+  wg_tape *t = wg_tape_new();
+  const wg_real d[2] = {1, 2};
+  wg_var x = wg_input(t, 1, 2, d);
+  wg_var L = wg_sum(t, x);
+  ck_assert_int_eq(wg_backward(t, L), WG_OK);
+  ck_assert_ptr_null(wg_grad(t, L).data);
+  ck_assert_int_eq(wg_grad(t, L).rows, 1);
+  ck_assert_double_eq(wg_value(t, L).data[0], 3);
+  wg_tape_free(t);
+}
+END_TEST
+
+/* Sizes whose element count overflows the arena's arithmetic are refused, not wrapped. The
+ * input references a one-element buffer that is never read (the op's buffer fails first). */
+START_TEST(test_huge_shapes) {
+  wg_tape *t = wg_tape_new();
+  const wg_real one = 1;
+  wg_var x = wg_input(t, INT_MAX, INT_MAX, &one);
+  ck_assert_int_eq(wg_tape_status(t), WG_OK);
+  wg_exp(t, x); /* ~2^62 reals = 2^65 bytes: more than size_t counts */
+  ck_assert_int_eq(wg_tape_status(t), WG_ERR_NOMEM);
+  ck_assert_has(wg_tape_error(t), "elements overflow");
+  wg_tape_reset(t);
+  wg_transpose(t, wg_input(t, 1 << 28, 1 << 30, &one)); /* 2^61 bytes: refused by the heap */
+  ck_assert_int_eq(wg_tape_status(t), WG_ERR_NOMEM);
+  ck_assert_has(wg_tape_error(t), "out of memory: arena request of");
+  wg_tape_free(t);
+  ck_assert_ptr_null(wg_param_new("big", 1 << 30, 1 << 30));
+  ck_assert_ptr_null(wg_param_new("bad", 0, 1));
+  ck_assert_ptr_null(wg_param_new("bad", 1, -1));
+}
+END_TEST
+
+START_TEST(test_names_and_params) {
+  wg_tape *t = wg_tape_new();
+  wg_param *p = wg_param_new(NULL, 1, 2), *q = wg_param_new("weights", 1, 2);
+  ck_assert_str_eq(wg_param_name(p), "");
+  ck_assert_str_eq(wg_param_name(q), "weights");
+  ck_assert_str_eq(wg_param_name(NULL), "");
+  ck_assert_ptr_null(wg_param_value(NULL).data);
+  ck_assert_ptr_null(wg_param_grad(NULL).data);
+  wg_param_zero_grad(NULL);
+  wg_param_free(NULL);
+  wg_var a = wg_use(t, p);
+  char long_name[100];
+  memset(long_name, 'n', sizeof long_name - 1);
+  long_name[sizeof long_name - 1] = '\0';
+  wg_name(t, a, long_name); /* kept to 63 characters */
+  wg_backward(t, a);        /* (1x2): names the row in the message */
+  ck_assert_int_eq(wg_tape_status(t), WG_ERR_SHAPE);
+  ck_assert_has(wg_tape_error(t), "loss nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
+                                  "n is (1x2)");
+  ck_assert_ptr_null(strstr(wg_tape_error(t), "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
+                                              "nnnnnnnnnnnnnnnnn"));
+  wg_tape_reset(t);
+  a = wg_use(t, q);
+  wg_name(t, a, NULL); /* drops the name: back to "v0" */
+  wg_backward(t, a);
+  ck_assert_has(wg_tape_error(t), "loss v0 is (1x2)");
+  ck_assert_int_eq(wg_tape_rows(t), 1);
+  ck_assert_uint_eq(wg_tape_bytes(t), 0); /* a parameter leaf takes no arena memory */
+  wg_tape_free(t);
+  wg_param_free(p);
+  wg_param_free(q);
+}
+END_TEST
+
 Suite *make_suite(void) {
   Suite *s = suite_create("reliability");
   TCase *tc = tcase_create("finite checks");
@@ -219,6 +402,15 @@ Suite *make_suite(void) {
   tcase_add_test(tc, test_jvp_checks);
   tcase_add_test(tc, test_recover_and_null);
   suite_add_tcase(s, tc);
+  TCase *te = tcase_create("errors");
+  tcase_add_test(te, test_status_strings);
+  tcase_add_test(te, test_null_tape_is_safe);
+  tcase_add_test(te, test_handle_errors);
+  tcase_add_test(te, test_shape_and_argument_errors);
+  tcase_add_test(te, test_backward_without_params);
+  tcase_add_test(te, test_huge_shapes);
+  tcase_add_test(te, test_names_and_params);
+  suite_add_tcase(s, te);
   return s;
 }
 
