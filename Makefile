@@ -163,8 +163,9 @@ fuzz:
 	  $(FUZZ_CC) -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) -O1 -g -fsanitize=fuzzer $(FUZZ_SAN) \
 	    -Iinclude -Isrc -Itests $$src -o build/fuzz/$$n build/fuzz/libwengert.a $(LDLIBS); \
 	  mkdir -p build/fuzz/corpus/$$n build/fuzz/artifacts; \
+	  seeds=tests/fuzz/seeds/$$n; [ -d $$seeds ] || seeds=; \
 	  if ! ./build/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-	       -artifact_prefix=build/fuzz/artifacts/$$n- build/fuzz/corpus/$$n tests/fuzz/seeds/$$n \
+	       -artifact_prefix=build/fuzz/artifacts/$$n- build/fuzz/corpus/$$n $$seeds \
 	       > build/fuzz/$$n.log 2>&1; then \
 	    tail -n 40 build/fuzz/$$n.log; echo "fuzz: $$n FAILED (log: build/fuzz/$$n.log)"; exit 1; \
 	  fi; \
@@ -173,12 +174,17 @@ fuzz:
 	    "new inputs, peak RSS $$(sed -n 's/^stat::peak_rss_mb: *//p' build/fuzz/$$n.log) MB, no crash/leak/UB"; \
 	done
 
-# gcov + gcovr: line and branch coverage of src/ by the whole Check suite.
+# gcov + gcovr: line and branch coverage of src/ by the whole Check suite; fails below the
+# minimums (COV_LINES=0 COV_BRANCHES=0 to only print).
+COV_LINES    ?= 95
+COV_BRANCHES ?= 85
 coverage: check-deps
 	@$(MAKE) --no-print-directory B=build/coverage OPT=-O0 EXTRA_CFLAGS="--coverage" tests
 	@find build/coverage -name '*.gcda' -delete
 	@sh tests/run.sh $(call SUITES_IN,build/coverage) | tail -n 1
-	@gcovr -r . --filter 'src/' --exclude-unreachable-branches --print-summary build/coverage \
-	  | sed -n '/^---/,$$p'
+	@gcovr -r . --filter 'src/' --exclude-unreachable-branches --print-summary \
+	  --fail-under-line $(COV_LINES) --fail-under-branch $(COV_BRANCHES) build/coverage \
+	  > build/coverage/report.txt; rc=$$?; sed -n '/^---/,$$p' build/coverage/report.txt; \
+	  [ $$rc -eq 0 ] || { echo "coverage: below $(COV_LINES)% of lines or $(COV_BRANCHES)% of branches"; exit 1; }
 
 # (end of reliability)
