@@ -62,7 +62,7 @@ static void sgd(wg_param **p, int n, wg_real lr) {
 
 /* One training step of a two-layer network, the way a loop runs it: record, backward, SGD
  * update, replay, backward, update, then reset and record again, backward. */
-static wg_status case_train_step(oom_out *out) {
+static wg_status train_step(oom_out *out, unsigned checks) {
   static wg_real x[M * D], y[M];
   unsigned long long seed = 7;
   for (int i = 0; i < M * D; i++) x[i] = tu_uniform(&seed, -1, 1);
@@ -73,6 +73,7 @@ static wg_status case_train_step(oom_out *out) {
   wg_tape *t = p[0] && p[1] && p[2] && p[3] ? wg_tape_new() : NULL;
   if (t) {
     out->tape = t;
+    wg_tape_set_checks(t, checks);
     for (int k = 0; k < 4; k += 2) {
       wg_mat w = wg_param_value(p[k]);
       for (int i = 0; i < w.rows * w.cols; i++) w.data[i] = tu_uniform(&seed, -0.5, 0.5);
@@ -94,6 +95,14 @@ static wg_status case_train_step(oom_out *out) {
   }
   for (int k = 0; k < 4; k++) wg_param_free(p[k]);
   return s;
+}
+
+static wg_status case_train_step(oom_out *out) {
+  return train_step(out, 0);
+}
+
+static wg_status case_train_step_checked(oom_out *out) {
+  return train_step(out, WG_CHECK_FINITE);
 }
 
 /* A long chain: the row list grows by realloc (64, 128, 256, 512 rows), names go to the arena,
@@ -127,6 +136,7 @@ static const struct {
     {"wg_tape_new", case_tape_new},
     {"wg_param_new", case_param_new},
     {"training step", case_train_step},
+    {"checked step", case_train_step_checked},
     {"many rows", case_many_rows},
 };
 #define N_CASES ((int)(sizeof cases / sizeof cases[0]))
