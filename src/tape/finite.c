@@ -6,7 +6,9 @@
  * what the op was given there. Nothing here knows an op by name: the op's name comes from
  * wg_ops[], and the input shown is found from the shapes alone (an input whose shape
  * broadcasts to the row's shape is read at the same [i,j]; any other input is summarised by
- * its largest magnitude). */
+ * its largest magnitude). That element is the one the op used for elementwise and
+ * broadcasting ops; for an op that mixes elements of equal-shaped inputs (a square matmul or
+ * transpose) it is only the input's element at the same place. */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
