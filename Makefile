@@ -160,5 +160,76 @@ models-check: examples
 # (end of performance)
 
 # ---- reliability (make sanitize, valgrind, fuzz, coverage) ----------------------------------
+# Each builds the library and the Check suites again into its own build dir (B=build/<name>)
+# with its own flags, so they never mix with the normal build.
+.PHONY: sanitize valgrind tsan fuzz coverage
+SUITES_IN = $(TEST_SRC:tests/%.c=$(1)/tests/%)
+
+# ASan + UBSan, every report fatal; Check's fork mode is kept, so a report is pinned to its test.
+# allocator_may_return_null: a huge request returns NULL as libc's malloc does (the tests check
+# that the library reports it) instead of ASan stopping the program.
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+sanitize: check-deps
+	@$(MAKE) --no-print-directory B=build/sanitize OPT=-O1 EXTRA_CFLAGS="$(SAN_FLAGS)" tests
+	@ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  sh tests/run.sh $(call SUITES_IN,build/sanitize)
+
+# memcheck without fork (CK_FORK=no), so every test runs in the one process valgrind watches.
+# Valgrind 3.19 cannot read gcc 12's default DWARF 5: -gdwarf-4.
+VG := valgrind -q --error-exitcode=1 --leak-check=full --show-leak-kinds=definite,indirect,possible \
+      --errors-for-leak-kinds=definite,indirect,possible --track-origins=yes
+valgrind: check-deps
+	@$(MAKE) --no-print-directory B=build/valgrind OPT=-O1 CFLAGS="-O1 -gdwarf-4" tests
+	@for t in $(call SUITES_IN,build/valgrind); do \
+	  if CK_FORK=no $(VG) $$t > $$t.vg 2>&1; then \
+	    echo "$$(basename $$t): $$(grep -E '[0-9]+%: Checks' $$t.vg)"; \
+	  else cat $$t.vg; echo "valgrind: $$(basename $$t) FAILED"; exit 1; fi; \
+	done; echo "valgrind: no errors, no leaks"
+
+# ThreadSanitizer on the two-threads test (gcc's libtsan; CC=clang works too).
+tsan: check-deps
+	@$(MAKE) --no-print-directory B=build/tsan OPT=-O1 EXTRA_CFLAGS="-fsanitize=thread" \
+	  build/tsan/tests/check_threads
+	@TSAN_OPTIONS=halt_on_error=1 sh tests/run.sh build/tsan/tests/check_threads
+
+# libFuzzer targets: every tests/fuzz/fuzz_<name>.c, built with clang against a library built
+# with the same sanitizers, run FUZZ_SECONDS each on a scratch corpus seeded from the committed
+# tests/fuzz/seeds/<name>/. Crashes, leaks and UB reports stop the run (artifacts in build/fuzz).
+FUZZ_SECONDS ?= 20
+FUZZ_CC      ?= clang
+FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SAN  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+fuzz:
+	@$(MAKE) --no-print-directory B=build/fuzz CC=$(FUZZ_CC) OPT=-O1 \
+	  EXTRA_CFLAGS="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" build/fuzz/libwengert.a
+	@set -e; for src in $(FUZZ_SRC); do n=$$(basename $$src .c); \
+	  $(FUZZ_CC) -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) -O1 -g -fsanitize=fuzzer $(FUZZ_SAN) \
+	    -Iinclude -Isrc -Itests $$src -o build/fuzz/$$n build/fuzz/libwengert.a $(LDLIBS); \
+	  mkdir -p build/fuzz/corpus/$$n build/fuzz/artifacts; \
+	  seeds=tests/fuzz/seeds/$$n; [ -d $$seeds ] || seeds=; \
+	  if ! ./build/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	       -artifact_prefix=build/fuzz/artifacts/$$n- build/fuzz/corpus/$$n $$seeds \
+	       > build/fuzz/$$n.log 2>&1; then \
+	    tail -n 40 build/fuzz/$$n.log; echo "fuzz: $$n FAILED (log: build/fuzz/$$n.log)"; exit 1; \
+	  fi; \
+	  echo "fuzz: $$n: $$(sed -n 's/^stat::number_of_executed_units: *//p' build/fuzz/$$n.log) runs" \
+	    "in $(FUZZ_SECONDS) s, $$(sed -n 's/^stat::new_units_added: *//p' build/fuzz/$$n.log)" \
+	    "new inputs, peak RSS $$(sed -n 's/^stat::peak_rss_mb: *//p' build/fuzz/$$n.log) MB, no crash/leak/UB"; \
+	done
+
+# gcov + gcovr: line and branch coverage of src/ by the whole Check suite; fails below the
+# minimums (COV_LINES=0 COV_BRANCHES=0 to only print).
+COV_LINES    ?= 95
+COV_BRANCHES ?= 85
+coverage: check-deps
+	@$(MAKE) --no-print-directory B=build/coverage OPT=-O0 \
+	  EXTRA_CFLAGS="--coverage -fprofile-update=atomic" tests
+	@find build/coverage -name '*.gcda' -delete
+	@sh tests/run.sh $(call SUITES_IN,build/coverage) | tail -n 1
+	@gcovr -r . --filter 'src/' --exclude-unreachable-branches --print-summary \
+	  --fail-under-line $(COV_LINES) --fail-under-branch $(COV_BRANCHES) build/coverage \
+	  > build/coverage/report.txt; rc=$$?; sed -n '/^---/,$$p' build/coverage/report.txt; \
+	  case $$rc in 0) ;; 2|4|6) echo "coverage: below $(COV_LINES)% of lines or $(COV_BRANCHES)%" \
+	    "of branches"; exit 1;; *) echo "coverage: gcovr failed (exit $$rc)"; exit 1;; esac
 
 # (end of reliability)

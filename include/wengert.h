@@ -415,6 +415,16 @@ WG_API void wg_npy_free(wg_mat *m);
 /* (end of performance) */
 
 /* ---- reliability: finite checks -------------------------------------------------------- */
+/* With WG_CHECK_FINITE set, the first NaN or Inf that a row produces fails the tape with
+ * WG_ERR_NONFINITE and a message naming the row, its op and what it was given, e.g.
+ *   "log: row 5 (v5) produced -inf at [2,0] from input v4 = 0"
+ * It is checked after each row's forward (at record and in wg_forward), after each VJP in
+ * wg_backward (the adjoints it wrote) and after each row in wg_jvp. A leaf whose data is not
+ * finite (a wg_input buffer, a parameter, a wg_scalar) is reported as that leaf. Off by default;
+ * off, it costs one branch per row. wg_tape_reset keeps the setting. */
+#define WG_CHECK_FINITE 1u
+WG_API void wg_tape_set_checks(wg_tape *t, unsigned flags); /* WG_CHECK_* flags, 0: off */
+WG_API unsigned wg_tape_checks(const wg_tape *t);
 
 /* (end of reliability) */
 

@@ -15,6 +15,7 @@ wg_var wg_use(wg_tape *t, wg_param *p) {
   r->ptr = p;
   r->needs_grad = 1;
   if (p->name[0]) r->name = p->name;
+  if (t->checks && !wg_check_forward(t, i, "")) return wg_none();
   return wg_handle(t, i);
 }
 

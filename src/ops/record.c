@@ -24,6 +24,7 @@ wg_var wg_op_record_ptr(wg_tape *t, int op, int n_in, const wg_var *in, int rows
   r->val = wg_tape_reals(t, wg_row_size(r));
   if (!r->val) return wg_none();
   wg_ops[op].forward(t, r);
+  if (t->checks && wg_live(t)) wg_check_forward(t, i, "");
   return wg_live(t) ? wg_handle(t, i) : wg_none();
 }
 

@@ -7,7 +7,10 @@
 
 wg_status wg_forward(wg_tape *t) {
   if (!wg_live(t)) return wg_tape_status(t);
-  for (uint32_t i = 0; i < t->n_rows; i++) wg_ops[t->rows[i].op].forward(t, &t->rows[i]);
+  for (uint32_t i = 0; i < t->n_rows; i++) {
+    wg_ops[t->rows[i].op].forward(t, &t->rows[i]);
+    if (t->checks && !wg_check_forward(t, i, "wg_forward: ")) break;
+  }
   return t->status;
 }
 
@@ -47,6 +50,7 @@ wg_status wg_backward_seeded(wg_tape *t, uint32_t top, const wg_real *seed, int 
     if (!r->needs_grad || (!into_params && r->n_in == 0)) continue;
     if (t->trace) wg_trace_step(t, r); /* print.c: the same VJP, with what it adds */
     else wg_ops[r->op].vjp(t, r);
+    if (t->checks && !wg_check_backward(t, i)) break;
   }
   return t->status;
 }
@@ -58,6 +62,7 @@ wg_status wg_jvp(wg_tape *t) {
     if (!wg_row_ensure_tan(t, r)) return t->status;
     wg_ops[r->op].jvp(t, r);
     if (t->status) break; /* a JVP can fail (a custom op without one): stop at that row */
+    if (t->checks && !wg_check_jvp(t, i)) break;
   }
   return t->status;
 }

@@ -102,6 +102,13 @@ wg_status wg_backward_seeded(wg_tape *t, uint32_t top, const wg_real *seed, int 
  * custom op (defined in src/ops/record.c). */
 const char *wg_row_op_name(const wg_row *r);
 
+/* Finite checks (finite.c), called after a row's forward (record or replay; phase is "" or
+ * "wg_forward: "), VJP and JVP when t->checks is set: fail the tape with WG_ERR_NONFINITE
+ * naming the row, its op and its inputs, and return 0, at the first NaN or Inf. */
+int wg_check_forward(wg_tape *t, uint32_t row, const char *phase);
+int wg_check_backward(wg_tape *t, uint32_t row);
+int wg_check_jvp(wg_tape *t, uint32_t row);
+
 /* "name" or "v7" for messages and prints; buf must hold WG_NAME_MAX + 16 chars. */
 const char *wg_row_label(const wg_tape *t, uint32_t row, char *buf, size_t n);
 
