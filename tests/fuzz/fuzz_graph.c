@@ -127,6 +127,49 @@ static wg_var fz_sum_rows(fz *f) { return wg_sum_rows(f->t, pick(f)); }
 static wg_var fz_bce(fz *f) { return wg_bce(f->t, pick(f), pick(f)); }
 static wg_var fz_bce_logits(fz *f) { return wg_bce_logits(f->t, pick(f), pick(f)); }
 static wg_var fz_mse(fz *f) { return wg_mse(f->t, pick(f), pick(f)); }
+static wg_var fz_softmax(fz *f) { return wg_softmax(f->t, pick(f)); }
+static wg_var fz_softmax_ce(fz *f) { return wg_softmax_ce(f->t, pick(f), pick(f)); }
+
+/* a user op: y = the elementwise product of its 0..5 inputs (all of one shape, else its shape
+ * callback refuses), with or without a JVP */
+static int fzc_shape(int n, const wg_mat *in, int *rows, int *cols, void *ctx) {
+  (void)ctx;
+  for (int k = 1; k < n; k++)
+    if (in[k].rows != in[0].rows || in[k].cols != in[0].cols) return 1;
+  *rows = in[0].rows, *cols = in[0].cols;
+  return 0;
+}
+static wg_real fzc_others(int n, const wg_mat *in, int skip, int i) {
+  wg_real p = 1;
+  for (int k = 0; k < n; k++)
+    if (k != skip) p *= in[k].data[i];
+  return p;
+}
+static void fzc_forward(int n, const wg_mat *in, wg_mat out, void *ctx) {
+  (void)ctx;
+  for (int i = 0; i < out.rows * out.cols; i++) out.data[i] = fzc_others(n, in, -1, i);
+}
+static void fzc_vjp(int n, const wg_mat *in, wg_mat out, wg_mat dy, wg_mat *din, void *ctx) {
+  (void)ctx;
+  for (int k = 0; k < n; k++)
+    if (din[k].data)
+      for (int i = 0; i < out.rows * out.cols; i++) din[k].data[i] += dy.data[i] * fzc_others(n, in, k, i);
+}
+static void fzc_jvp(int n, const wg_mat *in, const wg_mat *tin, wg_mat out, wg_mat tout, void *ctx) {
+  (void)ctx;
+  for (int i = 0; i < out.rows * out.cols; i++) {
+    tout.data[i] = 0;
+    for (int k = 0; k < n; k++) tout.data[i] += tin[k].data[i] * fzc_others(n, in, k, i);
+  }
+}
+static wg_var fz_custom(fz *f) {
+  wg_custom_op op = {"product", fzc_shape, fzc_forward, fzc_vjp, fzc_jvp};
+  if (u8(f) == 3) op.jvp = NULL; /* wg_jvp must then fail naming the op */
+  wg_var in[5];
+  int n = u8(f) % 6; /* 0 and 5 are refused */
+  for (int k = 0; k < n; k++) in[k] = pick(f);
+  return wg_custom(f->t, &op, NULL, n, in);
+}
 
 typedef wg_var (*fz_ctor)(fz *f);
 /* generated from the op list: an op without fz_<name> above is a compile error */
