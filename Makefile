@@ -1,8 +1,15 @@
 # wengert - plain Makefile. `make` builds the libraries and examples; `make demo`, `make test`.
-# Variables: CC, OPT, PREFIX, DESTDIR.
+# Variables: CC, OPT, NATIVE, PREFIX, DESTDIR.
 
 CC      ?= cc
-OPT     ?= -O2
+# NATIVE=1 (default) tunes for this machine's CPU (-march=native: AVX2/AVX-512 micro-kernel);
+# `make NATIVE=0` builds binaries that run on any x86-64 (or other) CPU of the target family.
+NATIVE  ?= 1
+ifeq ($(NATIVE),1)
+OPT     ?= -O3 -march=native
+else
+OPT     ?= -O3
+endif
 PREFIX  ?= /usr/local
 VERSION := 0.1.0
 
@@ -156,6 +163,16 @@ models-check: examples
 # (end of models)
 
 # ---- performance (make bench) ---------------------------------------------------------------
+# bench/bench.c times W1-W4 and G with its own main, linked against the static library;
+# bench/run.sh adds the peers that are installed (PyTorch, OpenBLAS) and prints the ratios.
+# `make bench BENCH_ARGS=--quick` for a short smoke run.
+.PHONY: bench
+bench: $(B)/bench/bench
+	@sh bench/run.sh $(B) $(BENCH_ARGS)
+
+$(B)/bench/bench: bench/bench.c $(B)/libwengert.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $< -o $@ $(B)/libwengert.a $(LDLIBS) -ldl
 
 # (end of performance)
 

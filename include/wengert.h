@@ -36,6 +36,8 @@
  *   - Parameters own their value and gradient. Gradients accumulate across wg_backward calls
  *     until wg_param_zero_grad.
  *   - Every heap allocation of the library goes through one allocator (wg_set_allocator).
+ *     Besides tapes and parameters, the library keeps only the matrix kernel's packing
+ *     buffers between calls (wg_free_buffers gives them back).
  *
  * Error model
  *   - Each tape holds a sticky status and a message. The first error wins; every later call on
@@ -411,6 +413,17 @@ WG_API void wg_npy_free(wg_mat *m);
 /* (end of models) */
 
 /* ---- performance: threads -------------------------------------------------------------- */
+/* Threads used by large matrix products and elementwise ops (a pool inside the library).
+ * The default is 1, or the environment variable WG_NUM_THREADS read at the first use. Results
+ * are bitwise identical for every thread count (threads split the outputs, never a sum).
+ * n is clamped to 1..64; returns the threads now in use, fewer than asked when the system
+ * refuses to create a thread (1 at worst: the library never fails for lack of threads). */
+WG_API int wg_set_threads(int n);
+
+/* The matrix kernel keeps its packing buffers between calls (so a training step allocates
+ * nothing after the first). This gives them back; they are made again when next needed.
+ * wg_set_allocator does it too, so a buffer always returns to the allocator that made it. */
+WG_API void wg_free_buffers(void);
 
 /* (end of performance) */
 

@@ -189,7 +189,7 @@ static int pick_label(const where *w, char **names, int ncols, const char *label
 /* Parse data lines into d (allocated rows x (ncols-1)). */
 static wg_status read_rows(const where *w, const char *p, const char *end, int ncols, int label,
                            char **names, wg_dataset *d) {
-  const char *e;
+  const char *e = NULL;
   for (int i = 0; i < d->rows; i++) {
     const char *s = p;
     p = next_line(p, end, &e);

@@ -2,9 +2,8 @@
  *   forward: y = exp(x)    (shape of x)
  *   VJP:     dx += dy * y  (d exp(x)/dx = exp(x): reuse the stored value)
  *   JVP:     ty = tx * y */
-#include <math.h>
-
 #include "ops/ops.h"
+#include "ops/vmath.h"
 
 wg_var wg_exp(wg_tape *t, wg_var x) {
   return wg_op_unary(t, WG_OP_EXP, x, 0);
@@ -12,7 +11,7 @@ wg_var wg_exp(wg_tape *t, wg_var x) {
 
 void wg_op_exp_forward(wg_tape *t, wg_row *r) {
   const wg_real *x = wg_input_row(t, r, 0)->val;
-  for (size_t i = 0, n = wg_row_size(r); i < n; i++) r->val[i] = exp(x[i]);
+  wg_vexp(x, r->val, wg_row_size(r)); /* vectorised, within 2 ulp of libm's exp */
 }
 
 void wg_op_exp_vjp(wg_tape *t, wg_row *r) {

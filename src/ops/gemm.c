@@ -1,17 +1,381 @@
-/* gemm.c - see gemm.h. A clear, cache-friendly i-k-j loop: the innermost loop runs along a
- * row of B and a row of C, both contiguous, when B is not transposed. */
+/* gemm.c - see gemm.h. The layout of docs/performance.md ("How the kernel works"):
+ *
+ *   small or thin shapes   n == 1 or m == 1 (matrix-vector, logistic regression) use a
+ *                          vectorised matrix-vector loop; m n k <= SMALL use a plain i-p-j loop.
+ *   everything else        Goto/BLIS blocking: for each NC-wide column block of C and each
+ *                          KC-deep slice of k, op(B) is packed into NR-wide panels (KC x NR,
+ *                          contiguous: one panel stays in L1), op(A) into MR-tall panels
+ *                          (an MC x KC block stays in L2), and a register-blocked MR x NR
+ *                          micro-kernel accumulates each tile of C over the KC slice.
+ *
+ * Packing reads op(X) through its strides, so the transposed cases cost no copy beyond the
+ * packing every case does. Each element of C is summed in the same order (KC slices in
+ * increasing p, the micro-kernel's p loop inside) whatever the thread count: threads split
+ * the columns of C (in whole NR panels: the tiles are the same for every thread count), never
+ * a sum, so results are bitwise identical for 1..N threads. */
 #include <string.h>
 
 #include "ops/gemm.h"
+#include "par/pool.h"
 
-void wg_gemm(int trans_a, int trans_b, int m, int n, int k, const wg_real *A, int lda,
-             const wg_real *B, int ldb, wg_real beta, wg_real *C, int ldc) {
+/* ---- the register tile: vectors of VL reals, MR x NR per micro-kernel call ---------------- */
+#if defined(__GNUC__) && !defined(WG_REAL_FLOAT) && defined(__AVX512F__)
+#define VL 8 /* 32 registers of 8 doubles: 24 accumulators, 3 for B, 1 for A */
+#define MR 8
+#define NV 3
+typedef double vreal __attribute__((vector_size(64)));
+#elif defined(__GNUC__) && !defined(WG_REAL_FLOAT) && defined(__AVX__)
+#define VL 4 /* 16 registers of 4 doubles: 12 accumulators, 2 for B, 1 for A */
+#define MR 6
+#define NV 2
+typedef double vreal __attribute__((vector_size(32)));
+#elif defined(__GNUC__) && !defined(WG_REAL_FLOAT)
+#define VL 2 /* SSE2 (any x86-64) or other 128-bit SIMD: 8 accumulators */
+#define MR 4
+#define NV 2
+typedef double vreal __attribute__((vector_size(16)));
+#endif
+
+#if defined(VL)
+#define NR (NV * VL)
+#else
+#define NR 4 /* plain C fallback for compilers without vector extensions */
+#define MR 4
+#endif
+
+#ifndef KC /* the block sizes (overridable with -D for tuning experiments) */
+#define KC 256      /* depth of a packed slice: an A panel (MR x KC) + B panel (KC x NR) */
+#endif
+#ifndef MC
+#define MC 240      /* rows of C per packed A block (MC x KC reals in L2); multiple of MR */
+#endif
+#ifndef NC
+#define NC 2040     /* columns of C per packed B block; multiple of NR */
+#endif
+#define SMALL 32768 /* m n k at or below this: the plain loop beats packing */
+
+/* ---- micro-kernel: C tile (MR x NR, row stride ldc) = or += A panel . B panel ------------ */
+
+/* a: MR x kc packed (a[p*MR + i]); b: kc x NR packed (b[p*NR + j]), both 64-byte aligned. */
+#if defined(VL)
+static void micro_kernel(int kc, const wg_real *restrict a, const wg_real *restrict b,
+                         wg_real *c, size_t ldc, int add) {
+  vreal acc[MR][NV];
+  memset(acc, 0, sizeof acc);
+  for (int p = 0; p < kc; p++) {
+    vreal bv[NV];
+    for (int v = 0; v < NV; v++) bv[v] = *(const vreal *)(b + (size_t)p * NR + v * VL);
+    for (int i = 0; i < MR; i++) {
+      wg_real ai = a[(size_t)p * MR + i];
+      for (int v = 0; v < NV; v++) acc[i][v] += bv[v] * ai;
+    }
+  }
+  for (int i = 0; i < MR; i++)
+    for (int v = 0; v < NV; v++) {
+      wg_real *ci = c + (size_t)i * ldc + v * VL;
+      vreal old;
+      if (add) {
+        memcpy(&old, ci, sizeof old);
+        acc[i][v] += old;
+      }
+      memcpy(ci, &acc[i][v], sizeof old);
+    }
+}
+#else
+static void micro_kernel(int kc, const wg_real *restrict a, const wg_real *restrict b,
+                         wg_real *c, size_t ldc, int add) {
+  wg_real acc[MR][NR] = {{0}};
+  for (int p = 0; p < kc; p++)
+    for (int i = 0; i < MR; i++)
+      for (int j = 0; j < NR; j++) acc[i][j] += a[(size_t)p * MR + i] * b[(size_t)p * NR + j];
+  for (int i = 0; i < MR; i++)
+    for (int j = 0; j < NR; j++) c[(size_t)i * ldc + j] = (add ? c[(size_t)i * ldc + j] : 0) + acc[i][j];
+}
+#endif
+
+/* An edge tile (mr < MR or nr < NR): run the full kernel into a local tile, copy the part
+ * that exists. The arithmetic per element is the same as for a full tile. */
+static void edge_kernel(int kc, const wg_real *a, const wg_real *b, wg_real *c, size_t ldc,
+                        int add, int mr, int nr) {
+  _Alignas(64) wg_real tile[MR * NR];
+  for (int i = 0; i < mr; i++)
+    for (int j = 0; j < nr; j++) tile[i * NR + j] = add ? c[(size_t)i * ldc + j] : 0;
+  micro_kernel(kc, a, b, tile, NR, 1);
+  for (int i = 0; i < mr; i++)
+    for (int j = 0; j < nr; j++) c[(size_t)i * ldc + j] = tile[i * NR + j];
+}
+
+/* ---- packing: op(X) read through its strides, zero-padded to whole panels ------------------ */
+
+/* Rows i0..i0+mc-1 of op(A), depth p0..p0+kc-1, into MR-row panels: dst[(ip kc + p) MR + i]. */
+static void pack_a(int ta, const wg_real *A, int lda, int i0, int mc, int p0, int kc,
+                   wg_real *dst) {
+  for (int ip = 0; ip < mc; ip += MR) {
+    int mr = mc - ip < MR ? mc - ip : MR;
+    wg_real *d = dst + (size_t)ip * kc;
+    if (ta) { /* op(A)(i, p) = A[p lda + i]: MR contiguous reals per p */
+      for (int p = 0; p < kc; p++) {
+        const wg_real *s = A + (size_t)(p0 + p) * lda + i0 + ip;
+        for (int i = 0; i < mr; i++) d[p * MR + i] = s[i];
+        for (int i = mr; i < MR; i++) d[p * MR + i] = 0;
+      }
+    } else { /* op(A)(i, p) = A[i lda + p]: rows contiguous in p */
+      for (int i = 0; i < mr; i++) {
+        const wg_real *s = A + (size_t)(i0 + ip + i) * lda + p0;
+        for (int p = 0; p < kc; p++) d[p * MR + i] = s[p];
+      }
+      for (int i = mr; i < MR; i++)
+        for (int p = 0; p < kc; p++) d[p * MR + i] = 0;
+    }
+  }
+}
+
+/* NR-column panel jp of op(B) (columns j0 + jp NR ..), depth p0..p0+kc-1: dst[p NR + j]. */
+static void pack_b_panel(int tb, const wg_real *B, int ldb, int p0, int kc, int j0, int nr,
+                         wg_real *dst) {
+  if (!tb) { /* op(B)(p, j) = B[p ldb + j]: NR contiguous reals per p */
+    for (int p = 0; p < kc; p++) {
+      const wg_real *s = B + (size_t)(p0 + p) * ldb + j0;
+      for (int j = 0; j < nr; j++) dst[p * NR + j] = s[j];
+      for (int j = nr; j < NR; j++) dst[p * NR + j] = 0;
+    }
+  } else { /* op(B)(p, j) = B[j ldb + p] */
+    for (int j = 0; j < nr; j++) {
+      const wg_real *s = B + (size_t)(j0 + j) * ldb + p0;
+      for (int p = 0; p < kc; p++) dst[p * NR + j] = s[p];
+    }
+    for (int j = nr; j < NR; j++)
+      for (int p = 0; p < kc; p++) dst[p * NR + j] = 0;
+  }
+}
+
+/* ---- the blocked driver -------------------------------------------------------------------- */
+
+typedef struct {
+  int ta, tb, m, n, k, lda, ldb, ldc;
+  const wg_real *A, *B;
+  wg_real *C;
+  int beta1;    /* accumulate into C */
+  int mcb;      /* rows per packed A block: m split evenly in blocks of at most MC */
+  int by_rows;  /* tasks split C's rows (else its columns) */
+  int per_part; /* MR panels of rows, or NR panels of columns, per task */
+} gemm_job;
+
+/* The blocked loops on rows [i0, i1) and columns [j0, j1) of C, with packed blocks in ap
+ * (MC x KC) and bp (KC x NC): B panel outer (close to the core), A panels inner (the block
+ * stays in L2). i0 is a multiple of MR and j0 of NR: the tiles are the same for any split. */
+static void blocked_range(const gemm_job *g, int i0, int i1, int j0, int j1, wg_real *ap,
+                          wg_real *bp) {
+  for (int jc = j0; jc < j1; jc += NC) {
+    int nc = j1 - jc < NC ? j1 - jc : NC, n_panels = (nc + NR - 1) / NR;
+    for (int pc = 0; pc < g->k; pc += KC) {
+      int kc = g->k - pc < KC ? g->k - pc : KC, add = g->beta1 || pc > 0;
+      for (int jp = 0; jp < n_panels; jp++) {
+        int nr = nc - jp * NR < NR ? nc - jp * NR : NR;
+        pack_b_panel(g->tb, g->B, g->ldb, pc, kc, jc + jp * NR, nr, bp + (size_t)jp * kc * NR);
+      }
+      for (int ic = i0; ic < i1; ic += g->mcb) {
+        int mc = i1 - ic < g->mcb ? i1 - ic : g->mcb;
+        pack_a(g->ta, g->A, g->lda, ic, mc, pc, kc, ap);
+        for (int jp = 0; jp < n_panels; jp++) {
+          int nr = nc - jp * NR < NR ? nc - jp * NR : NR;
+          const wg_real *b = bp + (size_t)jp * kc * NR;
+          for (int ip = 0; ip < mc; ip += MR) {
+            int mr = mc - ip < MR ? mc - ip : MR;
+            wg_real *c = g->C + (size_t)(ic + ip) * g->ldc + jc + jp * NR;
+            const wg_real *a = ap + (size_t)ip * kc;
+            if (mr == MR && nr == NR) micro_kernel(kc, a, b, c, (size_t)g->ldc, add);
+            else edge_kernel(kc, a, b, c, (size_t)g->ldc, add, mr, nr);
+          }
+        }
+      }
+    }
+  }
+}
+
+static size_t scratch_bytes(int cols) {
+  size_t bcols = (size_t)(cols < NC ? (cols + NR - 1) / NR * NR : NC);
+  return ((size_t)MC * KC + bcols * KC) * sizeof(wg_real);
+}
+
+/* Task t: its range of rows (MR panels) or columns (NR panels), packing its own A and B
+ * blocks (each thread's data stays in its caches; the only synchronisation is the end of the
+ * run). Splitting rows repeats the packing of B in every task, splitting columns that of A:
+ * gemm_blocked picks the split with the smaller estimated time (balance and packing). */
+static void range_task(void *arg, int task, int slot) {
+  const gemm_job *g = arg;
+  int i0 = 0, i1 = g->m, j0 = 0, j1 = g->n;
+  if (g->by_rows) {
+    i0 = task * g->per_part * MR;
+    i1 = i0 + g->per_part * MR < g->m ? i0 + g->per_part * MR : g->m;
+  } else {
+    j0 = task * g->per_part * NR;
+    j1 = j0 + g->per_part * NR < g->n ? j0 + g->per_part * NR : g->n;
+  }
+  wg_real *ap = wg_par_scratch(slot, scratch_bytes(j1 - j0)); /* reserved */
+  blocked_range(g, i0, i1, j0, j1, ap, ap + (size_t)MC * KC);
+}
+
+/* Split C's rows rather than its columns among `t` threads? A rough cost per thread in units
+ * of one packed element: the busiest thread's share of the m n k multiply-adds (about 16 per
+ * unit on a vector FMA unit) plus the packing every thread repeats (all of A for a column
+ * split, all of B for a row split). Whole panels: MR rows or NR columns. */
+static int split_rows_faster(int m, int n, int k, int t) {
+  double rows = (double)((m + MR - 1) / MR + t - 1) / t * MR, cols = (double)((n + NR - 1) / NR + t - 1) / t * NR;
+  double by_rows = rows * n * k / 16 + (double)k * n, by_cols = cols * m * k / 16 + (double)m * k;
+  return by_rows < by_cols;
+}
+
+/* Returns 0, before touching C, when the scratch memory cannot be had. */
+static int gemm_blocked(gemm_job *g) {
+  int threads = wg_par_threads(), row_blocks = (g->m + MC - 1) / MC;
+  g->by_rows = threads > 1 && split_rows_faster(g->m, g->n, g->k, threads);
+  int panels = g->by_rows ? (g->m + MR - 1) / MR : (g->n + NR - 1) / NR;
+  int parts = threads < panels ? threads : panels;
+  g->per_part = (panels + parts - 1) / parts;
+  parts = (panels + g->per_part - 1) / g->per_part;
+  int rows = g->by_rows ? g->per_part * MR : g->m, cols = g->by_rows ? g->n : g->per_part * NR;
+  row_blocks = (rows + MC - 1) / MC;
+  g->mcb = ((rows + row_blocks - 1) / row_blocks + MR - 1) / MR * MR;
+  for (int slot = 0; slot < (threads < parts ? threads : parts); slot++)
+    if (!wg_par_scratch(slot, scratch_bytes(cols))) return 0;
+  wg_par_run(range_task, g, parts);
+  return 1;
+}
+
+/* ---- small and thin shapes ----------------------------------------------------------------- */
+
+/* y (m, stride incy) = beta y + op(A) x, op(A) (m x k), x (k, stride incx).
+ *   op(A) = A^T (A stored k x m): y_i = sum_p x_p A[p][i], a block of up to 4 VL entries of y
+ *            kept in registers while p runs over the rows of A (each row read contiguously);
+ *   op(A) = A: y_i = dot(row i of A, x) in VL lane partial sums summed in a fixed tree, plus
+ *            the scalar tail; rows four at a time (x read once for the four). */
+#if defined(VL)
+static inline vreal vload(const wg_real *p) {
+  vreal v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+
+static inline wg_real hsum(vreal v) {
+  wg_real s[VL];
+  memcpy(s, &v, sizeof v);
+#if VL == 8
+  return ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
+#elif VL == 4
+  return (s[0] + s[2]) + (s[1] + s[3]);
+#else
+  return s[0] + s[1];
+#endif
+}
+
+static void gemv_t(int m, int k, const wg_real *A, int lda, const wg_real *x, int incx,
+                   wg_real beta, wg_real *y, int incy) {
+  for (int i0 = 0; i0 < m; i0 += 4 * VL) {
+    int w = m - i0 < 4 * VL ? m - i0 : 4 * VL, nv = w / VL, nt = w - nv * VL;
+    vreal acc[4];
+    wg_real tail[VL];
+    memset(acc, 0, sizeof acc);
+    memset(tail, 0, sizeof tail);
+    for (int p = 0; p < k; p++) {
+      wg_real xp = x[(size_t)p * incx];
+      const wg_real *a = A + (size_t)p * lda + i0;
+      for (int v = 0; v < 4; v++)
+        if (v < nv) acc[v] += vload(a + v * VL) * xp;
+      for (int j = 0; j < nt; j++) tail[j] += a[nv * VL + j] * xp;
+    }
+    wg_real out[4 * VL];
+    memcpy(out, acc, sizeof acc);
+    for (int j = 0; j < nt; j++) out[nv * VL + j] = tail[j];
+    for (int j = 0; j < w; j++) {
+      wg_real *yj = y + (size_t)(i0 + j) * incy;
+      *yj = (beta == 0 ? 0 : *yj) + out[j];
+    }
+  }
+}
+
+/* dot products of rows r..r+R-1 of A with x (contiguous) into d[0..R) */
+#define GEMV_ROWS(R)                                                               \
+  static void dots##R(int k, const wg_real *A, int lda, const wg_real *x, wg_real *d) { \
+    vreal s[R];                                                                    \
+    memset(s, 0, sizeof s);                                                        \
+    int p = 0;                                                                     \
+    for (; p + VL <= k; p += VL) {                                                 \
+      vreal xv = vload(x + p);                                                     \
+      for (int r = 0; r < R; r++) s[r] += vload(A + (size_t)r * lda + p) * xv;     \
+    }                                                                              \
+    wg_real tail[R];                                                               \
+    for (int r = 0; r < R; r++) tail[r] = 0;                                       \
+    for (int q = p; q < k; q++) /* the R rows' tails side by side: R short chains */ \
+      for (int r = 0; r < R; r++) tail[r] += A[(size_t)r * lda + q] * x[q];        \
+    for (int r = 0; r < R; r++) d[r] = hsum(s[r]) + tail[r];                       \
+  }
+GEMV_ROWS(1)
+GEMV_ROWS(4)
+
+static void gemv_n(int m, int k, const wg_real *A, int lda, const wg_real *x, wg_real beta,
+                   wg_real *y, int incy) {
+  wg_real d[4];
+  int i = 0;
+  for (; i + 4 <= m; i += 4) {
+    dots4(k, A + (size_t)i * lda, lda, x, d);
+    for (int r = 0; r < 4; r++) {
+      wg_real *yi = y + (size_t)(i + r) * incy;
+      *yi = (beta == 0 ? 0 : *yi) + d[r];
+    }
+  }
+  for (; i < m; i++) {
+    dots1(k, A + (size_t)i * lda, lda, x, d);
+    wg_real *yi = y + (size_t)i * incy;
+    *yi = (beta == 0 ? 0 : *yi) + d[0];
+  }
+}
+#endif
+
+static void gemv(int ta, int m, int k, const wg_real *A, int lda, const wg_real *x, int incx,
+                 wg_real beta, wg_real *y, int incy) {
+#if defined(VL)
+  if (ta) {
+    gemv_t(m, k, A, lda, x, incx, beta, y, incy);
+    return;
+  }
+  if (incx == 1) {
+    gemv_n(m, k, A, lda, x, beta, y, incy);
+    return;
+  }
+#endif
+  if (ta) { /* op(A)(i,p) = A[p lda + i]: y += x_p * (row p of A), contiguous in i */
+    for (int i = 0; i < m; i++)
+      if (beta == 0) y[(size_t)i * incy] = 0;
+    for (int p = 0; p < k; p++) {
+      wg_real xp = x[(size_t)p * incx];
+      const wg_real *a = A + (size_t)p * lda;
+      for (int i = 0; i < m; i++) y[(size_t)i * incy] += xp * a[i];
+    }
+    return;
+  }
+  for (int i = 0; i < m; i++) { /* dot(row i of A, x) in 8 interleaved partial sums */
+    const wg_real *a = A + (size_t)i * lda;
+    wg_real s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int p = 0;
+    for (; p + 8 <= k; p += 8)
+      for (int u = 0; u < 8; u++) s[u] += a[p + u] * x[(size_t)(p + u) * incx];
+    for (; p < k; p++) s[p & 7] += a[p] * x[(size_t)p * incx];
+    wg_real dot = ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
+    wg_real *yi = y + (size_t)i * incy;
+    *yi = (beta == 0 ? 0 : *yi) + dot;
+  }
+}
+
+/* The i-p-j loop: along a row of B and a row of C (both contiguous when B is not transposed). */
+static void gemm_plain(int ta, int tb, int m, int n, int k, const wg_real *A, int lda,
+                       const wg_real *B, int ldb, wg_real beta, wg_real *C, int ldc) {
   for (int i = 0; i < m; i++) {
     wg_real *c = C + (size_t)i * ldc;
     if (beta == 0) memset(c, 0, (size_t)n * sizeof *c);
     for (int p = 0; p < k; p++) {
-      wg_real a = trans_a ? A[(size_t)p * lda + i] : A[(size_t)i * lda + p];
-      if (!trans_b) {
+      wg_real a = ta ? A[(size_t)p * lda + i] : A[(size_t)i * lda + p];
+      if (!tb) {
         const wg_real *b = B + (size_t)p * ldb;
         for (int j = 0; j < n; j++) c[j] += a * b[j];
       } else {
@@ -19,4 +383,34 @@ void wg_gemm(int trans_a, int trans_b, int m, int n, int k, const wg_real *A, in
       }
     }
   }
+}
+
+void wg_gemm(int trans_a, int trans_b, int m, int n, int k, const wg_real *A, int lda,
+             const wg_real *B, int ldb, wg_real beta, wg_real *C, int ldc) {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) { /* C = beta C + nothing */
+    if (beta == 0)
+      for (int i = 0; i < m; i++) memset(C + (size_t)i * ldc, 0, (size_t)n * sizeof *C);
+    return;
+  }
+  if (n == 1) { /* C (m x 1) = op(A) x, x = column 0 of op(B) */
+    gemv(trans_a, m, k, A, lda, B, trans_b ? 1 : ldb, beta, C, ldc);
+    return;
+  }
+  if (m == 1) { /* C^T (n x 1) = op(B)^T op(A)^T: a matrix-vector product with B as matrix */
+    gemv(!trans_b, n, k, B, ldb, A, trans_a ? lda : 1, beta, C, 1);
+    return;
+  }
+  if ((size_t)m * n * k <= SMALL) {
+    gemm_plain(trans_a, trans_b, m, n, k, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+  gemm_job g = {.ta = trans_a, .tb = trans_b, .m = m, .n = n, .k = k, .lda = lda, .ldb = ldb,
+                .ldc = ldc, .A = A, .B = B, .C = C, .beta1 = beta != 0};
+  wg_par_lock();
+  int ok = gemm_blocked(&g);
+  wg_par_unlock();
+  /* No scratch memory: the plain loop still gives the product (not bit-identical to the
+   * packed path); gemm_blocked fails before it writes C. */
+  if (!ok) gemm_plain(trans_a, trans_b, m, n, k, A, lda, B, ldb, beta, C, ldc);
 }

@@ -2,9 +2,8 @@
  *   forward: y = log(x)    (shape of x; log(0) = -inf, log(x < 0) = NaN, as in libm)
  *   VJP:     dx += dy / x
  *   JVP:     ty = tx / x */
-#include <math.h>
-
 #include "ops/ops.h"
+#include "ops/vmath.h"
 
 wg_var wg_log(wg_tape *t, wg_var x) {
   return wg_op_unary(t, WG_OP_LOG, x, 0);
@@ -12,7 +11,7 @@ wg_var wg_log(wg_tape *t, wg_var x) {
 
 void wg_op_log_forward(wg_tape *t, wg_row *r) {
   const wg_real *x = wg_input_row(t, r, 0)->val;
-  for (size_t i = 0, n = wg_row_size(r); i < n; i++) r->val[i] = log(x[i]);
+  wg_vlog(x, r->val, wg_row_size(r)); /* vectorised, within 2 ulp of libm's log */
 }
 
 void wg_op_log_vjp(wg_tape *t, wg_row *r) {

@@ -15,8 +15,10 @@ void wg_op_relu_forward(wg_tape *t, wg_row *r) {
 
 void wg_op_relu_vjp(wg_tape *t, wg_row *r) {
   wg_row *in = wg_input_row(t, r, 0);
-  for (size_t i = 0, n = wg_row_size(r); i < n; i++)
-    if (in->val[i] > 0) in->adj[i] += r->adj[i];
+  for (size_t i = 0, n = wg_row_size(r); i < n; i++) { /* branch-free: vectorises */
+    wg_real dy = r->adj[i];
+    in->adj[i] += in->val[i] > 0 ? dy : 0;
+  }
 }
 
 void wg_op_relu_jvp(wg_tape *t, wg_row *r) {

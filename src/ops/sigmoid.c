@@ -4,23 +4,16 @@
  *            for x <  0 as e / (1 + e),       e = exp(x)  <  1: exp never overflows
  *   VJP:     dx += dy * y * (1 - y)          (the seed's dyhat/dz = yhat (1 - yhat))
  *   JVP:     ty = tx * y * (1 - y) */
-#include <math.h>
-
 #include "ops/ops.h"
+#include "ops/vmath.h"
 
 wg_var wg_sigmoid(wg_tape *t, wg_var x) {
   return wg_op_unary(t, WG_OP_SIGMOID, x, 0);
 }
 
-static inline wg_real sigmoid1(wg_real x) {
-  if (x >= 0) return 1 / (1 + exp(-x));
-  wg_real e = exp(x);
-  return e / (1 + e);
-}
-
 void wg_op_sigmoid_forward(wg_tape *t, wg_row *r) {
   const wg_real *x = wg_input_row(t, r, 0)->val;
-  for (size_t i = 0, n = wg_row_size(r); i < n; i++) r->val[i] = sigmoid1(x[i]);
+  wg_vsigmoid(x, r->val, wg_row_size(r)); /* the branches above, vectorised (src/ops/vmath.c) */
 }
 
 void wg_op_sigmoid_vjp(wg_tape *t, wg_row *r) {

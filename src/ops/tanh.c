@@ -2,9 +2,8 @@
  *   forward: y = tanh(x)          (shape of x; libm's tanh saturates to +-1, never overflows)
  *   VJP:     dx += dy * (1 - y^2)
  *   JVP:     ty = tx * (1 - y^2) */
-#include <math.h>
-
 #include "ops/ops.h"
+#include "ops/vmath.h"
 
 wg_var wg_tanh(wg_tape *t, wg_var x) {
   return wg_op_unary(t, WG_OP_TANH, x, 0);
@@ -12,7 +11,7 @@ wg_var wg_tanh(wg_tape *t, wg_var x) {
 
 void wg_op_tanh_forward(wg_tape *t, wg_row *r) {
   const wg_real *x = wg_input_row(t, r, 0)->val;
-  for (size_t i = 0, n = wg_row_size(r); i < n; i++) r->val[i] = tanh(x[i]);
+  wg_vtanh(x, r->val, wg_row_size(r)); /* vectorised, within 3 ulp of libm's tanh */
 }
 
 void wg_op_tanh_vjp(wg_tape *t, wg_row *r) {

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "wengert.h"
+#include "par/pool.h"
 #include "tape/alloc.h"
 
 static void *default_alloc(void *ud, void *ptr, size_t old_size, size_t new_size) {
@@ -19,6 +20,7 @@ static wg_alloc_fn alloc_fn = default_alloc;
 static void *alloc_ud = NULL;
 
 void wg_set_allocator(wg_alloc_fn fn, void *ud) {
+  wg_par_release(); /* kept kernel buffers go back to the allocator that made them */
   alloc_fn = fn ? fn : default_alloc;
   alloc_ud = fn ? ud : NULL;
 }

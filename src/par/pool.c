@@ -1,0 +1,219 @@
+/* pool.c - see pool.h. Workers sleep on a condition variable between runs; a run posts a job
+ * (function, argument, task count), the caller and the awake workers take task indices from
+ * an atomic counter, and the caller returns once every worker that joined the job is done. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "wengert.h"
+#include "par/pool.h"
+#include "tape/alloc.h"
+
+static pthread_mutex_t run_lock = PTHREAD_MUTEX_INITIALIZER; /* held around a run */
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;       /* job state below */
+static pthread_cond_t start_cv = PTHREAD_COND_INITIALIZER, done_cv = PTHREAD_COND_INITIALIZER;
+
+static pthread_t workers[WG_MAX_THREADS];
+static int n_workers;               /* running workers (slots 1..n_workers) */
+static int wanted;                  /* threads asked for; 0 until WG_NUM_THREADS has been read */
+static int limit = 1;               /* threads runs use: 1 + the first limit - 1 workers; the
+                                       others sleep (kept, so going back up costs nothing) */
+static int job_limit;               /* limit of the posted job */
+static atomic_ulong job_gen;        /* bumped for every posted job */
+static unsigned long born_gen;      /* job_gen when the current workers were created */
+static int job_open, sleeping, caller_waits;
+static atomic_int active, stopping; /* workers inside the current job; shutdown flag */
+static wg_task_fn job_fn;
+static void *job_arg;
+static int job_n;
+static atomic_int next_task;
+
+/* Spinning a little before sleeping lets back-to-back runs (the packing and compute phases
+ * of a gemm, layer after layer) skip the wake-up latency of a condition variable. */
+#define SPIN 4000
+
+static inline void cpu_relax(void) {
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+  __builtin_ia32_pause();
+#endif
+}
+
+static void take_tasks(wg_task_fn fn, void *arg, int n, int slot) {
+  for (int i; (i = atomic_fetch_add(&next_task, 1)) < n;) fn(arg, i, slot);
+}
+
+static void *worker_main(void *p) {
+  int slot = (int)(intptr_t)p;
+  pthread_mutex_lock(&mu);
+  unsigned long seen = born_gen;
+  pthread_mutex_unlock(&mu);
+  for (;;) {
+    for (int s = 0; s < SPIN && atomic_load(&job_gen) == seen && !atomic_load(&stopping); s++)
+      cpu_relax();
+    pthread_mutex_lock(&mu);
+    while (atomic_load(&job_gen) == seen && !atomic_load(&stopping)) {
+      sleeping++;
+      pthread_cond_wait(&start_cv, &mu);
+      sleeping--;
+    }
+    if (atomic_load(&stopping)) break;
+    seen = atomic_load(&job_gen);
+    if (!job_open || slot >= job_limit) { /* finished already, or not for this slot */
+      pthread_mutex_unlock(&mu);
+      continue;
+    }
+    atomic_fetch_add(&active, 1);
+    wg_task_fn fn = job_fn;
+    void *arg = job_arg;
+    int n = job_n;
+    pthread_mutex_unlock(&mu);
+    take_tasks(fn, arg, n, slot);
+    if (atomic_fetch_sub(&active, 1) == 1) {
+      pthread_mutex_lock(&mu);
+      if (caller_waits) pthread_cond_signal(&done_cv);
+      pthread_mutex_unlock(&mu);
+    }
+  }
+  pthread_mutex_unlock(&mu);
+  return NULL;
+}
+
+static void stop_workers(void) {
+  pthread_mutex_lock(&mu);
+  atomic_store(&stopping, 1);
+  pthread_cond_broadcast(&start_cv);
+  pthread_mutex_unlock(&mu);
+  for (int i = 0; i < n_workers; i++) pthread_join(workers[i], NULL);
+  n_workers = 0;
+  atomic_store(&stopping, 0);
+}
+
+/* Create workers up to wanted - 1; stop at the first failure (the pool then runs with fewer). */
+static void start_workers(void) {
+  while (n_workers < wanted - 1) {
+    pthread_mutex_lock(&mu); /* a new worker must start from the current generation */
+    born_gen = atomic_load(&job_gen);
+    pthread_mutex_unlock(&mu);
+    if (pthread_create(&workers[n_workers], NULL, worker_main, (void *)(intptr_t)(n_workers + 1)))
+      break;
+    n_workers++;
+  }
+  limit = wanted < 1 + n_workers ? wanted : 1 + n_workers;
+}
+
+static int clamp_threads(long n) {
+  return n < 1 ? 1 : n > WG_MAX_THREADS ? WG_MAX_THREADS : (int)n;
+}
+
+/* The first use reads WG_NUM_THREADS (default 1) and starts the workers. */
+static void ensure_pool(void) {
+  if (wanted) return;
+  const char *s = getenv("WG_NUM_THREADS");
+  wanted = s ? clamp_threads(strtol(s, NULL, 10)) : 1;
+  start_workers();
+}
+
+void wg_par_lock(void) {
+  pthread_mutex_lock(&run_lock);
+}
+
+void wg_par_unlock(void) {
+  pthread_mutex_unlock(&run_lock);
+}
+
+int wg_par_threads(void) {
+  ensure_pool();
+  return limit;
+}
+
+void wg_par_run(wg_task_fn fn, void *arg, int n_tasks) {
+  ensure_pool();
+  if (limit == 1 || n_tasks <= 1) {
+    for (int i = 0; i < n_tasks; i++) fn(arg, i, 0);
+    return;
+  }
+  pthread_mutex_lock(&mu);
+  job_fn = fn, job_arg = arg, job_n = n_tasks, job_open = 1, job_limit = limit;
+  atomic_store(&next_task, 0);
+  atomic_fetch_add(&job_gen, 1);
+  if (sleeping) pthread_cond_broadcast(&start_cv);
+  pthread_mutex_unlock(&mu);
+  take_tasks(fn, arg, n_tasks, 0);
+  pthread_mutex_lock(&mu);
+  job_open = 0; /* workers arriving from now on skip this job; `active` only falls */
+  pthread_mutex_unlock(&mu);
+  for (int s = 0; s < SPIN && atomic_load(&active) > 0; s++) cpu_relax();
+  pthread_mutex_lock(&mu);
+  caller_waits = 1;
+  while (atomic_load(&active) > 0) pthread_cond_wait(&done_cv, &mu);
+  caller_waits = 0;
+  pthread_mutex_unlock(&mu);
+}
+
+int wg_par_parts(size_t n, size_t grain) {
+  int t = wg_par_threads();
+  if (t == 1 || n < 2 * grain) return 1;
+  size_t parts = n / grain;
+  return parts < (size_t)t ? (int)parts : t;
+}
+
+int wg_set_threads(int n) {
+  wg_par_lock();
+  wanted = clamp_threads(n); /* an explicit setting wins over WG_NUM_THREADS */
+  start_workers();           /* creates what is missing; extra workers just sleep */
+  int got = limit;
+  wg_par_unlock();
+  return got;
+}
+
+/* ---- scratch ------------------------------------------------------------------------------ */
+
+/* Kept buffers always come from the allocator in force: wg_set_allocator gives them back
+ * (wg_par_release) before it switches. */
+typedef struct {
+  unsigned char *raw, *p; /* raw from the allocator; p aligned to 64 bytes */
+  size_t raw_size, size;
+} scratch;
+
+static scratch scr[WG_MAX_THREADS + 1];
+
+static void scratch_release(scratch *s) {
+  wg_free(s->raw, s->raw_size);
+  s->raw = s->p = NULL;
+  s->raw_size = s->size = 0;
+}
+
+void *wg_par_scratch(int id, size_t bytes) {
+  scratch *s = &scr[id];
+  if (s->size >= bytes) return s->p;
+  scratch_release(s);
+  if (bytes > SIZE_MAX - 64) return NULL;
+  bytes = (bytes + 4095) & ~(size_t)4095; /* grow in pages: fewer regrowths */
+  s->raw = wg_alloc(bytes + 64);
+  if (!s->raw) return NULL;
+  s->raw_size = bytes + 64;
+  s->p = (unsigned char *)(((uintptr_t)s->raw + 63) & ~(uintptr_t)63);
+  s->size = bytes;
+  return s->p;
+}
+
+void wg_par_release(void) {
+  wg_par_lock();
+  for (int i = 0; i <= WG_MAX_THREADS; i++) scratch_release(&scr[i]);
+  wg_par_unlock();
+}
+
+void wg_free_buffers(void) {
+  wg_par_release();
+}
+
+/* At exit: stop the workers and give the scratch back, so leak checkers see nothing held. */
+#if defined(__GNUC__)
+__attribute__((destructor)) static void pool_shutdown(void) {
+  if (pthread_mutex_trylock(&run_lock)) return; /* a run is in flight in another thread */
+  stop_workers();
+  for (int i = 0; i <= WG_MAX_THREADS; i++) scratch_release(&scr[i]);
+  pthread_mutex_unlock(&run_lock);
+}
+#endif

@@ -1,0 +1,39 @@
+/* pool.h - a small pthread pool: the library's only threads.
+ *
+ * wg_par_run(fn, arg, n) calls fn(arg, task, slot) for task = 0..n-1, spread over the pool's
+ * threads (the caller is slot 0, worker i is slot i). Tasks must write disjoint outputs and
+ * must not depend on which slot runs them: then results are identical for every thread count.
+ * The pool has 1 thread (no workers) unless WG_NUM_THREADS (read once) or wg_set_threads()
+ * says otherwise; if a worker cannot be created the pool runs with the threads it has.
+ *
+ * Callers hold the pool lock around a run (wg_par_lock / wg_par_unlock): it serialises
+ * library calls made from several user threads at once and protects the scratch buffers. */
+#ifndef WG_POOL_H
+#define WG_POOL_H
+#include <stddef.h>
+
+#define WG_MAX_THREADS 64
+#define WG_SCRATCH_SHARED WG_MAX_THREADS /* scratch id shared by all slots of one run */
+
+typedef void (*wg_task_fn)(void *arg, int task, int slot);
+
+void wg_par_lock(void);
+void wg_par_unlock(void);
+int wg_par_threads(void);                              /* threads a run may use (>= 1) */
+void wg_par_run(wg_task_fn fn, void *arg, int n_tasks); /* lock held; returns when all done */
+
+/* Scratch buffer `id` (a slot, or WG_SCRATCH_SHARED) of at least `bytes`, 64-byte aligned,
+ * kept between calls (allocated through wg_alloc's hook the first time it is needed and
+ * when it grows); NULL if the allocation fails. Lock held. */
+void *wg_par_scratch(int id, size_t bytes);
+
+/* Give every kept scratch buffer back (takes the lock). wg_set_allocator calls it before
+ * switching, so a buffer is always freed by the allocator that made it; wg_free_buffers is
+ * the public name. */
+void wg_par_release(void);
+
+/* Split [0, n) in parts of about `grain` elements (at least one), as many as useful for the
+ * pool; elementwise ops use it to run large arrays in parallel. */
+int wg_par_parts(size_t n, size_t grain);
+
+#endif

@@ -1,0 +1,355 @@
+/* check_kernels.c - the fast kernels against plain references.
+ *
+ *   gemm: wg_gemm against a triple loop in long double, for shapes m, n, k in 1..67 (and
+ *         deeper k and wider n that cross the blocking sizes), each transpose case, beta = 0
+ *         and beta = 1 (accumulating into an existing C), and strides larger than minimal.
+ *         Bound: |C - ref| <= (k + 2) u (sum_p |a_ip b_pj| + |C0_ij|), u = 2^-53 (the
+ *         standard floating-point error bound of a dot product of length k, plus the add).
+ *   threads: 1..4 threads give bitwise identical products and elementwise results.
+ *   vmath: wg_vexp, wg_vlog, wg_vtanh, wg_vsigmoid against libm within the ulp stated in
+ *         src/ops/vmath.h, over wide ranges, extremes, +-0, subnormals, +-Inf and NaN. */
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "ops/gemm.h"
+#include "ops/vmath.h"
+#include "testutil.h"
+
+/* ---- gemm ---------------------------------------------------------------------------------- */
+
+typedef struct {
+  int ta, tb, m, n, k, lda, ldb, ldc;
+  double *A, *B, *C, *C0;
+} gcase;
+
+static double g_at(const double *X, int ld, int trans, int i, int j) {
+  return trans ? X[(size_t)j * ld + i] : X[(size_t)i * ld + j];
+}
+
+/* Fill A, B (stored shapes per the flags, with padding columns) and C0 with values in [-1, 1);
+ * the padding holds NaN so a read outside the matrix shows up in C. */
+static void g_fill(gcase *g, unsigned long long *seed) {
+  int ar = g->ta ? g->k : g->m, ac = g->ta ? g->m : g->k;
+  int br = g->tb ? g->n : g->k, bc = g->tb ? g->k : g->n;
+  g->lda = ac + 3, g->ldb = bc + 2, g->ldc = g->n + 5;
+  g->A = malloc((size_t)ar * g->lda * sizeof(double));
+  g->B = malloc((size_t)br * g->ldb * sizeof(double));
+  g->C = malloc((size_t)g->m * g->ldc * sizeof(double));
+  g->C0 = malloc((size_t)g->m * g->ldc * sizeof(double));
+  for (int i = 0; i < ar; i++)
+    for (int j = 0; j < g->lda; j++) g->A[(size_t)i * g->lda + j] = j < ac ? tu_uniform(seed, -1, 1) : NAN;
+  for (int i = 0; i < br; i++)
+    for (int j = 0; j < g->ldb; j++) g->B[(size_t)i * g->ldb + j] = j < bc ? tu_uniform(seed, -1, 1) : NAN;
+  for (size_t i = 0; i < (size_t)g->m * g->ldc; i++) g->C0[i] = tu_uniform(seed, -1, 1);
+}
+
+static void g_free(gcase *g) {
+  free(g->A), free(g->B), free(g->C), free(g->C0);
+}
+
+/* Run wg_gemm with beta and compare every element against the long double reference; the
+ * padding columns of C must be untouched. Returns the worst error / bound ratio (<= 1 is ok). */
+static double g_check(gcase *g, double beta) {
+  memcpy(g->C, g->C0, (size_t)g->m * g->ldc * sizeof(double));
+  wg_gemm(g->ta, g->tb, g->m, g->n, g->k, g->A, g->lda, g->B, g->ldb, beta, g->C, g->ldc);
+  double worst = 0;
+  for (int i = 0; i < g->m; i++) {
+    for (int j = 0; j < g->n; j++) {
+      long double s = beta != 0 ? (long double)g->C0[(size_t)i * g->ldc + j] : 0;
+      double mag = beta != 0 ? fabs(g->C0[(size_t)i * g->ldc + j]) : 0;
+      for (int p = 0; p < g->k; p++) {
+        double a = g_at(g->A, g->lda, g->ta, i, p), b = g_at(g->B, g->ldb, g->tb, p, j);
+        s += (long double)a * b;
+        mag += fabs(a * b);
+      }
+      double bound = (g->k + 2) * (DBL_EPSILON / 2) * mag + DBL_MIN;
+      double err = fabs((double)((long double)g->C[(size_t)i * g->ldc + j] - s)) / bound;
+      if (!(err <= worst)) worst = err; /* NaN propagates as "worse" */
+    }
+    for (int j = g->n; j < g->ldc; j++)
+      if (memcmp(&g->C[(size_t)i * g->ldc + j], &g->C0[(size_t)i * g->ldc + j], sizeof(double)))
+        return INFINITY; /* wrote outside C */
+  }
+  return worst;
+}
+
+static double g_shape(int ta, int tb, int m, int n, int k, unsigned long long *seed) {
+  gcase g = {.ta = ta, .tb = tb, .m = m, .n = n, .k = k};
+  g_fill(&g, seed);
+  double w0 = g_check(&g, 0), w1 = g_check(&g, 1);
+  g_free(&g);
+  return w0 > w1 ? w0 : w1;
+}
+
+#define TRANS_A (_i >> 1)
+#define TRANS_B (_i & 1)
+
+/* all m, n in 1..67 at depths 1, 9 and 67; the plain, matrix-vector and packed paths */
+START_TEST(gemm_all_mn) {
+  unsigned long long seed = 11 + _i;
+  static const int ks[] = {1, 9, 67};
+  for (int q = 0; q < 3; q++)
+    for (int m = 1; m <= 67; m++)
+      for (int n = 1; n <= 67; n++) {
+        double w = g_shape(TRANS_A, TRANS_B, m, n, ks[q], &seed);
+        if (!(w <= 1))
+          ck_abort_msg("gemm ta=%d tb=%d m=%d n=%d k=%d: error %.3g x the bound", TRANS_A,
+                       TRANS_B, m, n, ks[q], w);
+      }
+}
+END_TEST
+
+/* all k in 1..67 on a set of (m, n), then depths crossing the KC = 256 slice and shapes
+ * crossing the MC = 240 row block and the NC = 2040 column block */
+START_TEST(gemm_all_k_and_blocks) {
+  unsigned long long seed = 23 + _i;
+  static const int mn[][2] = {{1, 1}, {2, 3}, {1, 67}, {67, 1}, {8, 24}, {13, 29}, {48, 48}, {67, 67}};
+  for (int s = 0; s < 8; s++)
+    for (int k = 1; k <= 67; k++) {
+      double w = g_shape(TRANS_A, TRANS_B, mn[s][0], mn[s][1], k, &seed);
+      ck_assert_msg(w <= 1, "gemm ta=%d tb=%d m=%d n=%d k=%d: error %.3g x the bound", TRANS_A,
+                    TRANS_B, mn[s][0], mn[s][1], k, w);
+    }
+  static const int big[][3] = {{17, 19, 255}, {17, 19, 256}, {17, 19, 257}, {9, 33, 600},
+                               {250, 30, 40},  {487, 25, 70}, {5, 2100, 9},  {70, 2050, 3},
+                               {3, 70, 500}};
+  for (int s = 0; s < 9; s++) {
+    double w = g_shape(TRANS_A, TRANS_B, big[s][0], big[s][1], big[s][2], &seed);
+    ck_assert_msg(w <= 1, "gemm ta=%d tb=%d m=%d n=%d k=%d: error %.3g x the bound", TRANS_A,
+                  TRANS_B, big[s][0], big[s][1], big[s][2], w);
+  }
+}
+END_TEST
+
+/* k = 0 leaves beta C: zeros for beta = 0, C unchanged for beta = 1 */
+START_TEST(gemm_k0) {
+  double C[6] = {1, 2, 3, 4, 5, 6}, A[1] = {7}, B[1] = {8};
+  wg_gemm(0, 0, 2, 3, 0, A, 1, B, 3, 1, C, 3);
+  for (int i = 0; i < 6; i++) ck_assert(C[i] == i + 1);
+  wg_gemm(0, 0, 2, 3, 0, A, 1, B, 3, 0, C, 3);
+  for (int i = 0; i < 6; i++) ck_assert(C[i] == 0);
+}
+END_TEST
+
+/* ---- threads: identical bits ----------------------------------------------------------- */
+
+START_TEST(gemm_threads_identical) {
+  static const int shapes[][3] = {{300, 200, 300}, {67, 67, 67}, {129, 1000, 70}, {600, 48, 520}};
+  unsigned long long seed = 5;
+  for (int s = 0; s < 4; s++)
+    for (int tr = 0; tr < 4; tr++) {
+      gcase g = {.ta = tr >> 1, .tb = tr & 1, .m = shapes[s][0], .n = shapes[s][1], .k = shapes[s][2]};
+      g_fill(&g, &seed);
+      size_t bytes = (size_t)g.m * g.ldc * sizeof(double);
+      double *first = malloc(bytes);
+      for (int th = 1; th <= 4; th++) {
+        ck_assert_int_ge(wg_set_threads(th), 1);
+        memcpy(g.C, g.C0, bytes);
+        wg_gemm(g.ta, g.tb, g.m, g.n, g.k, g.A, g.lda, g.B, g.ldb, 1, g.C, g.ldc);
+        if (th == 1) memcpy(first, g.C, bytes);
+        else ck_assert_msg(memcmp(first, g.C, bytes) == 0, "gemm %dx%dx%d tr=%d: %d threads differ from 1",
+                           g.m, g.n, g.k, tr, th);
+      }
+      free(first);
+      g_free(&g);
+    }
+  wg_set_threads(1);
+}
+END_TEST
+
+
+/* ---- vmath against libm ------------------------------------------------------------------ */
+
+/* Distance of got from the exact value ref (long double libm) in units of the last place of
+ * ref rounded to double (2^-1074 for subnormals). Special values must match exactly: NaN for
+ * NaN, the same infinity, the same signed zero. */
+static double ulp_error(double got, long double ref) {
+  double rd = (double)ref;
+  if (isnan(rd)) return isnan(got) ? 0 : INFINITY;
+  if (isinf(rd) || rd == 0 || isnan(got) || isinf(got))
+    return got == rd && signbit(got) == signbit(rd) ? 0 : INFINITY;
+  double u = fabs(rd) >= DBL_MIN ? ldexp(1.0, ilogb(rd) - 52) : ldexp(1.0, -1074);
+  return (double)(fabsl((long double)got - ref) / u);
+}
+
+static long double sigmoid_ref(long double x) {
+  return x >= 0 ? 1 / (1 + expl(-x)) : expl(x) / (1 + expl(x));
+}
+
+typedef struct {
+  const char *name;
+  void (*f)(const wg_real *, wg_real *, size_t);
+  long double (*ref)(long double);
+  double lo, hi, max_ulp; /* uniform test range and the bound stated in vmath.h */
+} vfun;
+
+static const vfun vfuns[] = {
+    {"exp", wg_vexp, expl, -750, 712, 2},
+    {"log", wg_vlog, logl, 0, 1e6, 2},
+    {"tanh", wg_vtanh, tanhl, -25, 25, 3},
+    {"sigmoid", wg_vsigmoid, sigmoid_ref, -750, 750, 4},
+};
+
+#define NV 200003 /* odd: the vector loops end in a tail */
+
+/* inputs: a uniform range, magnitudes spread over every binade from 2^-1074 to 2^1023 with
+ * both signs, and the special values */
+static size_t v_inputs(const vfun *v, double *x, unsigned long long *seed) {
+  static const double special[] = {0.0, -0.0, INFINITY, -INFINITY, NAN, -NAN, 4.9406564584124654e-324,
+                                   -4.9406564584124654e-324, 2.2250738585072009e-308, 2.2250738585072014e-308,
+                                   -2.2250738585072014e-308, DBL_MAX, -DBL_MAX, 1.0, -1.0, 0.5,
+                                   709.782712893384, 709.7827128933841, -708.3964185322641,
+                                   -745.1332191019411, -745.1332191019412, -744.44007192138122,
+                                   22.0, -22.0, 0x1p-28, -0x1p-28, 1e-300, 0.54930614433405489};
+  size_t n = 0;
+  for (; n < sizeof special / sizeof special[0]; n++) x[n] = special[n];
+  for (; n < NV / 2; n++) x[n] = tu_uniform(seed, v->lo, v->hi);
+  for (; n < NV; n++) {
+    double m = tu_uniform(seed, 1, 2);
+    int e = (int)tu_uniform(seed, -1074, 1024);
+    x[n] = ldexp(m, e) * (n & 1 ? -1 : 1);
+  }
+  return n;
+}
+
+START_TEST(vmath_vs_libm) {
+  const vfun *v = &vfuns[_i];
+  unsigned long long seed = 99 + _i;
+  double *x = malloc(NV * sizeof *x), *y = malloc(NV * sizeof *y);
+  size_t n = v_inputs(v, x, &seed);
+  v->f(x, y, n);
+  double worst = 0, at = 0;
+  for (size_t i = 0; i < n; i++) {
+    double e = ulp_error(y[i], v->ref(x[i]));
+    if (!(e <= worst)) worst = e, at = x[i];
+  }
+  ck_assert_msg(worst <= v->max_ulp, "%s: %.3g ulp at x = %.17g (bound %g)", v->name, worst, at,
+                v->max_ulp);
+  /* in place gives the same */
+  double *z = malloc(NV * sizeof *z);
+  memcpy(z, x, n * sizeof *z);
+  v->f(z, z, n);
+  ck_assert(memcmp(z, y, n * sizeof *z) == 0);
+  free(x), free(y), free(z);
+}
+END_TEST
+
+/* the special values spelled out: libm's conventions */
+START_TEST(vmath_special_values) {
+  double x[] = {0.0, -0.0, INFINITY, -INFINITY, NAN, -1.0, 800.0, -800.0}, y[8];
+  wg_vexp(x, y, 8);
+  ck_assert(y[0] == 1 && y[1] == 1 && y[2] == INFINITY && y[3] == 0 && !signbit(y[3]));
+  ck_assert(isnan(y[4]) && y[6] == INFINITY && y[7] == 0);
+  wg_vlog(x, y, 8);
+  ck_assert(y[0] == -INFINITY && y[1] == -INFINITY && y[2] == INFINITY && isnan(y[3]));
+  ck_assert(isnan(y[4]) && isnan(y[5]));
+  wg_vtanh(x, y, 8);
+  ck_assert(y[0] == 0 && !signbit(y[0]) && y[1] == 0 && signbit(y[1]));
+  ck_assert(y[2] == 1 && y[3] == -1 && isnan(y[4]) && y[6] == 1 && y[7] == -1);
+  wg_vsigmoid(x, y, 8);
+  ck_assert(y[0] == 0.5 && y[1] == 0.5 && y[2] == 1 && y[3] == 0 && isnan(y[4]));
+  ck_assert(y[6] == 1 && y[7] == 0);
+  /* gradual underflow: exp(-745) is the subnormal 2^-1074 (libm: 4.94e-324) */
+  double u = -745.0, eu;
+  wg_vexp(&u, &eu, 1);
+  ck_assert(eu == exp(-745.0) && eu > 0);
+}
+END_TEST
+
+START_TEST(vmath_threads_identical) {
+  unsigned long long seed = 7;
+  size_t n = 300001;
+  double *x = malloc(n * sizeof *x), *y1 = malloc(n * sizeof *y1), *y = malloc(n * sizeof *y);
+  for (size_t i = 0; i < n; i++) x[i] = tu_uniform(&seed, -30, 30);
+  for (int f = 0; f < 4; f++) {
+    wg_set_threads(1);
+    vfuns[f].f(x, y1, n);
+    for (int th = 2; th <= 4; th++) {
+      wg_set_threads(th);
+      vfuns[f].f(x, y, n);
+      ck_assert_msg(memcmp(y, y1, n * sizeof *y) == 0, "%s: %d threads differ", vfuns[f].name, th);
+    }
+  }
+  wg_set_threads(1);
+  free(x), free(y1), free(y);
+}
+END_TEST
+
+/* ---- the ops that now use vmath, end to end ---------------------------------------------- */
+
+/* Logistic regression on the tape (matmul, add, sigmoid, bce with its clamped logs kept in
+ * aux) against the seed's closed form: A = sigmoid(X w + b), L = -mean(y log A + (1-y)
+ * log(1-A)), dL/dw = X^T (A - y) / m, dL/db = mean(A - y), computed here with libm; record
+ * and a replay after changing w both agree. */
+START_TEST(logistic_closed_form) {
+  enum { M = 37, K = 5 };
+  unsigned long long seed = 3;
+  double X[M * K], y[M];
+  for (int i = 0; i < M * K; i++) X[i] = tu_uniform(&seed, -2, 2);
+  for (int i = 0; i < M; i++) y[i] = tu_uniform(&seed, 0, 1) < 0.5;
+  wg_param *w = wg_param_new("w", K, 1), *b = wg_param_new("b", 1, 1);
+  wg_tape *t = wg_tape_new();
+  for (int k = 0; k < K; k++) wg_param_value(w).data[k] = tu_uniform(&seed, -1, 1);
+  wg_param_value(b).data[0] = 0.25;
+  wg_var L = wg_bce(t, wg_sigmoid(t, wg_add(t, wg_matmul(t, wg_input(t, M, K, X), wg_use(t, w)),
+                                             wg_use(t, b))), wg_input(t, M, 1, y));
+  for (int pass = 0; pass < 2; pass++) {
+    if (pass) { /* replay on a changed w */
+      wg_param_value(w).data[0] += 0.5;
+      wg_forward(t);
+    }
+    wg_param_zero_grad(w), wg_param_zero_grad(b);
+    ck_assert_int_eq(wg_backward(t, L), WG_OK);
+    double loss = 0, gw[K] = {0}, gb = 0;
+    for (int i = 0; i < M; i++) {
+      double z = wg_param_value(b).data[0];
+      for (int k = 0; k < K; k++) z += X[i * K + k] * wg_param_value(w).data[k];
+      double a = 1 / (1 + exp(-z));
+      loss -= (y[i] * log(a) + (1 - y[i]) * log(1 - a)) / M;
+      for (int k = 0; k < K; k++) gw[k] += X[i * K + k] * (a - y[i]) / M;
+      gb += (a - y[i]) / M;
+    }
+    ck_assert_double_eq_tol(wg_value(t, L).data[0], loss, 1e-13);
+    for (int k = 0; k < K; k++) ck_assert_double_eq_tol(wg_param_grad(w).data[k], gw[k], 1e-13);
+    ck_assert_double_eq_tol(wg_param_grad(b).data[0], gb, 1e-13);
+  }
+  wg_tape_free(t), wg_param_free(w), wg_param_free(b);
+}
+END_TEST
+
+/* wg_set_threads clamps to 1..64 and reports what it set (no thread is needed for 1) */
+START_TEST(set_threads_clamps) {
+  ck_assert_int_eq(wg_set_threads(0), 1);
+  ck_assert_int_eq(wg_set_threads(-5), 1);
+  int got = wg_set_threads(1000);
+  ck_assert(got >= 1 && got <= 64);
+  ck_assert_int_eq(wg_set_threads(1), 1);
+}
+END_TEST
+
+Suite *make_suite(void) {
+  Suite *s = suite_create("kernels");
+  TCase *tc = tcase_create("gemm");
+  tcase_set_timeout(tc, 120);
+  tcase_add_loop_test(tc, gemm_all_mn, 0, 4);
+  tcase_add_loop_test(tc, gemm_all_k_and_blocks, 0, 4);
+  tcase_add_test(tc, gemm_k0);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("threads");
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, gemm_threads_identical);
+  tcase_add_test(tc, vmath_threads_identical);
+  tcase_add_test(tc, set_threads_clamps);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("vmath");
+  tcase_set_timeout(tc, 60);
+  tcase_add_loop_test(tc, vmath_vs_libm, 0, 4);
+  tcase_add_test(tc, vmath_special_values);
+  tcase_add_test(tc, logistic_closed_form);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+WG_TEST_MAIN()
