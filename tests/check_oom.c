@@ -17,7 +17,7 @@
  * without the finite checks); a 150-layer chain; a model saved to an .npz and loaded into
  * another; .npy files written and read; a CSV loaded, split and standardised; a model trained
  * with Adam and with SGD (momentum, Nesterov) and clipped gradients; wg_gradcheck,
- * wg_check_rows and wg_dot_test on a small network. */
+ * wg_check_rows and wg_dot_test on a small network; the printers (trace, table, DOT). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -316,6 +316,34 @@ static wg_status case_checks(oom_out *out) {
   return s;
 }
 
+/* The printers on the two-layer network: the backward traced, then the table and the DOT
+ * graph (wg_tape_dot takes scratch memory; wg_tape_trace a buffer per step). */
+static wg_status case_print(oom_out *out) {
+  static wg_real x[M * D], y[M];
+  for (int i = 0; i < M * D; i++) x[i] = (i % 7) * 0.25 - 0.75;
+  for (int i = 0; i < M; i++) y[i] = i % 2;
+  wg_model *m = two_layer_model(13);
+  wg_tape *t = m ? wg_tape_new() : NULL;
+  FILE *sink = fopen("/dev/null", "w");
+  ck_assert_ptr_nonnull(sink);
+  wg_status s = WG_ERR_NOMEM;
+  if (t) {
+    out->tape = t;
+    wg_param *p[4];
+    for (int k = 0; k < 4; k++) p[k] = wg_model_get(m, k);
+    wg_var L = record_two_layer(t, x, y, p);
+    wg_tape_trace(t, sink);
+    wg_backward(t, L);
+    wg_tape_trace(t, NULL);
+    wg_tape_print(t, sink);
+    wg_tape_dot(t, sink);
+    s = wg_tape_status(t);
+  }
+  fclose(sink);
+  wg_model_free(m);
+  return s;
+}
+
 static const struct {
   const char *name;
   oom_fn run;
@@ -331,6 +359,7 @@ static const struct {
     {"adam steps", case_optim_adam},
     {"sgd steps", case_optim_sgd},
     {"gradchecks", case_checks},
+    {"trace+print+dot", case_print},
 };
 #define N_CASES ((int)(sizeof cases / sizeof cases[0]))
 
