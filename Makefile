@@ -211,7 +211,8 @@ tsan: check-deps
 
 # libFuzzer targets: every tests/fuzz/fuzz_<name>.c, built with clang against a library built
 # with the same sanitizers, run FUZZ_SECONDS each on a scratch corpus seeded from the committed
-# tests/fuzz/seeds/<name>/. Crashes, leaks and UB reports stop the run (artifacts in build/fuzz).
+# tests/fuzz/seeds/<name>/, with the dictionary tests/fuzz/<name>.dict when there is one.
+# Crashes, leaks and UB reports stop the run (artifacts in build/fuzz).
 FUZZ_SECONDS ?= 20
 FUZZ_CC      ?= clang
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -224,7 +225,8 @@ fuzz:
 	    -Iinclude -Isrc -Itests $$src -o build/fuzz/$$n build/fuzz/libwengert.a $(LDLIBS); \
 	  mkdir -p build/fuzz/corpus/$$n build/fuzz/artifacts; \
 	  seeds=tests/fuzz/seeds/$$n; [ -d $$seeds ] || seeds=; \
-	  if ! ./build/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	  dict=; [ -f tests/fuzz/$$n.dict ] && dict=-dict=tests/fuzz/$$n.dict; \
+	  if ! ./build/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $$dict \
 	       -artifact_prefix=build/fuzz/artifacts/$$n- build/fuzz/corpus/$$n $$seeds \
 	       > build/fuzz/$$n.log 2>&1; then \
 	    tail -n 40 build/fuzz/$$n.log; echo "fuzz: $$n FAILED (log: build/fuzz/$$n.log)"; exit 1; \

@@ -492,6 +492,170 @@ START_TEST(npz_rejects_corruption) {
 }
 END_TEST
 
+/* Zip fields one at a time (PKWARE APPNOTE.TXT offsets; the saved model's entries are W1.npy,
+ * b1.npy, W2.npy, each name 6 bytes). e: the end record, c: the first central directory entry.
+ * Each edit is refused with its message, or (expect NULL) accepted as NumPy's writer does. */
+typedef struct {
+  const char *what;
+  void (*edit)(unsigned char *b, size_t len);
+  const char *expect;
+} npz_edit;
+
+static size_t end_of(size_t len) { return len - 22; }
+static size_t cd_of(const unsigned char *b, size_t len) { return wg_le32(b + end_of(len) + 16); }
+
+static void ed_encrypted(unsigned char *b, size_t n) { b[cd_of(b, n) + 8] |= 1; }
+static void ed_zip64_size(unsigned char *b, size_t n) {
+  wg_put32(b + cd_of(b, n) + 20, 0xFFFFFFFFu);
+  wg_put32(b + cd_of(b, n) + 24, 0xFFFFFFFFu);
+}
+static void ed_sizes_differ(unsigned char *b, size_t n) { b[cd_of(b, n) + 24] ^= 1; }
+static void ed_empty_name(unsigned char *b, size_t n) { wg_put16(b + cd_of(b, n) + 28, 0); }
+static void ed_extra_past_dir(unsigned char *b, size_t n) { wg_put16(b + cd_of(b, n) + 30, 0xFFFF); }
+static void ed_central_sig(unsigned char *b, size_t n) { b[cd_of(b, n)] = 'Q'; }
+static void ed_local_name(unsigned char *b, size_t n) { (void)n, b[30] = 'X'; } /* "X1.npy" */
+static void ed_local_sizes(unsigned char *b, size_t n) { (void)n, b[18] ^= 1, b[22] ^= 1; }
+static void ed_local_offset(unsigned char *b, size_t n) { wg_put32(b + cd_of(b, n) + 42, 0x7FFFFFF0u); }
+static void ed_local_extra(unsigned char *b, size_t n) { (void)n, wg_put16(b + 28, 0xFFFF); }
+static void ed_multi_disk(unsigned char *b, size_t n) { wg_put16(b + end_of(n) + 4, 1); }
+static void ed_dir_outside(unsigned char *b, size_t n) { wg_put32(b + end_of(n) + 16, 0x7FFFFFF0u); }
+static void ed_count(unsigned char *b, size_t n) { /* 2 entries said, 3 in the directory */
+  wg_put16(b + end_of(n) + 8, 2);
+  wg_put16(b + end_of(n) + 10, 2);
+}
+/* rename entry 1 (b1.npy) in its local header and the directory entry */
+static void rename_second(unsigned char *b, size_t n, const char *to) {
+  size_t c = cd_of(b, n), c2 = c + 46 + wg_le16(b + c + 28), off = wg_le32(b + c2 + 42);
+  memcpy(b + c2 + 46, to, 6);
+  memcpy(b + off + 30, to, 6);
+}
+static void ed_not_npy(unsigned char *b, size_t n) { rename_second(b, n, "b1.npz"); }
+static void ed_twice(unsigned char *b, size_t n) { rename_second(b, n, "W1.npy"); }
+/* NumPy's savez: sizes 0xFFFFFFFF in the local header (a zip64 extra follows in its files) */
+static void ed_local_zip64(unsigned char *b, size_t n) {
+  (void)n;
+  wg_put32(b + 18, 0xFFFFFFFFu);
+  wg_put32(b + 22, 0xFFFFFFFFu);
+}
+/* a streamed entry: flag bit 3, CRC and sizes zero in the local header (a data descriptor) */
+static void ed_deferred(unsigned char *b, size_t n) {
+  (void)n;
+  wg_put16(b + 6, 8);
+  memset(b + 14, 0, 12);
+}
+
+static const npz_edit npz_edits[] = {
+    {"encrypted", ed_encrypted, "is encrypted"},
+    {"zip64 sizes in the directory", ed_zip64_size, "needs zip64"},
+    {"sizes differ", ed_sizes_differ, "stored sizes differ"},
+    {"empty name", ed_empty_name, "entry name of 0 bytes"},
+    {"extra field past the directory", ed_extra_past_dir, "runs past the directory"},
+    {"central signature", ed_central_sig, "bad central directory entry"},
+    {"local name", ed_local_name, "local header names another file"},
+    {"local sizes", ed_local_sizes, "local header sizes"},
+    {"local offset", ed_local_offset, "no local header"},
+    {"local extra", ed_local_extra, "run past the data area"},
+    {"multi-disk", ed_multi_disk, "multi-disk"},
+    {"directory outside", ed_dir_outside, "lies outside the file"},
+    {"entry count", ed_count, "does not match its 2 entries"},
+    {"not .npy", ed_not_npy, "entry b1.npz is not a .npy file"},
+    {"twice", ed_twice, "W1.npy appears twice"},
+    {"local zip64 sizes", ed_local_zip64, NULL},
+    {"deferred sizes", ed_deferred, NULL},
+};
+
+START_TEST(npz_checks_every_zip_field) {
+  wg_model *a = small_model(1, 4), *b = small_model(2, 4), *keep = small_model(2, 4);
+  size_t len;
+  unsigned char *buf = saved_npz(a, &len);
+  npz_edits[_i].edit(buf, len);
+  const char *q = path_of("e.npz");
+  write_bytes(q, buf, len);
+  wg_status s = wg_model_load(b, q);
+  if (npz_edits[_i].expect) {
+    ck_assert_msg(s == WG_ERR_FORMAT, "%s: %s", npz_edits[_i].what, wg_status_string(s));
+    ck_assert_msg(strstr(wg_model_error(b), npz_edits[_i].expect), "%s: %s",
+                  npz_edits[_i].what, wg_model_error(b));
+    ck_assert(same_values(b, keep));
+  } else {
+    ck_assert_msg(s == WG_OK, "%s: %s", npz_edits[_i].what, wg_model_error(b));
+    ck_assert(same_values(b, a));
+    ck_assert_str_eq(wg_model_error(b), "");
+  }
+  wg_free(buf, len);
+  wg_model_free(a), wg_model_free(b), wg_model_free(keep);
+}
+END_TEST
+
+/* Arguments the API refuses, each with its status and message. */
+START_TEST(io_refuses_bad_arguments) {
+  wg_real v[4] = {1, 2, 3, 4};
+  char err[256];
+  wg_mat m;
+  ck_assert_int_eq(wg_npy_save(NULL, (wg_mat){2, 2, v}, 2, err, sizeof err), WG_ERR_ARG);
+  ck_assert_ptr_nonnull(strstr(err, "path is NULL"));
+  const char *p = path_of("a.npy");
+  ck_assert_int_eq(wg_npy_save(p, (wg_mat){2, 2, NULL}, 2, err, sizeof err), WG_ERR_ARG);
+  ck_assert_ptr_nonnull(strstr(err, "(2x2) is empty or NULL"));
+  ck_assert_int_eq(wg_npy_save(p, (wg_mat){0, 2, v}, 2, err, sizeof err), WG_ERR_ARG);
+  ck_assert_int_eq(wg_npy_save(p, (wg_mat){2, 2, v}, 3, err, sizeof err), WG_ERR_ARG);
+  ck_assert_ptr_nonnull(strstr(err, "ndim 3"));
+  ck_assert_int_eq(wg_npy_save(p, (wg_mat){2, 2, v}, 1, err, sizeof err), WG_ERR_SHAPE);
+  ck_assert_ptr_nonnull(strstr(err, "(2x2) matrix is not 1-D"));
+  unsigned char *buf;
+  size_t len;
+  ck_assert_int_eq(wg_npy_encode((wg_mat){2, 2, v}, 2, 3, &buf, &len, err, sizeof err),
+                   WG_ERR_ARG);
+  ck_assert_ptr_nonnull(strstr(err, "version 3"));
+  ck_assert_int_eq(wg_npy_save("/nonexistent-dir/a.npy", (wg_mat){2, 2, v}, 2, err, sizeof err),
+                   WG_ERR_IO);
+  ck_assert_ptr_nonnull(strstr(err, "/nonexistent-dir/a.npy: cannot create"));
+  ck_assert_int_eq(wg_npy_load(p, NULL, err, sizeof err), WG_ERR_ARG);
+  ck_assert_int_eq(wg_npy_load(NULL, &m, err, sizeof err), WG_ERR_ARG);
+  ck_assert_ptr_nonnull(strstr(err, "path is NULL"));
+  ck_assert_ptr_null(m.data);
+  wg_npy_free(NULL); /* harmless */
+  /* the model API: NULL model, NULL path, an empty model, an unwritable path */
+  ck_assert_int_eq(wg_model_save(NULL, p), WG_ERR_ARG);
+  ck_assert_int_eq(wg_model_load(NULL, p), WG_ERR_ARG);
+  wg_model *e = wg_model_new(1);
+  ck_assert_int_eq(wg_model_save(e, p), WG_ERR_STATE);
+  ck_assert_ptr_nonnull(strstr(wg_model_error(e), "the model is empty"));
+  ck_assert_int_eq(wg_model_load(e, p), WG_ERR_STATE);
+  wg_model *a = small_model(1, 4);
+  ck_assert_int_eq(wg_model_save(a, NULL), WG_ERR_ARG);
+  ck_assert_ptr_nonnull(strstr(wg_model_error(a), "path is NULL"));
+  ck_assert_int_eq(wg_model_load(a, NULL), WG_ERR_ARG);
+  ck_assert_int_eq(wg_model_save(a, "/nonexistent-dir/m.npz"), WG_ERR_IO);
+  ck_assert_ptr_nonnull(strstr(wg_model_error(a), "/nonexistent-dir/m.npz: cannot create"));
+  wg_model_free(a), wg_model_free(e);
+  /* the CSV API */
+  wg_dataset d;
+  ck_assert_int_eq(wg_csv_load(NULL, p, NULL, -1, err, sizeof err), WG_ERR_ARG);
+  ck_assert_int_eq(wg_csv_load(&d, NULL, NULL, -1, err, sizeof err), WG_ERR_ARG);
+  ck_assert_ptr_nonnull(strstr(err, "path is NULL"));
+  ck_assert_ptr_null(d.x);
+  wg_dataset_free(NULL);
+}
+END_TEST
+
+/* A file larger than the first read buffer (4 KB for .npy): the buffer grows and the values
+ * come back exactly. */
+START_TEST(npy_reads_large_files) {
+  enum { N = 3000 }; /* 24 KB of data */
+  static wg_real v[N];
+  for (int i = 0; i < N; i++) v[i] = i * 0.5 - 7;
+  char err[256];
+  wg_mat m;
+  const char *p = path_of("big.npy");
+  ck_assert_int_eq(wg_npy_save(p, (wg_mat){N, 1, v}, 2, err, sizeof err), WG_OK);
+  ck_assert_int_eq(wg_npy_load(p, &m, err, sizeof err), WG_OK);
+  ck_assert(m.rows == N && m.cols == 1);
+  ck_assert(memcmp(m.data, v, sizeof v) == 0);
+  wg_npy_free(&m);
+}
+END_TEST
+
 /* ---- NumPy interoperability (skipped without /usr/bin/python3 + numpy) ------------------------- */
 
 static FILE *python(const char *script) {
@@ -671,6 +835,10 @@ Suite *make_suite(void) {
   tcase_add_test(tc, npz_rejects_mismatched_models);
   tcase_add_test(tc, npz_rejects_every_truncation);
   tcase_add_test(tc, npz_rejects_corruption);
+  tcase_add_loop_test(tc, npz_checks_every_zip_field, 0,
+                      (int)(sizeof npz_edits / sizeof npz_edits[0]));
+  tcase_add_test(tc, io_refuses_bad_arguments);
+  tcase_add_test(tc, npy_reads_large_files);
   tcase_add_test(tc, io_survives_allocation_failures);
   suite_add_tcase(s, tc);
   tc = tcase_create("numpy");

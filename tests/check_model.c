@@ -294,6 +294,127 @@ START_TEST(optimizer_bad_configs) {
 }
 END_TEST
 
+/* Every rule of the config check (src/model/optim.c), one field wrong at a time: each is
+ * refused with a message naming the field. */
+static const struct {
+  wg_optim_kind kind;
+  const char *field;
+  double value;
+  const char *expect;
+} bad_cfg[] = {
+    {WG_SGD, "lr", NAN, "lr"},
+    {WG_SGD, "lr", INFINITY, "lr"},
+    {WG_ADAM, "weight_decay", -1, "weight_decay"},
+    {WG_ADAMW, "weight_decay", INFINITY, "weight_decay"},
+    {WG_SGD, "momentum", -0.5, "momentum"},
+    {WG_SGD, "momentum", INFINITY, "momentum"},
+    {WG_SGD, "dampening", NAN, "dampening"},
+    {WG_SGD, "nesterov dampening", 0.5, "nesterov"},
+    {WG_ADAM, "beta1", -0.1, "beta1"},
+    {WG_ADAM, "beta2", 1, "beta2"},
+    {WG_ADAMW, "beta2", NAN, "beta2"},
+    {WG_ADAM, "eps", -1e-8, "eps"},
+    {WG_ADAM, "eps", INFINITY, "eps"},
+    {(wg_optim_kind)7, "kind", 0, "unknown optimizer kind"},
+};
+
+START_TEST(optimizer_config_rules) {
+  wg_model *m = wg_model_new(0);
+  ck_assert_int_eq(wg_model_add(m, "w", 2, 2, (wg_init){WG_INIT_ZEROS, 0, 0}, NULL), WG_OK);
+  wg_optim_config c = bad_cfg[_i].kind == WG_SGD ? wg_sgd_config(0.1, 0.9, 0)
+                                                 : wg_adam_config(0.1);
+  c.kind = bad_cfg[_i].kind;
+  const char *f = bad_cfg[_i].field;
+  double v = bad_cfg[_i].value;
+  if (!strcmp(f, "lr")) c.lr = v;
+  else if (!strcmp(f, "weight_decay")) c.weight_decay = v;
+  else if (!strcmp(f, "momentum")) c.momentum = v;
+  else if (!strcmp(f, "dampening")) c.dampening = v;
+  else if (!strcmp(f, "nesterov dampening")) c.nesterov = 1, c.dampening = v;
+  else if (!strcmp(f, "beta1")) c.beta1 = v;
+  else if (!strcmp(f, "beta2")) c.beta2 = v;
+  else if (!strcmp(f, "eps")) c.eps = v;
+  char err[128] = "";
+  ck_assert_ptr_null(wg_optim_new(m, c, err, sizeof err));
+  ck_assert_msg(strstr(err, bad_cfg[_i].expect), "%s = %g: %s", f, v, err);
+  wg_model_free(m);
+}
+END_TEST
+
+/* NULL and out-of-range arguments: a status, 0 or NULL, never a crash. */
+START_TEST(model_api_null_arguments) {
+  char err[64] = "";
+  ck_assert_ptr_null(wg_optim_new(NULL, wg_adam_config(0.1), err, sizeof err));
+  ck_assert_ptr_nonnull(strstr(err, "model is NULL"));
+  ck_assert_int_eq(wg_optim_step(NULL), WG_ERR_ARG);
+  ck_assert_int_eq(wg_optim_steps(NULL), 0);
+  ck_assert_str_eq(wg_optim_error(NULL), "optimizer is NULL");
+  wg_optim_free(NULL), wg_optim_reset(NULL), wg_optim_set_lr(NULL, 1);
+  ck_assert_int_eq(wg_model_add(NULL, "w", 1, 1, (wg_init){WG_INIT_ZEROS, 0, 0}, NULL),
+                   WG_ERR_ARG);
+  ck_assert_int_eq(wg_model_count(NULL), 0);
+  ck_assert_ptr_null(wg_model_get(NULL, 0));
+  ck_assert_ptr_null(wg_model_find(NULL, "w"));
+  ck_assert_ptr_null(wg_model_rng(NULL));
+  ck_assert_str_eq(wg_model_error(NULL), "model is NULL");
+  wg_model_zero_grad(NULL);
+  ck_assert_double_eq(wg_clip_grad_norm(NULL, 1), 0);
+  wg_model *m = wg_model_new(0);
+  ck_assert_int_eq(wg_model_add(m, NULL, 1, 1, (wg_init){WG_INIT_ZEROS, 0, 0}, NULL),
+                   WG_ERR_ARG);
+  char longname[80];
+  memset(longname, 'a', sizeof longname - 1), longname[sizeof longname - 1] = 0;
+  ck_assert_int_eq(wg_model_add(m, longname, 1, 1, (wg_init){WG_INIT_ZEROS, 0, 0}, NULL),
+                   WG_ERR_ARG);
+  ck_assert_int_eq(wg_model_add(m, "k", 1, 1, (wg_init){(wg_init_kind)42, 0, 0}, NULL),
+                   WG_ERR_ARG);
+  ck_assert_int_eq(wg_model_add(m, "c", 1, 1, (wg_init){WG_INIT_CONSTANT, INFINITY, 0}, NULL),
+                   WG_ERR_ARG);
+  ck_assert_ptr_nonnull(strstr(wg_model_error(m), "bad initialiser"));
+  ck_assert_int_eq(wg_model_add(m, "w", 1, 2, (wg_init){WG_INIT_CONSTANT, 2.5, 0}, NULL), WG_OK);
+  ck_assert_ptr_null(wg_model_find(m, NULL));
+  ck_assert_ptr_nonnull(wg_model_rng(m));
+  /* set_lr ignores a negative or non-finite rate: one SGD step with the first lr 0.5 on
+   * w = 2.5, g = 1 gives 2.5 - 0.5 = 2 */
+  wg_optim *o = wg_optim_new(m, wg_sgd_config(0.5, 0, 0), err, sizeof err);
+  wg_optim_set_lr(o, -1), wg_optim_set_lr(o, NAN);
+  wg_param *w = wg_model_find(m, "w");
+  wg_param_grad(w).data[0] = 1;
+  ck_assert_int_eq(wg_optim_step(o), WG_OK);
+  ck_assert_double_eq(wg_param_value(w).data[0], 2);
+  ck_assert_double_eq(wg_param_value(w).data[1], 2.5);
+  wg_optim_free(o);
+  wg_model_free(m);
+  /* the generator and the initialisers with NULL */
+  wg_rng_seed(NULL, 1);
+  ck_assert_uint_eq(wg_rng_next(NULL), 0);
+  ck_assert_uint_eq(wg_rng_below(NULL, 5), 0);
+  wg_rng r;
+  wg_rng_seed(&r, 1);
+  ck_assert_uint_eq(wg_rng_below(&r, 0), 0);
+  wg_real v[2] = {7, 7};
+  wg_init_fill((wg_mat){1, 2, v}, (wg_init){WG_INIT_NORMAL, 0, 1}, NULL); /* needs r: no-op */
+  ck_assert(v[0] == 7 && v[1] == 7);
+  wg_init_fill((wg_mat){1, 2, v}, (wg_init){WG_INIT_CONSTANT, 3, 0}, NULL); /* needs none */
+  ck_assert(v[0] == 3 && v[1] == 3);
+  wg_init_fill((wg_mat){0, 2, v}, (wg_init){WG_INIT_ZEROS, 0, 0}, NULL);
+  ck_assert(v[0] == 3);
+  /* metrics: bad shapes */
+  int idx[2];
+  ck_assert_int_eq(wg_argmax_rows((wg_mat){2, 1, NULL}, idx), WG_ERR_ARG);
+  ck_assert_int_eq(wg_argmax_rows((wg_mat){1, 2, v}, NULL), WG_ERR_ARG);
+  ck_assert_int_eq(wg_argmax_rows((wg_mat){0, 2, v}, idx), WG_ERR_ARG);
+  ck_assert_int_eq(wg_argmax_rows((wg_mat){1, 0, v}, idx), WG_ERR_ARG);
+  wg_real lab[2] = {0, 1};
+  ck_assert_double_eq(wg_accuracy((wg_mat){2, 1, NULL}, (wg_mat){2, 1, lab}, 0.5), -1);
+  ck_assert_double_eq(wg_accuracy((wg_mat){2, 1, v}, (wg_mat){2, 1, NULL}, 0.5), -1);
+  ck_assert_double_eq(wg_accuracy((wg_mat){2, 1, v}, (wg_mat){1, 1, lab}, 0.5), -1);
+  ck_assert_double_eq(wg_accuracy((wg_mat){2, 1, v}, (wg_mat){1, 2, lab}, 0.5), -1);
+  ck_assert_double_eq(wg_accuracy((wg_mat){0, 1, v}, (wg_mat){0, 1, lab}, 0.5), -1);
+  ck_assert_double_eq(wg_accuracy((wg_mat){2, 0, v}, (wg_mat){2, 1, lab}, 0.5), -1);
+}
+END_TEST
+
 START_TEST(clip_grad_norm) {
   wg_model *m = wg_model_new(0);
   wg_param *a, *b;
@@ -557,6 +678,8 @@ Suite *make_suite(void) {
   tc = tcase_create("optim");
   tcase_add_loop_test(tc, optimizer_matches_pytorch, 0, 6);
   tcase_add_test(tc, optimizer_bad_configs);
+  tcase_add_loop_test(tc, optimizer_config_rules, 0, (int)(sizeof bad_cfg / sizeof bad_cfg[0]));
+  tcase_add_test(tc, model_api_null_arguments);
   tcase_add_test(tc, clip_grad_norm);
   tcase_add_test(tc, adam_trains_softmax_regression);
   suite_add_tcase(s, tc);

@@ -11,9 +11,16 @@
  * scratch, frees everything it made (except a tape it hands back in out->tape to be checked
  * for reuse: the harness frees it), and returns WG_ERR_NOMEM when any step reported out of
  * memory (a constructor's NULL, a status); then add a line to `cases[]`. Nothing is printed;
- * WG_OOM_VERBOSE=1 prints how many failures each case injected (to stderr). */
+ * WG_OOM_VERBOSE=1 prints how many failures each case injected (to stderr).
+ *
+ * The cases: a tape and a parameter alone; a training step of a two-layer network (with and
+ * without the finite checks); a 150-layer chain; a model saved to an .npz and loaded into
+ * another; .npy files written and read; a CSV loaded, split and standardised; a model trained
+ * with Adam and with SGD (momentum, Nesterov) and clipped gradients; wg_gradcheck,
+ * wg_check_rows and wg_dot_test on a small network; the printers (trace, table, DOT). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "countalloc.h"
 #include "testutil.h"
@@ -129,6 +136,214 @@ static wg_status case_many_rows(oom_out *out) {
   return s;
 }
 
+/* ---- models, optimizers, data, files, checks --------------------------------------------- */
+
+/* a scratch file name for this process (file I/O itself allocates through libc, not the hook) */
+static const char *tmp_path(const char *what) {
+  static char path[4][64];
+  static int k;
+  k = (k + 1) % 4;
+  snprintf(path[k], sizeof path[k], "/tmp/wg_oom_%ld_%s", (long)getpid(), what);
+  return path[k];
+}
+
+/* a model of the two-layer shapes above; NULL on out of memory */
+static wg_model *two_layer_model(uint64_t seed) {
+  wg_model *m = wg_model_new(seed);
+  if (!m) return NULL;
+  wg_init xu = {WG_INIT_XAVIER_UNIFORM, 0, 0}, z = {WG_INIT_ZEROS, 0, 0};
+  if (wg_model_add(m, "W1", D, H, xu, NULL) || wg_model_add(m, "b1", 1, H, z, NULL) ||
+      wg_model_add(m, "W2", H, 1, xu, NULL) || wg_model_add(m, "b2", 1, 1, z, NULL)) {
+    wg_model_free(m);
+    return NULL;
+  }
+  return m;
+}
+
+/* wg_model_save of one model, wg_model_load into another made with a different seed: the
+ * second then holds the first's values. */
+static wg_status case_model_save_load(oom_out *out) {
+  (void)out;
+  const char *path = tmp_path("model.npz");
+  wg_model *a = two_layer_model(1), *b = a ? two_layer_model(2) : NULL;
+  wg_status s = b ? wg_model_save(a, path) : WG_ERR_NOMEM;
+  if (s == WG_OK) s = wg_model_load(b, path);
+  if (s == WG_OK)
+    for (int k = 0; k < wg_model_count(a); k++) {
+      wg_mat va = wg_param_value(wg_model_get(a, k)), vb = wg_param_value(wg_model_get(b, k));
+      for (int i = 0; i < va.rows * va.cols; i++) ck_assert_double_eq(va.data[i], vb.data[i]);
+    }
+  wg_model_free(a);
+  wg_model_free(b);
+  remove(path);
+  return s;
+}
+
+/* wg_npy_save of a 2-D and a 1-D matrix and wg_npy_load of each: the same numbers back */
+static wg_status case_npy(oom_out *out) {
+  (void)out;
+  wg_real v[3 * 5];
+  for (int i = 0; i < 15; i++) v[i] = 0.25 * i - 1;
+  const char *p2 = tmp_path("m2.npy"), *p1 = tmp_path("m1.npy");
+  wg_status s = wg_npy_save(p2, (wg_mat){3, 5, v}, 2, NULL, 0);
+  if (s == WG_OK) s = wg_npy_save(p1, (wg_mat){1, 15, v}, 1, NULL, 0);
+  wg_mat a = {0, 0, NULL}, b = {0, 0, NULL};
+  if (s == WG_OK) s = wg_npy_load(p2, &a, NULL, 0);
+  if (s == WG_OK) s = wg_npy_load(p1, &b, NULL, 0);
+  if (s == WG_OK) {
+    ck_assert_int_eq(a.rows, 3);
+    ck_assert_int_eq(a.cols, 5);
+    ck_assert_int_eq(b.rows, 1);
+    ck_assert_int_eq(b.cols, 15);
+    for (int i = 0; i < 15; i++) {
+      ck_assert_double_eq(a.data[i], v[i]);
+      ck_assert_double_eq(b.data[i], v[i]);
+    }
+  }
+  wg_npy_free(&a);
+  wg_npy_free(&b);
+  remove(p1), remove(p2);
+  return s;
+}
+
+/* wg_csv_load of a file larger than the loader's first 64 KB buffer (so it grows), then a
+ * split and a scaler fitted on the training part and applied to both */
+static wg_status case_csv(oom_out *out) {
+  (void)out;
+  enum { ROWS = 3000 }; /* about 80 KB */
+  const char *path = tmp_path("data.csv");
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fprintf(f, "alpha,beta,gamma,delta,label\n");
+  for (int i = 0; i < ROWS; i++)
+    fprintf(f, "%d.125,%d.5,-%d.75,%d,%d\n", i, 2 * i, i % 7, i % 11, i % 2);
+  ck_assert_int_eq(fclose(f), 0);
+  wg_dataset d, train = {0}, test = {0};
+  wg_scaler sc = {0};
+  wg_rng r;
+  wg_rng_seed(&r, 3);
+  wg_status s = wg_csv_load(&d, path, "label", -1, NULL, 0);
+  if (s == WG_OK) {
+    ck_assert_int_eq(d.rows, ROWS);
+    ck_assert_int_eq(d.cols, 4);
+    ck_assert_double_eq(d.x[4 * 9 + 1], 18.5); /* row 9 as written: 9.125,18.5,-2.75,9,1 */
+    ck_assert_double_eq(d.x[4 * 9 + 2], -2.75);
+    ck_assert_double_eq(d.y[9], 1);
+    s = wg_dataset_split(&d, 0.2, &r, &train, &test, NULL, 0);
+  }
+  if (s == WG_OK) s = wg_scaler_fit(&sc, &train, NULL, 0);
+  if (s == WG_OK) s = wg_scaler_apply(&sc, &train, NULL, 0);
+  if (s == WG_OK) s = wg_scaler_apply(&sc, &test, NULL, 0);
+  if (s == WG_OK) ck_assert_int_eq(train.rows + test.rows, ROWS);
+  wg_scaler_free(&sc);
+  wg_dataset_free(&train), wg_dataset_free(&test), wg_dataset_free(&d);
+  remove(path);
+  return s;
+}
+
+/* A model with an optimizer: Adam and SGD with momentum, two steps each on the two-layer
+ * network (record, backward, step, replay, backward, step), then the gradient clipped. */
+static wg_status optim_steps(oom_out *out, wg_optim_config cfg) {
+  static wg_real x[M * D], y[M];
+  unsigned long long seed = 11;
+  for (int i = 0; i < M * D; i++) x[i] = tu_uniform(&seed, -1, 1);
+  for (int i = 0; i < M; i++) y[i] = x[i * D + 1] > 0;
+  wg_model *m = two_layer_model(5);
+  char err[128];
+  wg_optim *o = m ? wg_optim_new(m, cfg, err, sizeof err) : NULL;
+  wg_tape *t = o ? wg_tape_new() : NULL;
+  wg_status s = WG_ERR_NOMEM;
+  if (t) {
+    out->tape = t;
+    wg_param *p[4];
+    for (int k = 0; k < 4; k++) p[k] = wg_model_get(m, k);
+    wg_var L = record_two_layer(t, x, y, p);
+    for (int step = 0; step < 2 && wg_backward(t, L) == WG_OK; step++) {
+      wg_clip_grad_norm(m, 5.0);
+      ck_assert_int_eq(wg_optim_step(o), WG_OK);
+      wg_model_zero_grad(m);
+      wg_forward(t);
+    }
+    s = wg_tape_status(t);
+    if (s == WG_OK) ck_assert_int_eq(wg_optim_steps(o), 2);
+  }
+  wg_optim_free(o);
+  wg_model_free(m);
+  return s;
+}
+
+static wg_status case_optim_adam(oom_out *out) {
+  return optim_steps(out, wg_adam_config(1e-2));
+}
+
+static wg_status case_optim_sgd(oom_out *out) {
+  return optim_steps(out, wg_sgd_config(0.1, 0.9, 1));
+}
+
+/* The three derivative checks on a small network (4 samples, 3 features, 5 hidden units):
+ * every one must pass when nothing is refused. */
+static wg_status case_checks(oom_out *out) {
+  const wg_real x[4 * 3] = {0.5, -1, 2, 1.5, 0.25, -0.5, -2, 1, 0.75, 0.1, 0.2, -0.3};
+  const wg_real y[4] = {1, 0, 1, 0};
+  wg_model *m = wg_model_new(9);
+  wg_init xu = {WG_INIT_XAVIER_UNIFORM, 0, 0};
+  wg_param *w1 = NULL, *w2 = NULL;
+  wg_status s = m ? wg_model_add(m, "W1", 3, 5, xu, &w1) : WG_ERR_NOMEM;
+  if (s == WG_OK) s = wg_model_add(m, "W2", 5, 1, xu, &w2);
+  wg_tape *t = s == WG_OK ? wg_tape_new() : NULL;
+  if (s == WG_OK && !t) s = WG_ERR_NOMEM;
+  if (t) {
+    out->tape = t;
+    wg_var X = wg_input(t, 4, 3, x), Y = wg_input(t, 4, 1, y);
+    wg_var h = wg_tanh(t, wg_matmul(t, X, wg_use(t, w1)));
+    wg_var z = wg_matmul(t, h, wg_use(t, w2));
+    wg_var L = wg_bce_logits(t, z, Y);
+    wg_gradcheck_result res;
+    int failed = wg_gradcheck(t, L, NULL, &res);
+    if (failed >= 0) {
+      ck_assert_int_eq(failed, 0);
+      ck_assert_int_eq(res.checked, 3 * 5 + 5);
+      failed = wg_check_rows(t, NULL, &res);
+    }
+    if (failed >= 0) {
+      ck_assert_int_eq(failed, 0);
+      double rel = wg_dot_test(t, z, 4);
+      if (rel >= 0) ck_assert_double_lt(rel, 1e-12);
+    }
+    s = wg_tape_status(t);
+  }
+  wg_model_free(m);
+  return s;
+}
+
+/* The printers on the two-layer network: the backward traced, then the table and the DOT
+ * graph (wg_tape_dot takes scratch memory; wg_tape_trace a buffer per step). */
+static wg_status case_print(oom_out *out) {
+  static wg_real x[M * D], y[M];
+  for (int i = 0; i < M * D; i++) x[i] = (i % 7) * 0.25 - 0.75;
+  for (int i = 0; i < M; i++) y[i] = i % 2;
+  wg_model *m = two_layer_model(13);
+  wg_tape *t = m ? wg_tape_new() : NULL;
+  FILE *sink = fopen("/dev/null", "w");
+  ck_assert_ptr_nonnull(sink);
+  wg_status s = WG_ERR_NOMEM;
+  if (t) {
+    out->tape = t;
+    wg_param *p[4];
+    for (int k = 0; k < 4; k++) p[k] = wg_model_get(m, k);
+    wg_var L = record_two_layer(t, x, y, p);
+    wg_tape_trace(t, sink);
+    wg_backward(t, L);
+    wg_tape_trace(t, NULL);
+    wg_tape_print(t, sink);
+    wg_tape_dot(t, sink);
+    s = wg_tape_status(t);
+  }
+  fclose(sink);
+  wg_model_free(m);
+  return s;
+}
+
 static const struct {
   const char *name;
   oom_fn run;
@@ -138,6 +353,13 @@ static const struct {
     {"training step", case_train_step},
     {"checked step", case_train_step_checked},
     {"many rows", case_many_rows},
+    {"model save+load", case_model_save_load},
+    {"npy save+load", case_npy},
+    {"csv load+split", case_csv},
+    {"adam steps", case_optim_adam},
+    {"sgd steps", case_optim_sgd},
+    {"gradchecks", case_checks},
+    {"trace+print+dot", case_print},
 };
 #define N_CASES ((int)(sizeof cases / sizeof cases[0]))
 
@@ -213,7 +435,7 @@ START_TEST(test_oom_case) {
   ck_assert_int_gt(transient, 0);
   ck_assert_int_eq(transient, persistent); /* both walk every request of the completed run */
   if (getenv("WG_OOM_VERBOSE"))
-    fprintf(stderr, "oom: %-14s %ld transient + %ld persistent failures injected\n",
+    fprintf(stderr, "oom: %-16s %ld transient + %ld persistent failures injected\n",
             cases[_i].name, transient, persistent);
 }
 END_TEST

@@ -3,7 +3,8 @@
  * The program records ops of every kind in the op table (one constructor per op, below), on
  * shapes that may not fit, on none, stale and foreign handles, on values that include NaN,
  * +-Inf, +-DBL_MAX, subnormals and raw bit patterns; it names rows, resets the tape, toggles
- * the finite checks and pokes the leaves' data. Then it replays (wg_forward), runs wg_backward
+ * the finite checks, pokes the leaves' data and runs the derivative checks (wg_gradcheck,
+ * wg_check_rows, wg_dot_test) on small tapes. Then it replays (wg_forward), runs wg_backward
  * on some row, sets tangents and runs wg_jvp, updates the parameters and replays again, and
  * reads every view it has. The library may report any status, but must not crash, leak, read
  * or write out of bounds or hit undefined behaviour (ASan, UBSan, LeakSanitizer), and must
@@ -182,7 +183,10 @@ _Static_assert(sizeof fz_ctors / sizeof fz_ctors[0] == WG_OP_COUNT, "one constru
 
 /* ---- actions other than recording an op -------------------------------------------------- */
 
-enum { ACT_NAME, ACT_RESET, ACT_CHECKS, ACT_FORWARD, ACT_BACKWARD, ACT_POKE, ACT_VIEW, ACT_COUNT };
+enum {
+  ACT_NAME, ACT_RESET, ACT_CHECKS, ACT_FORWARD, ACT_BACKWARD, ACT_POKE, ACT_VIEW, ACT_GRADCHECK,
+  ACT_COUNT
+};
 
 static volatile double sink;
 
@@ -197,6 +201,45 @@ static void backward_on(fz *f, wg_var v) {
   wg_mat m = wg_value(f->t, v);
   if (m.data && (m.rows != 1 || m.cols != 1) && u8(f) & 1) v = wg_sum(f->t, v);
   wg_backward(f->t, v);
+}
+
+/* The derivative checks on a picked row (summed to 1x1 for wg_gradcheck when needed), only on
+ * small tapes (gradcheck replays the whole tape twice per parameter element). Whatever they
+ * find, their contracts must hold: -1 (negative for wg_dot_test) exactly when the tape is in
+ * error, failed <= checked, worst_row -1 and worst "" exactly when nothing failed. */
+static void check_result(const wg_tape *t, int ret, const wg_gradcheck_result *r) {
+  if ((ret < 0) != (wg_tape_status(t) != WG_OK)) abort();
+  if (ret < 0) return;
+  if (ret != r->failed || r->failed > r->checked || r->checked < 0 || r->skipped < 0) abort();
+  if ((r->failed == 0) != (r->worst_row == -1) || (r->failed == 0) != (r->worst[0] == 0)) abort();
+}
+
+static void gradcheck_on(fz *f, wg_var v) {
+  size_t elems = 0;
+  for (int k = 0; k < f->n_params; k++) {
+    wg_mat w = wg_param_value(f->params[k]);
+    elems += (size_t)w.rows * (size_t)w.cols;
+  }
+  uint8_t how = u8(f);
+  if (wg_tape_rows(f->t) > 40 || elems > 48) return; /* keep an execution cheap */
+  wg_gradcheck_opts o = {how & 4 ? 1e-3 : 0, how & 8 ? 1e-300 : 0, 0, NULL};
+  wg_gradcheck_result r;
+  switch (how % 3) {
+  case 0: {
+    wg_mat m = wg_value(f->t, v);
+    if (m.data && (m.rows != 1 || m.cols != 1)) v = wg_sum(f->t, v);
+    check_result(f->t, wg_gradcheck(f->t, v, how & 16 ? NULL : &o, &r), &r);
+    break;
+  }
+  case 1:
+    check_result(f->t, wg_check_rows(f->t, how & 16 ? NULL : &o, &r), &r);
+    break;
+  default: {
+    double rel = wg_dot_test(f->t, v, how);
+    if ((rel < 0) != (wg_tape_status(f->t) != WG_OK)) abort();
+    sink = rel;
+  }
+  }
 }
 
 static void act(fz *f, int a) {
@@ -238,6 +281,9 @@ static void act(fz *f, int a) {
     touch(wg_grad(f->t, v));
     break;
   }
+  case ACT_GRADCHECK:
+    gradcheck_on(f, pick(f));
+    break;
   }
 }
 
