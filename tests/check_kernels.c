@@ -225,8 +225,14 @@ START_TEST(vmath_vs_libm) {
     double e = ulp_error(y[i], v->ref(x[i]));
     if (!(e <= worst)) worst = e, at = x[i];
   }
-  ck_assert_msg(worst <= v->max_ulp, "%s: %.3g ulp at x = %.17g (bound %g)", v->name, worst, at,
-                v->max_ulp);
+  /* Under valgrind, x87 long double arithmetic runs at double precision, so the long double
+   * reference is itself only about double-accurate there: `make valgrind` sets
+   * WG_TEST_ULP_SLACK=2 to widen the bound by the reference's own error. */
+  const char *slack_env = getenv("WG_TEST_ULP_SLACK");
+  double bound = v->max_ulp + (slack_env ? atof(slack_env) : 0);
+  if (worst > bound) free(x), free(y); /* CK_FORK=no: a failed assertion does not return */
+  ck_assert_msg(worst <= bound, "%s: %.3g ulp at x = %.17g (bound %g)", v->name, worst, at,
+                bound);
   /* in place gives the same */
   double *z = malloc(NV * sizeof *z);
   memcpy(z, x, n * sizeof *z);
