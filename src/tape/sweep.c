@@ -14,11 +14,18 @@ wg_status wg_forward(wg_tape *t) {
   return t->status;
 }
 
-/* Zero the adjoint of every row that needs a gradient (allocating it the first time). */
-static int zero_adjoints(wg_tape *t, uint32_t upto) {
+/* Zero the adjoint of every row that needs a gradient (allocating it the first time). With
+ * `direct`, a leaf with a sink takes the sink as its adjoint instead (not zeroed: it holds the
+ * gradient accumulated so far); without, it gets its own buffer back. */
+static int zero_adjoints(wg_tape *t, uint32_t upto, int direct) {
   for (uint32_t i = 0; i <= upto; i++) {
     wg_row *r = &t->rows[i];
     if (!r->needs_grad) continue;
+    if (r->sink && direct) {
+      if (r->adj != r->sink) r->own_adj = r->adj, r->adj = r->sink;
+      continue;
+    }
+    if (r->sink && r->adj == r->sink) r->adj = r->own_adj; /* NULL: allocated just below */
     if (!wg_row_ensure_adj(t, r)) return 0;
     memset(r->adj, 0, wg_row_size(r) * sizeof *r->adj);
   }
@@ -42,12 +49,14 @@ wg_status wg_backward(wg_tape *t, wg_var loss) {
 wg_status wg_backward_seeded(wg_tape *t, uint32_t top, const wg_real *seed, int into_params) {
   if (!wg_live(t)) return wg_tape_status(t);
   if (!t->rows[top].needs_grad) return WG_OK; /* nothing on the tape leads to a parameter */
-  if (!zero_adjoints(t, t->n_rows - 1)) return t->status;
+  int direct = into_params && !t->trace && !t->checks && !t->rows[top].sink;
+  if (!zero_adjoints(t, t->n_rows - 1, direct)) return t->status;
   wg_row *s = &t->rows[top];
   memcpy(s->adj, seed, wg_row_size(s) * sizeof *seed);
   for (uint32_t i = top + 1; i-- > 0;) {
     wg_row *r = &t->rows[i];
     if (!r->needs_grad || (!into_params && r->n_in == 0)) continue;
+    if (r->sink && r->adj == r->sink) continue; /* its consumers added into the sink directly */
     if (t->trace) wg_trace_step(t, r); /* print.c: the same VJP, with what it adds */
     else wg_ops[r->op].vjp(t, r);
     if (t->checks && !wg_check_backward(t, i)) break;
