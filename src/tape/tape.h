@@ -18,6 +18,8 @@ typedef struct wg_row {
   uint16_t op;               /* index into wg_ops[] */
   uint8_t n_in;              /* inputs used in in[] */
   uint8_t needs_grad;        /* some input (or this leaf) leads to a parameter */
+  uint8_t adj_stale;         /* backward: adj not zeroed yet (the sweep zeroes it just before
+                                the first VJP that adds into it, while it is in cache) */
   uint32_t in[WG_MAX_INPUTS];/* input row indices, all < this row's index */
   int rows, cols;            /* shape of val, adj, tan */
   wg_real *val;              /* value (arena; for inputs/params: the caller's buffer) */
@@ -96,7 +98,8 @@ int wg_row_ensure_tan(wg_tape *t, wg_row *r);
 void wg_trace_step(wg_tape *t, wg_row *r);
 
 /* Reverse sweep from row `top`, its adjoint seeded with `seed` (that row's size; wg_backward
- * passes 1 for a 1x1 loss). Every adjoint is zeroed first, except that a leaf with a sink (a
+ * passes 1 for a 1x1 loss). Every adjoint starts at zero (each is zeroed just before the
+ * first VJP that adds into it, or at the end if none does), except that a leaf with a sink (a
  * parameter leaf) gets the sink itself as its adjoint: its consumers' VJPs accumulate straight
  * into the parameter's gradient and its own VJP (sink += adj) is skipped. That direct path is
  * not taken while a trace or finite checks are on, nor when the seeded row is itself a leaf
