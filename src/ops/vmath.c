@@ -30,6 +30,7 @@
 #endif
 typedef double vd __attribute__((vector_size(VL * 8)));
 typedef long long vi __attribute__((vector_size(VL * 8)));
+typedef unsigned long long vu __attribute__((vector_size(VL * 8))); /* bit arithmetic that may wrap */
 
 static inline vd splat(double c) {
 #if VL == 8
@@ -100,9 +101,9 @@ static inline vd vlog1(vd x) {
   vd xs = select(sub, x * 0x1p54, x);
   vd ebias = select(sub, splat(-54.0), splat(0.0));
   /* x = 2^e m, m in [sqrt(2)/2, sqrt(2)): offset the bits by those of sqrt(2)/2 */
-  vi ix = (vi)xs - (vi)splat(0x1.6a09e667f3bcdp-1);
+  vi ix = (vi)((vu)xs - (vu)splat(0x1.6a09e667f3bcdp-1)); /* wraps for x < 0 (NaN later) */
   vi e = ix >> 52;
-  vd m = (vd)((vi)xs - (e << 52));
+  vd m = (vd)((vu)xs - ((vu)e << 52));
   vd dk = (vd)(e + (vi)splat(SHIFT)) - SHIFT + ebias;
   vd f = m - 1.0;
   vd hfsq = 0.5 * f * f;
