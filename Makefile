@@ -195,10 +195,12 @@ sanitize: check-deps
 # Valgrind 3.19 cannot read gcc 12's default DWARF 5: -gdwarf-4.
 VG := valgrind -q --error-exitcode=1 --leak-check=full --show-leak-kinds=definite,indirect,possible \
       --errors-for-leak-kinds=definite,indirect,possible --track-origins=yes
+# WG_TEST_ULP_SLACK: valgrind runs x87 long double at double precision, which blurs the long
+# double reference of check_kernels' ulp bounds by about 2 ulp (see tests/check_kernels.c).
 valgrind: check-deps
 	@$(MAKE) --no-print-directory B=build/valgrind OPT=-O1 CFLAGS="-O1 -gdwarf-4" tests
 	@for t in $(call SUITES_IN,build/valgrind); do \
-	  if CK_FORK=no $(VG) $$t > $$t.vg 2>&1; then \
+	  if CK_FORK=no WG_TEST_ULP_SLACK=2 $(VG) $$t > $$t.vg 2>&1; then \
 	    echo "$$(basename $$t): $$(grep -E '[0-9]+%: Checks' $$t.vg)"; \
 	  else cat $$t.vg; echo "valgrind: $$(basename $$t) FAILED"; exit 1; fi; \
 	done; echo "valgrind: no errors, no leaks"

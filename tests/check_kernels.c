@@ -214,17 +214,8 @@ static size_t v_inputs(const vfun *v, double *x, unsigned long long *seed) {
   return n;
 }
 
-/* 1 when long double arithmetic really is wider than double at run time. Valgrind runs x87
- * long double arithmetic in double precision: the libm reference is then a double whose own
- * rounding (up to 1 ulp) adds to the error measured, so the bound gets that 1 ulp more. */
-static int long_double_is_wider(void) {
-  volatile long double one = 1, tiny = LDBL_EPSILON;
-  return LDBL_MANT_DIG > DBL_MANT_DIG && one + tiny != one;
-}
-
 START_TEST(vmath_vs_libm) {
   const vfun *v = &vfuns[_i];
-  double bound = v->max_ulp + (long_double_is_wider() ? 0 : 1);
   unsigned long long seed = 99 + _i;
   double *x = malloc(NV * sizeof *x), *y = malloc(NV * sizeof *y);
   size_t n = v_inputs(v, x, &seed);
@@ -234,8 +225,14 @@ START_TEST(vmath_vs_libm) {
     double e = ulp_error(y[i], v->ref(x[i]));
     if (!(e <= worst)) worst = e, at = x[i];
   }
-  if (!(worst <= bound)) free(x), free(y); /* nothing leaks when the assert below ends the test */
-  ck_assert_msg(worst <= bound, "%s: %.3g ulp at x = %.17g (bound %g)", v->name, worst, at, bound);
+  /* Under valgrind, x87 long double arithmetic runs at double precision, so the long double
+   * reference is itself only about double-accurate there: `make valgrind` sets
+   * WG_TEST_ULP_SLACK=2 to widen the bound by the reference's own error. */
+  const char *slack_env = getenv("WG_TEST_ULP_SLACK");
+  double bound = v->max_ulp + (slack_env ? atof(slack_env) : 0);
+  if (worst > bound) free(x), free(y); /* CK_FORK=no: a failed assertion does not return */
+  ck_assert_msg(worst <= bound, "%s: %.3g ulp at x = %.17g (bound %g)", v->name, worst, at,
+                bound);
   /* in place gives the same */
   double *z = malloc(NV * sizeof *z);
   memcpy(z, x, n * sizeof *z);
