@@ -27,6 +27,7 @@
 
 #include "ops/gemm.h"
 #include "ops/vmath.h"
+#include "par/pool.h"
 #include "wengert.h"
 
 /* ---- timing and allocation counting ------------------------------------------------------- */
@@ -247,13 +248,31 @@ static void net_record(net *w) {
   w->loss = wg_bce(t, h, wg_input(t, w->m, 1, w->y));
 }
 
-/* w -= lr g, and g = 0 for the next step's accumulation (one pass, as an optimizer would) */
+/* The SGD update w -= lr g over the pool in ranges of elements (an optimizer would do the
+ * same: at two threads a serial update also pays for moving the gradient the other thread's
+ * gemm wrote into its cache). With `zero`, g = 0 in the same pass for the next step's
+ * accumulation. Elementwise: the same bits for every thread count. */
+typedef struct {
+  double *v, *g;
+  int zero;
+} update;
+
+static void update_range(void *arg, size_t lo, size_t hi) {
+  const update *u = arg;
+  for (size_t i = lo; i < hi; i++) {
+    u->v[i] -= LR * u->g[i];
+    if (u->zero) u->g[i] = 0;
+  }
+}
+
+static void sgd_update(double *v, double *g, size_t n, int zero) {
+  update u = {v, g, zero};
+  wg_par_for(n, WG_PAR_GRAIN, update_range, &u);
+}
+
 static void sgd(wg_param *p) {
   wg_mat v = wg_param_value(p), g = wg_param_grad(p);
-  for (int i = 0; i < v.rows * v.cols; i++) {
-    v.data[i] -= LR * g.data[i];
-    g.data[i] = 0;
-  }
+  sgd_update(v.data, g.data, (size_t)v.rows * v.cols, 1);
 }
 
 static void net_sgd(net *w) {
@@ -332,8 +351,8 @@ static void net_step_hand(void *ctx) {
   }
   for (int l = 0; l < L; l++) {
     wg_mat W = wg_param_value(w->W[l]), b = wg_param_value(w->b[l]);
-    for (int i = 0; i < W.rows * W.cols; i++) W.data[i] -= LR * w->gW[l][i];
-    for (int i = 0; i < b.cols; i++) b.data[i] -= LR * w->gb[l][i];
+    sgd_update(W.data, w->gW[l], (size_t)W.rows * W.cols, 0);
+    sgd_update(b.data, w->gb[l], (size_t)b.cols, 0);
   }
 }
 

@@ -156,7 +156,10 @@ WG_API wg_status wg_backward(wg_tape *t, wg_var loss); /* loss must be 1x1 */
 WG_API wg_status wg_jvp(wg_tape *t); /* forward mode from the tangents set on leaves */
 WG_API wg_mat wg_value(wg_tape *t, wg_var v);
 /* Adjoint dLoss/dv after wg_backward; data is NULL when v needs no gradient or no backward
- * has run since it was recorded. */
+ * has run since it was recorded. For a parameter leaf (wg_use) the backward sweeps straight
+ * into the parameter's gradient, so this is then the parameter's gradient: the sum over all
+ * its uses and every backward since wg_param_zero_grad (with a trace or finite checks on, the
+ * leaf's own adjoint). */
 WG_API wg_mat wg_grad(wg_tape *t, wg_var v);
 /* Tangent of v: writable on leaves before wg_jvp (zeros at first), the result after. */
 WG_API wg_mat wg_tangent(wg_tape *t, wg_var v);

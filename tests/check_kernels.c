@@ -325,6 +325,70 @@ START_TEST(logistic_closed_form) {
 }
 END_TEST
 
+/* A step whose arrays are large enough for the pool (128 x 640 = 81920 elements: 5 parts of
+ * the 16384-element grain): the adjoint zeroing, relu forward and VJP, tanh VJP, add forward
+ * and its VJPs (same shape, a 1xN bias summed by columns, an Mx1 bias summed by rows) and the
+ * matrix products. The loss, the parameters' gradients and an intermediate adjoint must be
+ * the same bits for 1..4 threads, and at 4 threads reverse mode must agree with forward mode
+ * (the dot-product test: the JVPs are serial code, independent of the VJPs under test). */
+enum { PM = 128, PK = 40, PH = 640 };
+
+static wg_var big_step(wg_tape *t, const double *X, const double *y, wg_param **p, wg_var *h1) {
+  wg_var x = wg_input(t, PM, PK, X);
+  wg_var z1 = wg_add(t, wg_matmul(t, x, wg_use(t, p[0])), wg_use(t, p[1])); /* + 1xN bias */
+  *h1 = wg_relu(t, z1);
+  wg_var z2 = wg_add(t, wg_matmul(t, *h1, wg_use(t, p[2])), wg_use(t, p[3])); /* + Mx1 bias */
+  wg_var h2 = wg_add(t, wg_tanh(t, z2), *h1);                               /* same shape */
+  wg_var z3 = wg_matmul(t, h2, wg_use(t, p[4]));
+  return wg_bce(t, wg_sigmoid(t, z3), wg_input(t, PM, 1, y));
+}
+
+START_TEST(tape_step_threads_identical) {
+  static double X[PM * PK], y[PM];
+  unsigned long long seed = 11;
+  for (int i = 0; i < PM * PK; i++) X[i] = tu_uniform(&seed, -1, 1);
+  for (int i = 0; i < PM; i++) y[i] = X[i * PK] > 0;
+  static const int shape[5][2] = {{PK, PH}, {1, PH}, {PH, PH}, {PM, 1}, {PH, 1}};
+  wg_param *p[5];
+  size_t total = 0;
+  for (int k = 0; k < 5; k++) {
+    p[k] = wg_param_new("p", shape[k][0], shape[k][1]);
+    wg_mat v = wg_param_value(p[k]);
+    for (int i = 0; i < v.rows * v.cols; i++) v.data[i] = tu_uniform(&seed, -0.2, 0.2);
+    total += (size_t)v.rows * v.cols;
+  }
+  double *ref = malloc((total + 1 + PM * PH) * sizeof *ref), *got = malloc((total + 1 + PM * PH) * sizeof *got);
+  for (int th = 1; th <= 4; th++) {
+    wg_set_threads(th);
+    wg_tape *t = wg_tape_new();
+    wg_var h1, L = big_step(t, X, y, p, &h1);
+    for (int k = 0; k < 5; k++) wg_param_zero_grad(p[k]);
+    ck_assert_int_eq(wg_backward(t, L), WG_OK);
+    ck_assert_int_eq(wg_forward(t), WG_OK); /* replay, then a second backward: accumulates */
+    ck_assert_int_eq(wg_backward(t, L), WG_OK);
+    double *out = th == 1 ? ref : got;
+    size_t n = 0;
+    out[n++] = wg_value(t, L).data[0];
+    for (int k = 0; k < 5; k++) {
+      wg_mat g = wg_param_grad(p[k]);
+      memcpy(out + n, g.data, (size_t)g.rows * g.cols * sizeof *out);
+      n += (size_t)g.rows * g.cols;
+    }
+    memcpy(out + n, wg_grad(t, h1).data, PM * PH * sizeof *out);
+    if (th > 1)
+      ck_assert_msg(memcmp(ref, got, (total + 1 + PM * PH) * sizeof *ref) == 0, "%d threads differ", th);
+    if (th == 4) {
+      double d = wg_dot_test(t, L, 5);
+      ck_assert_msg(d >= 0 && d < 1e-10, "dot test %g", d);
+    }
+    wg_tape_free(t);
+  }
+  wg_set_threads(1);
+  for (int k = 0; k < 5; k++) wg_param_free(p[k]);
+  free(ref), free(got);
+}
+END_TEST
+
 /* wg_set_threads clamps to 1..64 and reports what it set (no thread is needed for 1) */
 START_TEST(set_threads_clamps) {
   ck_assert_int_eq(wg_set_threads(0), 1);
@@ -347,6 +411,7 @@ Suite *make_suite(void) {
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, gemm_threads_identical);
   tcase_add_test(tc, vmath_threads_identical);
+  tcase_add_test(tc, tape_step_threads_identical);
   tcase_add_test(tc, set_threads_clamps);
   suite_add_tcase(s, tc);
   tc = tcase_create("vmath");

@@ -4,34 +4,86 @@
  *            db += unbcast(dy)       so a 1xN bias gets the column sums of dy
  *   JVP:     ty = ta + tb */
 #include "ops/ops.h"
+#include "par/pool.h"
 
 wg_var wg_add(wg_tape *t, wg_var a, wg_var b) {
   return wg_op_bcast(t, WG_OP_ADD, a, b, "+");
 }
 
-void wg_op_add_forward(wg_tape *t, wg_row *r) {
-  const wg_row *a = wg_input_row(t, r, 0), *b = wg_input_row(t, r, 1);
+/* Large outputs run on the pool (wg_par_for): the forward in ranges of rows of y, the VJP in
+ * ranges of the elements of dx, each summed over the same terms in the same order as by one
+ * thread, so the bits do not depend on the thread count. */
+typedef struct {
+  wg_row *r, *a, *b, *x; /* x: the input whose adjoint a VJP range adds to */
+} add_job;
+
+static size_t rows_grain(const wg_row *r) { /* rows per part: about WG_PAR_GRAIN elements */
+  size_t g = WG_PAR_GRAIN / (size_t)(r->cols > 0 ? r->cols : 1);
+  return g ? g : 1;
+}
+
+static void forward_rows(void *arg, size_t lo, size_t hi) {
+  const add_job *j = arg;
+  const wg_row *r = j->r, *a = j->a, *b = j->b;
   wg_bstride sa = wg_bcast_stride(a), sb = wg_bcast_stride(b);
-  size_t n = wg_row_size(r);
-  if (wg_row_size(a) == n && wg_row_size(b) <= 1) { /* x + scalar (a bias of one output) */
-    for (size_t i = 0; i < n; i++) r->val[i] = a->val[i] + b->val[0];
-    return;
-  }
-  for (int i = 0; i < r->rows; i++) {
+  for (size_t i = lo; i < hi; i++) {
     const wg_real *pa = a->val + i * sa.rs, *pb = b->val + i * sb.rs;
-    wg_real *y = r->val + (size_t)i * r->cols;
+    wg_real *y = r->val + i * (size_t)r->cols;
     if (sa.cs && sb.cs) /* both run along the row: a contiguous loop the compiler vectorises */
-      for (int j = 0; j < r->cols; j++) y[j] = pa[j] + pb[j];
+      for (int c = 0; c < r->cols; c++) y[c] = pa[c] + pb[c];
     else
-      for (int j = 0; j < r->cols; j++) y[j] = pa[j * sa.cs] + pb[j * sb.cs];
+      for (int c = 0; c < r->cols; c++) y[c] = pa[c * sa.cs] + pb[c * sb.cs];
   }
 }
 
-/* dx += unbcast(dy), row by row, in the order of the elements of dy */
-static void unbcast_add(wg_row *x, const wg_row *r) {
+void wg_op_add_forward(wg_tape *t, wg_row *r) {
+  add_job j = {r, wg_input_row(t, r, 0), wg_input_row(t, r, 1), NULL};
   size_t n = wg_row_size(r);
+  if (wg_row_size(j.a) == n && wg_row_size(j.b) <= 1) { /* x + scalar (a bias of one output) */
+    for (size_t i = 0; i < n; i++) r->val[i] = j.a->val[i] + j.b->val[0];
+    return;
+  }
+  wg_par_for((size_t)r->rows, rows_grain(r), forward_rows, &j);
+}
+
+/* dx += dy, elements lo..hi-1 (x of the shape of y) */
+static void same_shape_range(void *arg, size_t lo, size_t hi) {
+  const add_job *j = arg;
+  const wg_real *dy = j->r->adj;
+  wg_real *dx = j->x->adj;
+  for (size_t i = lo; i < hi; i++) dx[i] += dy[i];
+}
+
+/* x (1 x N) repeated down the rows: dx[c] += sum over i of dy[i][c], i in order, for the
+ * columns c in lo..hi-1 */
+static void column_sums(void *arg, size_t lo, size_t hi) {
+  const add_job *j = arg;
+  const wg_row *r = j->r;
+  wg_real *dx = j->x->adj;
+  for (int i = 0; i < r->rows; i++) {
+    const wg_real *dy = r->adj + (size_t)i * r->cols;
+    for (size_t c = lo; c < hi; c++) dx[c] += dy[c];
+  }
+}
+
+/* x (M x 1) repeated along the columns: dx[i] += sum over c of dy[i][c], c in order, for the
+ * rows i in lo..hi-1 */
+static void row_sums(void *arg, size_t lo, size_t hi) {
+  const add_job *j = arg;
+  const wg_row *r = j->r;
+  wg_real *dx = j->x->adj;
+  for (size_t i = lo; i < hi; i++) {
+    const wg_real *dy = r->adj + i * (size_t)r->cols;
+    for (int c = 0; c < r->cols; c++) dx[i] += dy[c];
+  }
+}
+
+/* dx += unbcast(dy): each element of dx sums its terms of dy in the order of dy */
+static void unbcast_add(wg_row *x, wg_row *r) {
+  size_t n = wg_row_size(r);
+  add_job j = {r, NULL, NULL, x};
   if (wg_row_size(x) == n) { /* same shape: elementwise */
-    for (size_t i = 0; i < n; i++) x->adj[i] += r->adj[i];
+    wg_par_for(n, WG_PAR_GRAIN, same_shape_range, &j);
     return;
   }
   if (wg_row_size(x) == 1) { /* a scalar: the sum of dy, in order, in a register */
@@ -40,15 +92,10 @@ static void unbcast_add(wg_row *x, const wg_row *r) {
     x->adj[0] = acc;
     return;
   }
-  wg_bstride s = wg_bcast_stride(x);
-  for (int i = 0; i < r->rows; i++) {
-    const wg_real *dy = r->adj + (size_t)i * r->cols;
-    wg_real *dx = x->adj + i * s.rs;
-    if (s.cs)
-      for (int j = 0; j < r->cols; j++) dx[j] += dy[j];
-    else
-      for (int j = 0; j < r->cols; j++) dx[0] += dy[j];
-  }
+  size_t span = n / (size_t)(x->rows == 1 ? r->cols : r->rows); /* terms per element of dx */
+  size_t grain = WG_PAR_GRAIN / (span ? span : 1);
+  if (x->rows == 1) wg_par_for((size_t)r->cols, grain ? grain : 1, column_sums, &j);
+  else wg_par_for((size_t)r->rows, grain ? grain : 1, row_sums, &j);
 }
 
 void wg_op_add_vjp(wg_tape *t, wg_row *r) {

@@ -62,6 +62,9 @@ static void micro_kernel(int kc, const wg_real *restrict a, const wg_real *restr
                          wg_real *c, size_t ldc, int add) {
   vreal acc[MR][NV];
   memset(acc, 0, sizeof acc);
+  if (add) /* C is read at the end: start loading it now (a short kc cannot hide a miss) */
+    for (int i = 0; i < MR; i++)
+      for (int l = 0; l < NR; l += 8) __builtin_prefetch(c + (size_t)i * ldc + l, 1);
   for (int p = 0; p < kc; p++) {
     vreal bv[NV];
     for (int v = 0; v < NV; v++) bv[v] = *(const vreal *)(b + (size_t)p * NR + v * VL);

@@ -1,6 +1,9 @@
 /* param.c - a parameter leaf (wg_use).
  *   forward: y = W (the parameter's value buffer, referenced: replay sees updates)
  *   VJP:     grad(W) += dy   (accumulates across backward calls and across uses)
+ *            The row's sink is grad(W): wg_backward normally makes the leaf's adjoint dy BE
+ *            grad(W), so its consumers' VJPs accumulate into it and this VJP is skipped; it
+ *            runs when the sweep keeps dy apart (trace, finite checks, seeded at the leaf).
  *   JVP:     ty is whatever the caller wrote with wg_tangent (zeros by default) */
 #include "ops/ops.h"
 
@@ -13,6 +16,7 @@ wg_var wg_use(wg_tape *t, wg_param *p) {
   wg_row *r = &t->rows[i];
   r->val = p->value;
   r->ptr = p;
+  r->sink = p->grad; /* the VJP only adds into it: wg_backward may sweep into it directly */
   r->needs_grad = 1;
   if (p->name[0]) r->name = p->name;
   if (t->checks && !wg_check_forward(t, i, "")) return wg_none();

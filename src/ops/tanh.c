@@ -4,6 +4,7 @@
  *   JVP:     ty = tx * (1 - y^2) */
 #include "ops/ops.h"
 #include "ops/vmath.h"
+#include "par/pool.h"
 
 wg_var wg_tanh(wg_tape *t, wg_var x) {
   return wg_op_unary(t, WG_OP_TANH, x, 0);
@@ -14,12 +15,20 @@ void wg_op_tanh_forward(wg_tape *t, wg_row *r) {
   wg_vtanh(x, r->val, wg_row_size(r)); /* vectorised, within 3 ulp of libm's tanh */
 }
 
-void wg_op_tanh_vjp(wg_tape *t, wg_row *r) {
-  wg_real *dx = wg_input_row(t, r, 0)->adj;
-  for (size_t i = 0, n = wg_row_size(r); i < n; i++) {
-    wg_real y = r->val[i];
-    dx[i] += r->adj[i] * (1 - y * y);
-  }
+typedef struct {
+  wg_row *r, *x;
+} tanh_job;
+
+static void vjp_range(void *arg, size_t lo, size_t hi) {
+  const tanh_job *j = arg;
+  const wg_real *y = j->r->val, *dy = j->r->adj;
+  wg_real *dx = j->x->adj;
+  for (size_t i = lo; i < hi; i++) dx[i] += dy[i] * (1 - y[i] * y[i]);
+}
+
+void wg_op_tanh_vjp(wg_tape *t, wg_row *r) { /* large arrays in element ranges on the pool */
+  tanh_job j = {r, wg_input_row(t, r, 0)};
+  wg_par_for(wg_row_size(r), WG_PAR_GRAIN, vjp_range, &j);
 }
 
 void wg_op_tanh_jvp(wg_tape *t, wg_row *r) {

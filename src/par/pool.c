@@ -217,3 +217,29 @@ __attribute__((destructor)) static void pool_shutdown(void) {
   pthread_mutex_unlock(&run_lock);
 }
 #endif
+
+/* ---- wg_par_for: a range split in parts ---------------------------------------------------- */
+
+typedef struct {
+  wg_range_fn fn;
+  void *arg;
+  size_t n;
+  int parts;
+} range_job;
+
+static void range_task(void *arg, int task, int slot) {
+  const range_job *j = arg;
+  (void)slot;
+  j->fn(j->arg, j->n * (size_t)task / (size_t)j->parts, j->n * (size_t)(task + 1) / (size_t)j->parts);
+}
+
+void wg_par_for(size_t n, size_t grain, wg_range_fn fn, void *arg) {
+  if (n < 2 * grain) { /* small: no hand-off (and no lock) */
+    fn(arg, 0, n);
+    return;
+  }
+  wg_par_lock();
+  range_job j = {fn, arg, n, wg_par_parts(n, grain)};
+  wg_par_run(range_task, &j, j.parts);
+  wg_par_unlock();
+}

@@ -36,4 +36,15 @@ void wg_par_release(void);
  * pool; elementwise ops use it to run large arrays in parallel. */
 int wg_par_parts(size_t n, size_t grain);
 
+/* fn(arg, lo, hi) over [0, n): in one call when n < 2 grain, else over parts of about `grain`
+ * elements on the pool (taking the lock: do not call it with the lock held). Each element
+ * must be computed by itself (no sum across elements of [lo, hi) that crosses a part
+ * boundary), so that the results do not depend on the split. */
+typedef void (*wg_range_fn)(void *arg, size_t lo, size_t hi);
+void wg_par_for(size_t n, size_t grain, wg_range_fn fn, void *arg);
+
+/* Elements per part for elementwise loops: below this a thread hand-off costs more than the
+ * loop (the array math uses the same grain). */
+#define WG_PAR_GRAIN 16384
+
 #endif

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "ops/ops.h"
+#include "par/pool.h"
 #include "tape/tape.h"
 
 wg_status wg_forward(wg_tape *t) {
@@ -14,13 +15,38 @@ wg_status wg_forward(wg_tape *t) {
   return t->status;
 }
 
-/* Zero the adjoint of every row that needs a gradient (allocating it the first time). */
-static int zero_adjoints(wg_tape *t, uint32_t upto) {
+typedef struct {
+  wg_real *p;
+} zero_job;
+
+static void zero_range(void *arg, size_t lo, size_t hi) {
+  memset(((zero_job *)arg)->p + lo, 0, (hi - lo) * sizeof(wg_real));
+}
+
+/* Zero row r's adjoint if this sweep has not yet (large ones in parts on the pool). */
+static void zero_if_stale(wg_row *r) {
+  if (!r->adj_stale) return;
+  r->adj_stale = 0;
+  zero_job j = {r->adj};
+  wg_par_for(wg_row_size(r), WG_PAR_GRAIN, zero_range, &j);
+}
+
+/* Give every row that needs a gradient an adjoint buffer (allocated the first time) and mark
+ * it stale: the sweep zeroes it when it is first needed. With `direct`, a leaf with a sink
+ * takes the sink as its adjoint instead (not zeroed: it holds the gradient accumulated so
+ * far); without, it gets its own buffer back. */
+static int prepare_adjoints(wg_tape *t, uint32_t upto, int direct) {
   for (uint32_t i = 0; i <= upto; i++) {
     wg_row *r = &t->rows[i];
+    r->adj_stale = 0;
     if (!r->needs_grad) continue;
+    if (r->sink && direct) {
+      if (r->adj != r->sink) r->own_adj = r->adj, r->adj = r->sink;
+      continue;
+    }
+    if (r->sink && r->adj == r->sink) r->adj = r->own_adj; /* NULL: allocated just below */
     if (!wg_row_ensure_adj(t, r)) return 0;
-    memset(r->adj, 0, wg_row_size(r) * sizeof *r->adj);
+    r->adj_stale = 1;
   }
   return 1;
 }
@@ -42,16 +68,22 @@ wg_status wg_backward(wg_tape *t, wg_var loss) {
 wg_status wg_backward_seeded(wg_tape *t, uint32_t top, const wg_real *seed, int into_params) {
   if (!wg_live(t)) return wg_tape_status(t);
   if (!t->rows[top].needs_grad) return WG_OK; /* nothing on the tape leads to a parameter */
-  if (!zero_adjoints(t, t->n_rows - 1)) return t->status;
+  int direct = into_params && !t->trace && !t->checks && !t->rows[top].sink;
+  if (!prepare_adjoints(t, t->n_rows - 1, direct)) return t->status;
   wg_row *s = &t->rows[top];
   memcpy(s->adj, seed, wg_row_size(s) * sizeof *seed);
+  s->adj_stale = 0;
   for (uint32_t i = top + 1; i-- > 0;) {
     wg_row *r = &t->rows[i];
     if (!r->needs_grad || (!into_params && r->n_in == 0)) continue;
+    if (r->sink && r->adj == r->sink) continue; /* its consumers added into the sink directly */
+    zero_if_stale(r); /* no VJP reached it: it is zero */
+    for (int k = 0; k < r->n_in; k++) zero_if_stale(wg_input_row(t, r, k));
     if (t->trace) wg_trace_step(t, r); /* print.c: the same VJP, with what it adds */
     else wg_ops[r->op].vjp(t, r);
     if (t->checks && !wg_check_backward(t, i)) break;
   }
+  for (uint32_t i = 0; i < t->n_rows; i++) zero_if_stale(&t->rows[i]); /* rows no VJP reached */
   return t->status;
 }
 

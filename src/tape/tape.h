@@ -18,6 +18,8 @@ typedef struct wg_row {
   uint16_t op;               /* index into wg_ops[] */
   uint8_t n_in;              /* inputs used in in[] */
   uint8_t needs_grad;        /* some input (or this leaf) leads to a parameter */
+  uint8_t adj_stale;         /* backward: adj not zeroed yet (the sweep zeroes it just before
+                                the first VJP that adds into it, while it is in cache) */
   uint32_t in[WG_MAX_INPUTS];/* input row indices, all < this row's index */
   int rows, cols;            /* shape of val, adj, tan */
   wg_real *val;              /* value (arena; for inputs/params: the caller's buffer) */
@@ -27,6 +29,9 @@ typedef struct wg_row {
   wg_real c;                 /* op constant: scale factor, scalar value */
   void *ptr;                 /* op data: the wg_param of a PARAM leaf, custom op info, ... */
   void *aux;                 /* op scratch kept in the arena (what a VJP needs) */
+  wg_real *sink;             /* a leaf whose VJP only adds its adjoint into a buffer of its
+                                own (a parameter's gradient): that buffer, else NULL */
+  wg_real *own_adj;          /* the row's own adjoint buffer while adj is the sink */
 } wg_row;
 
 struct wg_tape {
@@ -93,8 +98,14 @@ int wg_row_ensure_tan(wg_tape *t, wg_row *r);
 void wg_trace_step(wg_tape *t, wg_row *r);
 
 /* Reverse sweep from row `top`, its adjoint seeded with `seed` (that row's size; wg_backward
- * passes 1 for a 1x1 loss). Every adjoint is zeroed first. With into_params = 0 the leaves'
- * VJPs are not called: adjoints reach the leaf rows but not the parameters' gradients (the
+ * passes 1 for a 1x1 loss). Every adjoint starts at zero (each is zeroed just before the
+ * first VJP that adds into it, or at the end if none does), except that a leaf with a sink (a
+ * parameter leaf) gets the sink itself as its adjoint: its consumers' VJPs accumulate straight
+ * into the parameter's gradient and its own VJP (sink += adj) is skipped. That direct path is
+ * not taken while a trace or finite checks are on, nor when the seeded row is itself a leaf
+ * with a sink: then the leaf's own buffer is zeroed and its VJP adds it into the sink, step by
+ * step as before. With into_params = 0 the leaves' VJPs are not called and no sink is used:
+ * adjoints reach the leaf rows (their own buffers) but not the parameters' gradients (the
  * dot-product test uses this to leave gradients untouched). */
 wg_status wg_backward_seeded(wg_tape *t, uint32_t top, const wg_real *seed, int into_params);
 
