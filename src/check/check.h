@@ -65,6 +65,19 @@ static inline void wg_check_max(double *m, double x) {
   if (!(x <= *m)) *m = x;
 }
 
+/* Count one verdict ("kink" is skipped; anything else is checked, its errors kept as running
+ * maxima). Failures are counted by the caller, which also names the worst. */
+static inline void wg_check_count(wg_gradcheck_result *res, const char *status, double abs_err,
+                                  double rel_err) {
+  if (status[0] == 'k') {
+    res->skipped++;
+    return;
+  }
+  res->checked++;
+  wg_check_max(&res->max_abs_err, abs_err);
+  wg_check_max(&res->max_rel_err, rel_err);
+}
+
 static inline void wg_check_clear(wg_gradcheck_result *res) {
   if (!res) return;
   memset(res, 0, sizeof *res);

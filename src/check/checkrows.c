@@ -97,13 +97,7 @@ static void judge_row(cr_state *s, wg_tape *t, uint32_t i, double ad, double fd,
                       const char *status) {
   const wg_check_cfg *c = &s->cfg;
   double abs_err = fabs(ad - fd), rel_err = wg_check_rel(ad, fd);
-  if (status[0] == 'k') {
-    s->res.skipped++;
-  } else {
-    s->res.checked++;
-    wg_check_max(&s->res.max_abs_err, abs_err);
-    wg_check_max(&s->res.max_rel_err, rel_err);
-  }
+  wg_check_count(&s->res, status, abs_err, rel_err);
   char label[WG_NAME_MAX + 16];
   const char *op = wg_row_op_name(&t->rows[i]);
   wg_row_label(t, i, label, sizeof label);

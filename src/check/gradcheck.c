@@ -88,13 +88,7 @@ static void tally(gc_state *s, const wg_tape *t, const param_ref *pr, size_t i, 
   char name[WG_NAME_MAX + 16];
   param_label(t, pr, name, sizeof name);
   int r = (int)(i / (size_t)pr->p->cols), col = (int)(i % (size_t)pr->p->cols);
-  if (status[0] == 'k') {
-    s->res.skipped++;
-  } else {
-    s->res.checked++;
-    wg_check_max(&s->res.max_abs_err, abs_err);
-    wg_check_max(&s->res.max_rel_err, rel_err);
-  }
+  wg_check_count(&s->res, status, abs_err, rel_err);
   if (status[0] == 'F') {
     s->res.failed++;
     double ratio = wg_check_ratio(c, ad, fd);
