@@ -69,7 +69,11 @@ wg_status wg_backward_seeded(wg_tape *t, uint32_t top, const wg_real *seed, int 
   if (!wg_live(t)) return wg_tape_status(t);
   if (!t->rows[top].needs_grad) return WG_OK; /* nothing on the tape leads to a parameter */
   int direct = into_params && !t->trace && !t->checks && !t->rows[top].sink;
-  if (!prepare_adjoints(t, t->n_rows - 1, direct)) return t->status;
+  if (!prepare_adjoints(t, t->n_rows - 1, direct)) {
+    /* out of memory half way: the buffers already handed out read zero, not garbage */
+    for (uint32_t i = 0; i < t->n_rows; i++) zero_if_stale(&t->rows[i]);
+    return t->status;
+  }
   wg_row *s = &t->rows[top];
   memcpy(s->adj, seed, wg_row_size(s) * sizeof *seed);
   s->adj_stale = 0;
