@@ -112,8 +112,12 @@ clean:
 # docs/chain-rule.md (between its <!-- begin: NAME --> / <!-- end: NAME --> markers) and, with
 # Graphviz, docs/img/seed_graph.svg. tests/check_print.c fails when the committed docs differ
 # from what these programs write now.
-.PHONY: docs graph
+.PHONY: docs graph chain-rule
 all: $(B)/tools/ops_md
+
+# One command for a student: the seed's derivation, term by term, beside the tape computing it.
+chain-rule: $(B)/examples/chain_rule
+	./$(B)/examples/chain_rule
 
 docs: $(B)/tools/ops_md $(B)/examples/chain_rule graph
 	./$(B)/tools/ops_md > $(B)/ops.md
