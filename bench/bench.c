@@ -17,6 +17,10 @@
  * Timing: every variant of a workload (and its peer) runs in interleaved batches, batch after
  * batch, so they see the same machine load; each number is the median over the batches of
  * the time per step. The machine is shared: compare the ratios of one run. */
+#if defined(__linux__)
+#define _GNU_SOURCE /* pthread_setaffinity_np, sched_getcpu: pinning the bench's own threads */
+#include <sched.h>
+#endif
 #include <dlfcn.h>
 #include <math.h>
 #include <pthread.h>
@@ -410,33 +414,90 @@ static void ob_backward(void *ctx) {
            g->dB, N);
 }
 
-/* ---- how many cores the machine gives us now ---------------------------------------------- */
+/* ---- what two cores offer ------------------------------------------------------------------
+ *
+ * A control for the two-thread numbers that shares no code with wengert: a plain matrix loop
+ * (C += A B, 160 x 160, 600 KB: it lives in L1/L2 like the packed kernel's blocks) timed on
+ * the main thread alone, on the other core alone, and on both at once, each copy on its own
+ * data. Two cores of a VM need not be equally fast (another tenant on the same physical core
+ * slows its caches), so the report gives both: the other core's speed relative to the main
+ * thread's, and the work two copies did together relative to one. The second is the most
+ * any program can gain from a second thread here, before any cost of sharing data. On Linux
+ * the main thread and the helper are pinned for this (the main thread stays on its core for
+ * the whole run, so the one-thread numbers always come from the same core). */
+enum { CN = 160 };
 
-/* A control for the two-thread numbers: the same fixed busy loop run once on one thread and
- * once on each of two threads at the same time. On two idle cores this prints ~2.0x; on a
- * machine whose other core is busy with someone else's work it prints ~1.0x, and no program
- * can then run 2x faster on two threads. */
-static void *spin_work(void *arg) {
-  volatile double s = 0;
-  for (long i = 0; i < 40000000; i++) s += 1e-9;
-  *(double *)arg = s;
+typedef struct {
+  double a[CN * CN], b[CN * CN], c[CN * CN];
+  int cpu;      /* core to pin to, -1 for none */
+  double us;    /* time for the fixed work */
+} control_job;
+
+static void pin_to(int cpu) {
+#if defined(__linux__)
+  if (cpu < 0) return;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+#else
+  (void)cpu;
+#endif
+}
+
+static void *control_work(void *arg) {
+  control_job *j = arg;
+  pin_to(j->cpu);
+  double t0 = now_us();
+  for (int r = 0; r < 40; r++)
+    for (int i = 0; i < CN; i++)
+      for (int k = 0; k < CN; k++) {
+        double aik = j->a[i * CN + k];
+        for (int x = 0; x < CN; x++) j->c[i * CN + x] += aik * j->b[k * CN + x];
+      }
+  j->us = now_us() - t0;
   return NULL;
 }
 
-static double available_parallelism(void) {
-  double r1[5], r2[5], sink[2];
-  for (int k = 0; k < 5; k++) {
-    double t0 = now_us();
-    spin_work(&sink[0]);
-    double t1 = now_us();
+static int main_cpu = -1, other_cpu = -1; /* the cores the control pins to (-1: not pinned) */
+
+static void choose_cores(void) {
+#if defined(__linux__)
+  cpu_set_t set;
+  if (pthread_getaffinity_np(pthread_self(), sizeof set, &set)) return;
+  main_cpu = sched_getcpu();
+  for (int c = 0; c < CPU_SETSIZE && other_cpu < 0; c++)
+    if (c != main_cpu && CPU_ISSET(c, &set)) other_cpu = c;
+  if (other_cpu < 0) main_cpu = -1;
+  pin_to(main_cpu);
+#endif
+}
+
+typedef struct {
+  double other_speed; /* the other core alone, relative to the main thread's core alone */
+  double together;    /* work of two copies at once, relative to one on the main core */
+} control;
+
+static control measure_control(void) {
+  static control_job j[2];
+  for (int k = 0; k < 2; k++)
+    for (int i = 0; i < CN * CN; i++) j[k].a[i] = uniform(-1, 1), j[k].b[i] = uniform(-1, 1);
+  double alone[5], other[5], both[5];
+  for (int rep = 0; rep < 5; rep++) {
     pthread_t th;
-    if (pthread_create(&th, NULL, spin_work, &sink[1])) return NAN;
-    spin_work(&sink[0]);
+    j[0].cpu = main_cpu, j[1].cpu = other_cpu;
+    control_work(&j[0]); /* main thread, its own core */
+    alone[rep] = j[0].us;
+    if (pthread_create(&th, NULL, control_work, &j[1])) return (control){NAN, NAN};
+    pthread_join(th, NULL); /* the other core, main idle */
+    other[rep] = j[1].us;
+    if (pthread_create(&th, NULL, control_work, &j[1])) return (control){NAN, NAN};
+    control_work(&j[0]); /* both at once */
     pthread_join(th, NULL);
-    double t2 = now_us();
-    r1[k] = t1 - t0, r2[k] = t2 - t1;
+    both[rep] = alone[rep] / j[0].us + alone[rep] / j[1].us;
   }
-  return 2 * median(r1, 5) / median(r2, 5);
+  double a = median(alone, 5);
+  return (control){a / median(other, 5), median(both, 5)};
 }
 
 /* ---- the report ------------------------------------------------------------------------- */
@@ -505,7 +566,10 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--torch") && i + 1 < argc) torch_cmd = argv[++i];
   }
   openblas_load();
-  double par_before = available_parallelism();
+  wg_set_threads(2); /* the pool's worker starts now, free to run on any core */
+  wg_set_threads(1);
+  choose_cores();    /* then the main thread stays on one */
+  control ctl_before = measure_control();
   wg_set_allocator(counting_alloc, NULL);
   printf("peers: PyTorch %s; OpenBLAS %s\n\n",
          torch_cmd ? "(child process, 1 thread)" : "not available",
@@ -549,9 +613,11 @@ int main(int argc, char **argv) {
     ratio_torch[i] = best / r[i].torch;
     ratio_hand[i] = r[i].replay / r[i].hand;
     speedup[i] = r[i].replay / r[i].t2;
-    printf("%-4s %9.1f %9.1f %8.2f %9.1f %9.3f %9.1f %9.3f %3.0f/%-3.0f %6.2fx\n", names[i],
+    printf("%-4s %9.1f %9.1f %8.2f %9.1f %9.3f %9.1f %9.3f %3.0f/%-3.0f", names[i],
            r[i].replay, r[i].record, flops[i] / best / 1e3, r[i].hand, ratio_hand[i], r[i].torch,
-           ratio_torch[i], r[i].allocs_replay, r[i].allocs_record, speedup[i]);
+           ratio_torch[i], r[i].allocs_replay, r[i].allocs_record);
+    if (isnan(speedup[i])) printf(" %7s\n", "-"); /* W1 is too small to split */
+    else printf(" %6.2fx\n", speedup[i]);
   }
   ratio_torch[3] = w4 / w4_torch;
   printf("%-4s %9s %9.1f %8s %9s %9s %9.1f %9.4f %3s/%-3.0f\n", "W4", "-", w4, "-", "-", "-",
@@ -609,9 +675,13 @@ int main(int argc, char **argv) {
   for (int i = 1; i < 3; i++)
     printf("  W%d 2 threads vs 1            %6.2fx  >= 1.7x  %s; bits %s\n", i + 1, speedup[i],
            verdict(speedup[i], 1.7, 0), r[i].identical == 1 ? "identical" : "DIFFER");
-  printf("     (control: two busy threads did %.2fx the work of one in the same time before\n"
-         "      the workloads, %.2fx after: the parallelism the machine offered)\n",
-         par_before, available_parallelism());
+  control ctl_after = measure_control();
+  printf("     (control, no wengert code: a cache-bound matrix loop ran %.2f / %.2f times as\n"
+         "      fast on the other core as on the main thread's, and two copies at once did\n"
+         "      %.2fx / %.2fx the work of one, before / after the workloads: the most a second\n"
+         "      thread can give here; main thread %s)\n",
+         ctl_before.other_speed, ctl_after.other_speed, ctl_before.together, ctl_after.together,
+         main_cpu >= 0 ? "pinned to one core" : "not pinned");
   double worst = w4_allocs;
   for (int i = 0; i < 3; i++) {
     if (r[i].allocs_replay > worst) worst = r[i].allocs_replay;

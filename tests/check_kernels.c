@@ -5,7 +5,8 @@
  *         and beta = 1 (accumulating into an existing C), and strides larger than minimal.
  *         Bound: |C - ref| <= (k + 2) u (sum_p |a_ip b_pj| + |C0_ij|), u = 2^-53 (the
  *         standard floating-point error bound of a dot product of length k, plus the add).
- *   threads: 1..4 threads give bitwise identical products and elementwise results.
+ *   threads: 1..4 threads give bitwise identical products, elementwise results and optimizer
+ *         steps, also when the pool shares the work unevenly (one thread measured slower).
  *   vmath: wg_vexp, wg_vlog, wg_vtanh, wg_vsigmoid against libm within the ulp stated in
  *         src/ops/vmath.h, over wide ranges, extremes, +-0, subnormals, +-Inf and NaN. */
 #include <float.h>
@@ -15,6 +16,7 @@
 
 #include "ops/gemm.h"
 #include "ops/vmath.h"
+#include "par/pool.h"
 #include "testutil.h"
 
 /* ---- gemm ---------------------------------------------------------------------------------- */
@@ -114,8 +116,8 @@ START_TEST(gemm_all_k_and_blocks) {
     }
   static const int big[][3] = {{17, 19, 255}, {17, 19, 256}, {17, 19, 257}, {9, 33, 600},
                                {250, 30, 40},  {487, 25, 70}, {5, 2100, 9},  {70, 2050, 3},
-                               {3, 70, 500}};
-  for (int s = 0; s < 9; s++) {
+                               {3, 70, 500},   {300, 200, 1}, {257, 301, 4}, {130, 290, 5}};
+  for (int s = 0; s < 12; s++) {
     double w = g_shape(TRANS_A, TRANS_B, big[s][0], big[s][1], big[s][2], &seed);
     ck_assert_msg(w <= 1, "gemm ta=%d tb=%d m=%d n=%d k=%d: error %.3g x the bound", TRANS_A,
                   TRANS_B, big[s][0], big[s][1], big[s][2], w);
@@ -135,10 +137,16 @@ END_TEST
 
 /* ---- threads: identical bits ----------------------------------------------------------- */
 
+/* products split by rows (tall C), by columns (short, wide C), thin k (rank-1..4 updates) */
+static const int thread_shapes[][3] = {{300, 200, 300}, {67, 67, 67}, {129, 1000, 70},
+                                       {600, 48, 520},  {16, 900, 300}, {300, 300, 1},
+                                       {200, 500, 4}};
+#define N_THREAD_SHAPES 7
+
 START_TEST(gemm_threads_identical) {
-  static const int shapes[][3] = {{300, 200, 300}, {67, 67, 67}, {129, 1000, 70}, {600, 48, 520}};
+  const int (*shapes)[3] = thread_shapes;
   unsigned long long seed = 5;
-  for (int s = 0; s < 4; s++)
+  for (int s = 0; s < N_THREAD_SHAPES; s++)
     for (int tr = 0; tr < 4; tr++) {
       gcase g = {.ta = tr >> 1, .tb = tr & 1, .m = shapes[s][0], .n = shapes[s][1], .k = shapes[s][2]};
       g_fill(&g, &seed);
@@ -159,6 +167,126 @@ START_TEST(gemm_threads_identical) {
 }
 END_TEST
 
+
+/* wg_par_share: contiguous, covering, non-empty ranges; equal before anything is learned
+ * about the threads, then in proportion to the speeds wg_par_learn was shown. */
+START_TEST(pool_shares) {
+  size_t b[WG_MAX_THREADS + 1];
+  wg_par_lock();
+  for (int parts = 1; parts <= 4; parts++)
+    for (size_t units = 0; units <= 40; units++) {
+      wg_par_share(units, parts, b);
+      ck_assert_uint_eq(b[0], 0);
+      ck_assert_uint_eq(b[parts], units);
+      for (int t = 0; t < parts; t++) {
+        ck_assert_uint_le(b[t], b[t + 1]);
+        if (units >= (size_t)parts) ck_assert_uint_gt(b[t + 1], b[t]);
+      }
+    }
+  /* slot 1 took 3 times as long for the same work, many times over: it gets about 1/4 */
+  size_t even[3] = {0, 100, 200};
+  double ended[2] = {1.0, 3.0};
+  int ran_on[2] = {0, 1};
+  for (int i = 0; i < 60; i++) wg_par_learn(2, even, 0.0, ended, ran_on);
+  wg_par_share(1000, 2, b);
+  ck_assert_msg(b[1] >= 740 && b[1] <= 760, "slot 0 share %zu of 1000", b[1]);
+  /* a task another slot took over teaches nothing */
+  int swapped[2] = {1, 0};
+  double reversed[2] = {3.0, 1.0};
+  for (int i = 0; i < 60; i++) wg_par_learn(2, even, 0.0, reversed, swapped);
+  wg_par_share(1000, 2, b);
+  ck_assert_msg(b[1] >= 740 && b[1] <= 760, "slot 0 share %zu of 1000", b[1]);
+  /* equal again */
+  ended[1] = 1.0;
+  for (int i = 0; i < 200; i++) wg_par_learn(2, even, 0.0, ended, ran_on);
+  wg_par_share(1000, 2, b);
+  ck_assert_msg(b[1] >= 495 && b[1] <= 505, "slot 0 share %zu of 1000", b[1]);
+  wg_par_unlock();
+}
+END_TEST
+
+/* The shares move whole panels (products) or elements (elementwise passes), never a sum: a
+ * pool that believes slot 1 is 5 times slower still gives the bits of one thread. */
+START_TEST(uneven_shares_identical) {
+  size_t even[3] = {0, 100, 200};
+  double ended[2] = {1.0, 5.0};
+  int ran_on[2] = {0, 1};
+  unsigned long long seed = 9;
+  for (int s = 0; s < N_THREAD_SHAPES; s++) {
+    gcase g = {.ta = s & 1, .tb = (s >> 1) & 1, .m = thread_shapes[s][0],
+               .n = thread_shapes[s][1], .k = thread_shapes[s][2]};
+    g_fill(&g, &seed);
+    size_t bytes = (size_t)g.m * g.ldc * sizeof(double);
+    double *first = malloc(bytes);
+    wg_set_threads(1);
+    memcpy(first, g.C0, bytes);
+    wg_gemm(g.ta, g.tb, g.m, g.n, g.k, g.A, g.lda, g.B, g.ldb, 1, first, g.ldc);
+    wg_set_threads(2);
+    wg_par_lock();
+    for (int i = 0; i < 60; i++) wg_par_learn(2, even, 0.0, ended, ran_on);
+    wg_par_unlock();
+    memcpy(g.C, g.C0, bytes);
+    wg_gemm(g.ta, g.tb, g.m, g.n, g.k, g.A, g.lda, g.B, g.ldb, 1, g.C, g.ldc);
+    ck_assert_msg(memcmp(first, g.C, bytes) == 0, "gemm %dx%dx%d: uneven shares differ", g.m,
+                  g.n, g.k);
+    free(first);
+    g_free(&g);
+  }
+  size_t n = 100003;
+  double *x = malloc(n * sizeof *x), *y1 = malloc(n * sizeof *y1), *y = malloc(n * sizeof *y);
+  for (size_t i = 0; i < n; i++) x[i] = tu_uniform(&seed, -30, 30);
+  wg_set_threads(1);
+  wg_vtanh(x, y1, n);
+  wg_set_threads(2);
+  wg_par_lock();
+  for (int i = 0; i < 60; i++) wg_par_learn(2, even, 0.0, ended, ran_on);
+  wg_par_unlock();
+  wg_vtanh(x, y, n);
+  ck_assert(memcmp(y, y1, n * sizeof *y) == 0);
+  /* forget the lesson: the next tests start from equal shares */
+  ended[1] = 1.0;
+  wg_par_lock();
+  for (int i = 0; i < 200; i++) wg_par_learn(2, even, 0.0, ended, ran_on);
+  wg_par_unlock();
+  wg_set_threads(1);
+  free(x), free(y1), free(y);
+}
+END_TEST
+
+/* Optimizer steps over a parameter large enough for the pool to split: SGD with momentum and
+ * Nesterov, Adam and AdamW give the same bits for 1..4 threads. */
+START_TEST(optim_threads_identical) {
+  wg_optim_config cfgs[4] = {wg_sgd_config(0.1, 0.9, 1), wg_adam_config(0.01),
+                             wg_adamw_config(0.01, 0.1), wg_sgd_config(0.1, 0, 0)};
+  cfgs[1].weight_decay = 0.01;
+  enum { R = 300, C = 250 };
+  double *ref = malloc(R * C * sizeof *ref);
+  for (int c = 0; c < 4; c++)
+    for (int th = 1; th <= 4; th++) {
+      wg_set_threads(th);
+      wg_model *m = wg_model_new(3);
+      wg_param *p;
+      wg_init init = {WG_INIT_UNIFORM, -1, 1};
+      ck_assert_int_eq(wg_model_add(m, "W", R, C, init, &p), WG_OK);
+      wg_optim *o = wg_optim_new(m, cfgs[c], NULL, 0);
+      ck_assert_ptr_nonnull(o);
+      unsigned long long seed = 17;
+      for (int step = 0; step < 3; step++) {
+        wg_mat g = wg_param_grad(p);
+        for (int i = 0; i < R * C; i++) g.data[i] = tu_uniform(&seed, -1, 1);
+        ck_assert_int_eq(wg_optim_step(o), WG_OK);
+      }
+      wg_mat v = wg_param_value(p);
+      if (th == 1) memcpy(ref, v.data, R * C * sizeof *ref);
+      else ck_assert_msg(memcmp(ref, v.data, R * C * sizeof *ref) == 0,
+                         "optimizer %d: %d threads differ from 1", c, th);
+      wg_optim_free(o);
+      wg_model_free(m);
+    }
+  wg_set_threads(1);
+  free(ref);
+}
+END_TEST
 
 /* ---- vmath against libm ------------------------------------------------------------------ */
 
@@ -412,6 +540,9 @@ Suite *make_suite(void) {
   tcase_add_test(tc, gemm_threads_identical);
   tcase_add_test(tc, vmath_threads_identical);
   tcase_add_test(tc, tape_step_threads_identical);
+  tcase_add_test(tc, pool_shares);
+  tcase_add_test(tc, uneven_shares_identical);
+  tcase_add_test(tc, optim_threads_identical);
   tcase_add_test(tc, set_threads_clamps);
   suite_add_tcase(s, tc);
   tc = tcase_create("vmath");

@@ -4,10 +4,14 @@
  * replay, reset and record again) while the other does the same; the only shared state is
  * the process-wide generation counter (atomic) and the allocator hook (read-only here). Each
  * thread's result must equal, bit for bit, the same training run alone on the main thread
- * before the threads start. `make tsan` runs this under ThreadSanitizer. */
+ * before the threads start. A second test does the same with the library's own thread pool
+ * on (products, elementwise passes and optimizer steps large enough to be split, from two
+ * user threads at once). `make tsan` runs this under ThreadSanitizer. */
 #include <pthread.h>
 #include <string.h>
 
+#include "ops/gemm.h"
+#include "ops/vmath.h"
 #include "testutil.h"
 
 enum { M = 16, D = 8, H = 12, STEPS = 40 };
@@ -93,11 +97,66 @@ START_TEST(test_two_threads_two_tapes) {
 }
 END_TEST
 
+/* Work the pool splits: a product, an elementwise pass, an optimizer step. */
+enum { PM = 200, PN = 180, PK = 120, PV = 40000 }; /* each above the pool's split sizes */
+
+typedef struct {
+  unsigned long long seed;
+  double C[PM * PN], y[PV], w[PM * PN];
+} pool_job;
+
+static void *pool_work(void *arg) {
+  pool_job *j = arg;
+  double *A = malloc(PM * PK * sizeof *A), *B = malloc(PK * PN * sizeof *B), *x = malloc(PV * sizeof *x);
+  unsigned long long s = j->seed;
+  for (int i = 0; i < PM * PK; i++) A[i] = tu_uniform(&s, -1, 1);
+  for (int i = 0; i < PK * PN; i++) B[i] = tu_uniform(&s, -1, 1);
+  for (int i = 0; i < PV; i++) x[i] = tu_uniform(&s, -5, 5);
+  wg_gemm(0, 1, PM, PN, PK, A, PK, B, PK, 0, j->C, PN); /* C = A (B^T)^T: B read transposed */
+  wg_vtanh(x, j->y, PV);
+  wg_model *m = wg_model_new(j->seed);
+  wg_param *p;
+  wg_init init = {WG_INIT_UNIFORM, -1, 1};
+  wg_model_add(m, "W", PM, PN, init, &p);
+  wg_optim *o = wg_optim_new(m, wg_adam_config(0.01), NULL, 0);
+  memcpy(wg_param_grad(p).data, j->C, sizeof j->C);
+  wg_optim_step(o);
+  memcpy(j->w, wg_param_value(p).data, sizeof j->w);
+  wg_optim_free(o);
+  wg_model_free(m);
+  free(A), free(B), free(x);
+  return NULL;
+}
+
+START_TEST(test_pool_threads) {
+  static pool_job alone[2], pooled[2];
+  wg_set_threads(1);
+  for (int k = 0; k < 2; k++) {
+    alone[k].seed = pooled[k].seed = 5 + (unsigned long long)k;
+    pool_work(&alone[k]);
+  }
+  for (int th = 2; th <= 4; th++) {
+    ck_assert_int_eq(wg_set_threads(th), th);
+    pthread_t t[2];
+    memset(pooled[0].C, 0, sizeof pooled[0].C), memset(pooled[1].C, 0, sizeof pooled[1].C);
+    for (int k = 0; k < 2; k++) ck_assert_int_eq(pthread_create(&t[k], NULL, pool_work, &pooled[k]), 0);
+    for (int k = 0; k < 2; k++) ck_assert_int_eq(pthread_join(t[k], NULL), 0);
+    for (int k = 0; k < 2; k++) {
+      ck_assert_msg(memcmp(pooled[k].C, alone[k].C, sizeof alone[k].C) == 0, "gemm, %d threads", th);
+      ck_assert_msg(memcmp(pooled[k].y, alone[k].y, sizeof alone[k].y) == 0, "tanh, %d threads", th);
+      ck_assert_msg(memcmp(pooled[k].w, alone[k].w, sizeof alone[k].w) == 0, "adam, %d threads", th);
+    }
+  }
+  wg_set_threads(1);
+}
+END_TEST
+
 Suite *make_suite(void) {
   Suite *s = suite_create("threads");
   TCase *tc = tcase_create("threads");
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_two_threads_two_tapes);
+  tcase_add_test(tc, test_pool_threads);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "model/model.h"
+#include "par/pool.h"
 #include "tape/alloc.h"
 
 struct wg_optim {
@@ -122,27 +123,39 @@ const char *wg_optim_error(const wg_optim *o) {
   return o ? o->error : "optimizer is NULL";
 }
 
-/* one parameter's SGD step; b is its momentum buffer (NULL without momentum) */
-static void sgd_step(const wg_optim_config *c, long t, wg_real *p, const wg_real *grad,
-                     wg_real *b, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    double g = grad[i] + c->weight_decay * p[i];
+/* One parameter's update over elements [lo, hi): each element by itself, so the pool can
+ * split a large parameter (wg_par_for) and the results are the same for any thread count. */
+typedef struct {
+  const wg_optim_config *c;
+  long t;
+  wg_real *p;
+  const wg_real *grad;
+  wg_real *b, *m, *v; /* SGD momentum buffer (NULL without momentum); Adam moments */
+} update;
+
+static void sgd_range(void *arg, size_t lo, size_t hi) {
+  const update *u = arg;
+  const wg_optim_config *c = u->c;
+  wg_real *p = u->p, *b = u->b;
+  for (size_t i = lo; i < hi; i++) {
+    double g = u->grad[i] + c->weight_decay * p[i];
     if (b) {
-      b[i] = t == 1 ? g : c->momentum * b[i] + (1 - c->dampening) * g;
+      b[i] = u->t == 1 ? g : c->momentum * b[i] + (1 - c->dampening) * g;
       g = c->nesterov ? g + c->momentum * b[i] : b[i];
     }
     p[i] -= c->lr * g;
   }
 }
 
-/* one parameter's Adam / AdamW step with moments m, v */
-static void adam_step(const wg_optim_config *c, long t, wg_real *p, const wg_real *grad,
-                      wg_real *m, wg_real *v, size_t n) {
-  double bc1 = 1 - pow(c->beta1, (double)t), bc2 = 1 - pow(c->beta2, (double)t);
+static void adam_range(void *arg, size_t lo, size_t hi) {
+  const update *u = arg;
+  const wg_optim_config *c = u->c;
+  double bc1 = 1 - pow(c->beta1, (double)u->t), bc2 = 1 - pow(c->beta2, (double)u->t);
   double step_size = c->lr / bc1, bc2_sqrt = sqrt(bc2);
   int decoupled = c->kind == WG_ADAMW;
-  for (size_t i = 0; i < n; i++) {
-    double g = grad[i];
+  wg_real *p = u->p, *m = u->m, *v = u->v;
+  for (size_t i = lo; i < hi; i++) {
+    double g = u->grad[i];
     if (decoupled) p[i] *= 1 - c->lr * c->weight_decay;
     else g += c->weight_decay * p[i];
     m[i] = c->beta1 * m[i] + (1 - c->beta1) * g;
@@ -165,10 +178,14 @@ wg_status wg_optim_step(wg_optim *o) {
   for (int k = 0; k < m->n; k++) {
     wg_param *p = m->params[k];
     size_t n = (size_t)p->rows * (size_t)p->cols;
-    if (o->cfg.kind == WG_SGD)
-      sgd_step(&o->cfg, o->t, p->value, p->grad, o->buf ? o->buf + off : NULL, n);
-    else
-      adam_step(&o->cfg, o->t, p->value, p->grad, o->buf + off, o->buf + o->total + off, n);
+    update u = {&o->cfg, o->t, p->value, p->grad, NULL, NULL, NULL};
+    if (o->cfg.kind == WG_SGD) {
+      u.b = o->buf ? o->buf + off : NULL;
+      wg_par_for(n, WG_PAR_GRAIN, sgd_range, &u);
+    } else {
+      u.m = o->buf + off, u.v = o->buf + o->total + off;
+      wg_par_for(n, WG_PAR_GRAIN, adam_range, &u);
+    }
     off += n;
   }
   return WG_OK;

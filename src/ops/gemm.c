@@ -53,6 +53,7 @@ typedef double vreal __attribute__((vector_size(16)));
 #define NC 2040     /* columns of C per packed B block; multiple of NR */
 #endif
 #define SMALL 32768 /* m n k at or below this: the plain loop beats packing */
+#define THIN_K 4    /* k at or below this: one pass over C (packing would cost more than it saves) */
 
 /* ---- micro-kernel: C tile (MR x NR, row stride ldc) = or += A panel . B panel ------------ */
 
@@ -158,10 +159,13 @@ typedef struct {
   int ta, tb, m, n, k, lda, ldb, ldc;
   const wg_real *A, *B;
   wg_real *C;
-  int beta1;    /* accumulate into C */
-  int mcb;      /* rows per packed A block: m split evenly in blocks of at most MC */
-  int by_rows;  /* tasks split C's rows (else its columns) */
-  int per_part; /* MR panels of rows, or NR panels of columns, per task */
+  int beta1;   /* accumulate into C */
+  int mcb;     /* rows per packed A block: m split evenly in blocks of at most MC */
+  int by_rows; /* tasks split C's rows (else its columns) */
+  size_t bound[WG_MAX_THREADS + 1]; /* task t: panels [bound[t], bound[t + 1]) (MR rows or NR
+                                       columns), from wg_par_share */
+  double started, ended[WG_MAX_THREADS]; /* the run's start, each task's end (wg_par_clock) */
+  int ran_on[WG_MAX_THREADS];            /* the slot that ran each task */
 } gemm_job;
 
 /* The blocked loops on rows [i0, i1) and columns [j0, j1) of C, with packed blocks in ap
@@ -204,19 +208,23 @@ static size_t scratch_bytes(int cols) {
 /* Task t: its range of rows (MR panels) or columns (NR panels), packing its own A and B
  * blocks (each thread's data stays in its caches; the only synchronisation is the end of the
  * run). Splitting rows repeats the packing of B in every task, splitting columns that of A:
- * gemm_blocked picks the split with the smaller estimated time (balance and packing). */
+ * gemm_blocked picks the split with the smaller estimated time (balance and packing). The
+ * ranges are whole panels, in proportion to each thread's measured speed (wg_par_share):
+ * the tiles, and so every sum, are the same for any shares and any thread count. */
 static void range_task(void *arg, int task, int slot) {
-  const gemm_job *g = arg;
+  gemm_job *g = arg;
   int i0 = 0, i1 = g->m, j0 = 0, j1 = g->n;
   if (g->by_rows) {
-    i0 = task * g->per_part * MR;
-    i1 = i0 + g->per_part * MR < g->m ? i0 + g->per_part * MR : g->m;
+    i0 = (int)g->bound[task] * MR;
+    i1 = (int)g->bound[task + 1] * MR < g->m ? (int)g->bound[task + 1] * MR : g->m;
   } else {
-    j0 = task * g->per_part * NR;
-    j1 = j0 + g->per_part * NR < g->n ? j0 + g->per_part * NR : g->n;
+    j0 = (int)g->bound[task] * NR;
+    j1 = (int)g->bound[task + 1] * NR < g->n ? (int)g->bound[task + 1] * NR : g->n;
   }
-  wg_real *ap = wg_par_scratch(slot, scratch_bytes(j1 - j0)); /* reserved */
+  wg_real *ap = wg_par_scratch(slot, scratch_bytes(g->by_rows ? g->n : j1 - j0)); /* reserved */
   blocked_range(g, i0, i1, j0, j1, ap, ap + (size_t)MC * KC);
+  g->ended[task] = wg_par_clock();
+  g->ran_on[task] = slot;
 }
 
 /* Split C's rows rather than its columns among `t` threads? A rough cost per thread in units
@@ -231,18 +239,26 @@ static int split_rows_faster(int m, int n, int k, int t) {
 
 /* Returns 0, before touching C, when the scratch memory cannot be had. */
 static int gemm_blocked(gemm_job *g) {
-  int threads = wg_par_threads(), row_blocks = (g->m + MC - 1) / MC;
+  int threads = wg_par_threads();
   g->by_rows = threads > 1 && split_rows_faster(g->m, g->n, g->k, threads);
   int panels = g->by_rows ? (g->m + MR - 1) / MR : (g->n + NR - 1) / NR;
   int parts = threads < panels ? threads : panels;
-  g->per_part = (panels + parts - 1) / parts;
-  parts = (panels + g->per_part - 1) / g->per_part;
-  int rows = g->by_rows ? g->per_part * MR : g->m, cols = g->by_rows ? g->n : g->per_part * NR;
-  row_blocks = (rows + MC - 1) / MC;
+  wg_par_share((size_t)panels, parts, g->bound); /* faster threads get more panels */
+  int rows = 0, cols = 0;
+  for (int t = 0; t < parts; t++) {
+    int w = (int)(g->bound[t + 1] - g->bound[t]);
+    if (g->by_rows && w * MR > rows) rows = w * MR;
+    if (!g->by_rows && w * NR > cols) cols = w * NR;
+  }
+  if (g->by_rows) cols = g->n;
+  else rows = g->m;
+  int row_blocks = (rows + MC - 1) / MC;
   g->mcb = ((rows + row_blocks - 1) / row_blocks + MR - 1) / MR * MR;
-  for (int slot = 0; slot < (threads < parts ? threads : parts); slot++)
+  for (int slot = 0; slot < threads; slot++) /* any slot may take over a task */
     if (!wg_par_scratch(slot, scratch_bytes(cols))) return 0;
+  g->started = wg_par_clock();
   wg_par_run(range_task, g, parts);
+  if (parts > 1) wg_par_learn(parts, g->bound, g->started, g->ended, g->ran_on);
   return 1;
 }
 
@@ -388,6 +404,47 @@ static void gemm_plain(int ta, int tb, int m, int n, int k, const wg_real *A, in
   }
 }
 
+/* Thin k (an outer product, or a rank-2..4 update): one pass over C, rows in parallel.
+ * op(B) is copied 256 columns at a time into a small contiguous block, so the inner loop
+ * runs along contiguous memory whatever the transpose; each element of C is
+ * (beta C or 0) + a_i0 b_0j + a_i1 b_1j + ... in that order, by itself: any split of the
+ * rows gives the same bits. */
+#define THIN_BLOCK 256
+
+typedef struct {
+  int ta, tb, n, k;
+  const wg_real *A;
+  int lda;
+  const wg_real *B;
+  int ldb;
+  wg_real beta, *C;
+  int ldc;
+} thin_job;
+
+static void thin_rows(void *arg, size_t lo, size_t hi) {
+  const thin_job *t = arg;
+  _Alignas(64) wg_real bt[THIN_K][THIN_BLOCK];
+  for (int j0 = 0; j0 < t->n; j0 += THIN_BLOCK) {
+    int nb = t->n - j0 < THIN_BLOCK ? t->n - j0 : THIN_BLOCK;
+    for (int p = 0; p < t->k; p++)
+      for (int j = 0; j < nb; j++)
+        bt[p][j] = t->tb ? t->B[(size_t)(j0 + j) * t->ldb + p] : t->B[(size_t)p * t->ldb + j0 + j];
+    for (size_t i = lo; i < hi; i++) {
+      wg_real *c = t->C + i * (size_t)t->ldc + j0;
+      if (t->beta == 0) memset(c, 0, (size_t)nb * sizeof *c);
+      for (int p = 0; p < t->k; p++) {
+        wg_real a = t->ta ? t->A[(size_t)p * t->lda + i] : t->A[i * (size_t)t->lda + p];
+        for (int j = 0; j < nb; j++) c[j] += a * bt[p][j];
+      }
+    }
+  }
+}
+
+static size_t rows_grain(int n) { /* rows per part: about WG_PAR_GRAIN elements of C */
+  size_t g = WG_PAR_GRAIN / (size_t)n;
+  return g ? g : 1;
+}
+
 void wg_gemm(int trans_a, int trans_b, int m, int n, int k, const wg_real *A, int lda,
              const wg_real *B, int ldb, wg_real beta, wg_real *C, int ldc) {
   if (m <= 0 || n <= 0) return;
@@ -406,6 +463,11 @@ void wg_gemm(int trans_a, int trans_b, int m, int n, int k, const wg_real *A, in
   }
   if ((size_t)m * n * k <= SMALL) {
     gemm_plain(trans_a, trans_b, m, n, k, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+  if (k <= THIN_K) {
+    thin_job j = {trans_a, trans_b, n, k, A, lda, B, ldb, beta, C, ldc};
+    wg_par_for((size_t)m, rows_grain(n), thin_rows, &j);
     return;
   }
   gemm_job g = {.ta = trans_a, .tb = trans_b, .m = m, .n = n, .k = k, .lda = lda, .ldb = ldb,

@@ -198,33 +198,23 @@ static void sigmoid_range(const wg_real *x, wg_real *y, size_t lo, size_t hi) {
 
 /* ---- large arrays over the thread pool -------------------------------------------------- */
 
-#define GRAIN 16384 /* elements per part: below this a thread hand-off costs more than it saves */
-
 typedef struct {
   void (*range)(const wg_real *, wg_real *, size_t, size_t);
   const wg_real *x;
   wg_real *y;
-  size_t n;
-  int parts;
 } vjob;
 
-static void vjob_task(void *arg, int task, int slot) {
+static void vjob_range(void *arg, size_t lo, size_t hi) {
   const vjob *j = arg;
-  (void)slot;
-  size_t lo = j->n * (size_t)task / (size_t)j->parts, hi = j->n * (size_t)(task + 1) / (size_t)j->parts;
   j->range(j->x, j->y, lo, hi);
 }
 
+/* Each element by itself (the tail through the same padded vector), so any split gives the
+ * same bits. */
 static void run(void (*range)(const wg_real *, wg_real *, size_t, size_t), const wg_real *x,
                 wg_real *y, size_t n) {
-  if (n < 2 * GRAIN) {
-    range(x, y, 0, n);
-    return;
-  }
-  wg_par_lock();
-  vjob j = {range, x, y, n, wg_par_parts(n, GRAIN)};
-  wg_par_run(vjob_task, &j, j.parts);
-  wg_par_unlock();
+  vjob j = {range, x, y};
+  wg_par_for(n, WG_PAR_GRAIN, vjob_range, &j);
 }
 
 void wg_vexp(const wg_real *x, wg_real *y, size_t n) {

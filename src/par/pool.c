@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "wengert.h"
 #include "par/pool.h"
@@ -27,7 +28,7 @@ static atomic_int active, stopping; /* workers inside the current job; shutdown 
 static wg_task_fn job_fn;
 static void *job_arg;
 static int job_n;
-static atomic_int next_task;
+static atomic_int next_task;        /* the next task beyond the flagged ones */
 
 /* Spinning a little before sleeping lets back-to-back runs (the packing and compute phases
  * of a gemm, layer after layer) skip the wake-up latency of a condition variable. */
@@ -39,7 +40,36 @@ static inline void cpu_relax(void) {
 #endif
 }
 
-static void take_tasks(wg_task_fn fn, void *arg, int n, int slot) {
+/* Tasks are claimed one by one (a flag each), in an order that keeps neighbours together:
+ * slot s owns the s-th of `slots` equal ranges of the tasks and runs them in increasing
+ * order; a slot done with its own takes the other ranges' unclaimed tasks from their ends.
+ * Consecutive runs split the same way then find their rows in the cache of the core that
+ * wrote them (a layer's product, then its bias and activation), and a faster core or a
+ * worker that arrives late (descheduled by another job) only shifts the boundaries. Tasks
+ * beyond WG_MAX_TASKS (none of the library's runs has so many) come from a counter. */
+static atomic_uchar claimed[WG_MAX_TASKS];
+
+static int claim(int i) {
+  return !atomic_load_explicit(&claimed[i], memory_order_relaxed) && !atomic_exchange(&claimed[i], 1);
+}
+
+/* Slot s's own tasks: the s-th of `slots` equal ranges, or task s alone when there are
+ * fewer tasks than slots. */
+static void own_range(int n, int slots, int s, int *lo, int *hi) {
+  if (n >= slots) *lo = n * s / slots, *hi = n * (s + 1) / slots;
+  else *lo = s < n ? s : n, *hi = s < n ? s + 1 : n;
+}
+
+static void take_tasks(wg_task_fn fn, void *arg, int n, int slot, int slots) {
+  int flagged = n < WG_MAX_TASKS ? n : WG_MAX_TASKS, lo, hi;
+  own_range(flagged, slots, slot, &lo, &hi);
+  for (int i = lo; i < hi; i++)
+    if (claim(i)) fn(arg, i, slot);
+  for (int d = 1; d < slots; d++) {
+    own_range(flagged, slots, (slot + d) % slots, &lo, &hi);
+    for (int i = hi - 1; i >= lo; i--)
+      if (claim(i)) fn(arg, i, slot);
+  }
   for (int i; (i = atomic_fetch_add(&next_task, 1)) < n;) fn(arg, i, slot);
 }
 
@@ -66,9 +96,9 @@ static void *worker_main(void *p) {
     atomic_fetch_add(&active, 1);
     wg_task_fn fn = job_fn;
     void *arg = job_arg;
-    int n = job_n;
+    int n = job_n, slots = job_limit;
     pthread_mutex_unlock(&mu);
-    take_tasks(fn, arg, n, slot);
+    take_tasks(fn, arg, n, slot, slots);
     if (atomic_fetch_sub(&active, 1) == 1) {
       pthread_mutex_lock(&mu);
       if (caller_waits) pthread_cond_signal(&done_cv);
@@ -135,11 +165,12 @@ void wg_par_run(wg_task_fn fn, void *arg, int n_tasks) {
   }
   pthread_mutex_lock(&mu);
   job_fn = fn, job_arg = arg, job_n = n_tasks, job_open = 1, job_limit = limit;
-  atomic_store(&next_task, 0);
+  for (int i = 0; i < n_tasks && i < WG_MAX_TASKS; i++) atomic_store(&claimed[i], 0);
+  atomic_store(&next_task, WG_MAX_TASKS);
   atomic_fetch_add(&job_gen, 1);
   if (sleeping) pthread_cond_broadcast(&start_cv);
   pthread_mutex_unlock(&mu);
-  take_tasks(fn, arg, n_tasks, 0);
+  take_tasks(fn, arg, n_tasks, 0, job_limit);
   pthread_mutex_lock(&mu);
   job_open = 0; /* workers arriving from now on skip this job; `active` only falls */
   pthread_mutex_unlock(&mu);
@@ -218,19 +249,60 @@ __attribute__((destructor)) static void pool_shutdown(void) {
 }
 #endif
 
+/* ---- shares ------------------------------------------------------------------------------- */
+
+static double speed[WG_MAX_THREADS]; /* relative speed of each slot; 0: not measured yet */
+
+static double speed_of(int slot) {
+  return speed[slot] > 0 ? speed[slot] : 1;
+}
+
+double wg_par_clock(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void wg_par_share(size_t units, int parts, size_t *bounds) {
+  double total = 0, sum = 0;
+  for (int t = 0; t < parts; t++) total += speed_of(t);
+  bounds[0] = 0;
+  for (int t = 0; t < parts; t++) {
+    sum += speed_of(t);
+    size_t b = t == parts - 1 ? units : (size_t)((double)units * sum / total + 0.5);
+    size_t lo = bounds[t] + 1, hi = units - (size_t)(parts - 1 - t); /* none left empty */
+    if (units < (size_t)parts) lo = hi = units * (size_t)(t + 1) / (size_t)parts;
+    bounds[t + 1] = b < lo ? lo : b > hi ? hi : b;
+  }
+}
+
+/* A task's speed: units per second from the start of the run to its end (a worker that wakes
+ * late counts as slower), relative to the mean of the run. */
+void wg_par_learn(int parts, const size_t *bounds, double started, const double *ended,
+                  const int *ran_on) {
+  double rate[WG_MAX_THREADS], mean = 0;
+  for (int t = 0; t < parts; t++) {
+    double took = ended[t] - started;
+    if (ran_on[t] != t || !(took > 0)) return; /* a task another slot took over: no lesson */
+    rate[t] = (double)(bounds[t + 1] - bounds[t]) / took;
+    mean += rate[t] / parts;
+  }
+  if (!(mean > 0)) return;
+  for (int t = 0; t < parts; t++) speed[t] = 0.75 * speed_of(t) + 0.25 * rate[t] / mean;
+}
+
 /* ---- wg_par_for: a range split in parts ---------------------------------------------------- */
 
 typedef struct {
   wg_range_fn fn;
   void *arg;
-  size_t n;
-  int parts;
+  size_t bounds[WG_MAX_THREADS + 1];
 } range_job;
 
 static void range_task(void *arg, int task, int slot) {
   const range_job *j = arg;
   (void)slot;
-  j->fn(j->arg, j->n * (size_t)task / (size_t)j->parts, j->n * (size_t)(task + 1) / (size_t)j->parts);
+  j->fn(j->arg, j->bounds[task], j->bounds[task + 1]);
 }
 
 void wg_par_for(size_t n, size_t grain, wg_range_fn fn, void *arg) {
@@ -239,7 +311,9 @@ void wg_par_for(size_t n, size_t grain, wg_range_fn fn, void *arg) {
     return;
   }
   wg_par_lock();
-  range_job j = {fn, arg, n, wg_par_parts(n, grain)};
-  wg_par_run(range_task, &j, j.parts);
+  range_job j = {fn, arg, {0}};
+  int parts = wg_par_parts(n, grain);
+  wg_par_share(n, parts, j.bounds);
+  wg_par_run(range_task, &j, parts);
   wg_par_unlock();
 }

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #define WG_MAX_THREADS 64
+#define WG_MAX_TASKS 256 /* tasks of a run claimed in neighbourhood order (see pool.c) */
 #define WG_SCRATCH_SHARED WG_MAX_THREADS /* scratch id shared by all slots of one run */
 
 typedef void (*wg_task_fn)(void *arg, int task, int slot);
@@ -32,14 +33,28 @@ void *wg_par_scratch(int id, size_t bytes);
  * the public name. */
 void wg_par_release(void);
 
+/* Work shares for threads that are not equally fast. Two cores of a virtual machine, or a big
+ * and a little core, can run the same kernel at quite different speeds, and equal shares then
+ * leave the faster thread idle at the end of every run. wg_par_share splits [0, units) into
+ * `parts` ranges (bounds[0] = 0 <= bounds[1] <= ... <= bounds[parts] = units, each non-empty
+ * when units >= parts): task t, which slot t runs first, gets a share in proportion to the
+ * speed slot t showed so far (equal shares until something was learned). After a run split
+ * this way, wg_par_learn is told when each task ended (wg_par_clock seconds) and which slot
+ * ran it; the relative speeds are a running average. Lock held for both. */
+double wg_par_clock(void);
+void wg_par_share(size_t units, int parts, size_t *bounds);
+void wg_par_learn(int parts, const size_t *bounds, double started, const double *ended,
+                  const int *ran_on);
+
 /* Split [0, n) in parts of about `grain` elements (at least one), as many as useful for the
  * pool; elementwise ops use it to run large arrays in parallel. */
 int wg_par_parts(size_t n, size_t grain);
 
 /* fn(arg, lo, hi) over [0, n): in one call when n < 2 grain, else over parts of about `grain`
- * elements on the pool (taking the lock: do not call it with the lock held). Each element
- * must be computed by itself (no sum across elements of [lo, hi) that crosses a part
- * boundary), so that the results do not depend on the split. */
+ * elements on the pool, shared as wg_par_share says, so that a product's rows and the
+ * elementwise passes over them fall to the same thread (it takes the lock: do not call it
+ * with the lock held). Each element must be computed by itself (no sum across elements of
+ * [lo, hi) that crosses a part boundary), so that the results do not depend on the split. */
 typedef void (*wg_range_fn)(void *arg, size_t lo, size_t hi);
 void wg_par_for(size_t n, size_t grain, wg_range_fn fn, void *arg);
 
