@@ -351,7 +351,8 @@ typedef struct wg_optim wg_optim;
  * (errlen bytes, may be NULL) on a bad config or out of memory. */
 WG_API wg_optim *wg_optim_new(wg_model *m, wg_optim_config cfg, char *err, size_t errlen);
 WG_API void wg_optim_free(wg_optim *o);
-WG_API wg_status wg_optim_step(wg_optim *o);     /* update every parameter from its grad */
+WG_API wg_status wg_optim_step(wg_optim *o);     /* update every parameter from its grad
+                                                    (large ones split over the threads) */
 WG_API void wg_optim_reset(wg_optim *o);         /* zero the buffers and the step count */
 WG_API long wg_optim_steps(const wg_optim *o);   /* steps taken since creation or reset */
 WG_API void wg_optim_set_lr(wg_optim *o, double lr);
@@ -416,9 +417,10 @@ WG_API void wg_npy_free(wg_mat *m);
 /* (end of models) */
 
 /* ---- performance: threads -------------------------------------------------------------- */
-/* Threads used by large matrix products and elementwise ops (a pool inside the library).
- * The default is 1, or the environment variable WG_NUM_THREADS read at the first use. Results
- * are bitwise identical for every thread count (threads split the outputs, never a sum).
+/* Threads used by large matrix products, elementwise ops and optimizer steps (a pool inside
+ * the library). The default is 1, or the environment variable WG_NUM_THREADS read at the
+ * first use. Results are bitwise identical for every thread count (threads split the
+ * outputs, never a sum); a thread that proves faster gets a larger share of the outputs.
  * n is clamped to 1..64; returns the threads now in use, fewer than asked when the system
  * refuses to create a thread (1 at worst: the library never fails for lack of threads). */
 WG_API int wg_set_threads(int n);
