@@ -244,14 +244,10 @@ static int gemm_blocked(gemm_job *g) {
   int panels = g->by_rows ? (g->m + MR - 1) / MR : (g->n + NR - 1) / NR;
   int parts = threads < panels ? threads : panels;
   wg_par_share((size_t)panels, parts, g->bound); /* faster threads get more panels */
-  int rows = 0, cols = 0;
-  for (int t = 0; t < parts; t++) {
-    int w = (int)(g->bound[t + 1] - g->bound[t]);
-    if (g->by_rows && w * MR > rows) rows = w * MR;
-    if (!g->by_rows && w * NR > cols) cols = w * NR;
-  }
-  if (g->by_rows) cols = g->n;
-  else rows = g->m;
+  int widest = 0; /* panels in the largest share */
+  for (int t = 0; t < parts; t++)
+    if ((int)(g->bound[t + 1] - g->bound[t]) > widest) widest = (int)(g->bound[t + 1] - g->bound[t]);
+  int rows = g->by_rows ? widest * MR : g->m, cols = g->by_rows ? g->n : widest * NR;
   int row_blocks = (rows + MC - 1) / MC;
   g->mcb = ((rows + row_blocks - 1) / row_blocks + MR - 1) / MR * MR;
   for (int slot = 0; slot < threads; slot++) /* any slot may take over a task */
