@@ -580,6 +580,84 @@ START_TEST(rows_no_vjp_reaches_read_zero) {
 }
 END_TEST
 
+/* The first VJP to reach an adjoint writes it (ops marked `first` in oplist.h) instead of the
+ * sweep zeroing it for the VJP to add into; with finite checks on the sweep zeroes every
+ * adjoint first, as before. The two must give the same bits for every row and gradient:
+ * the ops store 0 + term, which turns a -0 term into +0 just as adding it to a zeroed buffer
+ * does. The graph has each marked op as the first and as a later writer, the same row as
+ * both inputs (B + B, B B), stale 1xN, Mx1 and 1x1 broadcast inputs, tanh saturated to 1
+ * (a -0 term where dy < 0), relu at exactly 0, and 200x200 arrays (split on the pool). */
+enum { FW_N = 200, FW_VARS = 15 };
+
+static void first_writes_graph(wg_tape *t, wg_param **p, const wg_real *data, wg_var *v) {
+  v[0] = wg_matmul(t, wg_input(t, FW_N, FW_N, data), wg_use(t, p[0]));     /* H = X W */
+  v[1] = wg_add(t, wg_add(t, v[0], wg_use(t, p[1])), wg_use(t, p[2]));  /* H + b + c */
+  v[2] = wg_tanh(t, v[1]);                                               /* A */
+  v[3] = wg_relu(t, wg_sub(t, v[2], wg_scalar(t, 0)));                   /* B = relu(A - 0) */
+  v[4] = wg_sum_rows(t, v[3]);                                           /* 1xN, not a leaf */
+  v[5] = wg_mean(t, v[2]);                                               /* 1x1, not a leaf */
+  v[6] = wg_matmul(t, v[2], wg_use(t, p[3]));                            /* Mx1: A u */
+  v[7] = wg_add(t, wg_add(t, v[3], v[4]), wg_add(t, v[5], v[6]));        /* B + s + m + col */
+  v[8] = wg_sigmoid(t, v[7]);
+  v[9] = wg_add(t, v[3], v[3]);                                          /* B + B */
+  v[10] = wg_matmul(t, v[3], v[3]);                                      /* B B */
+  v[11] = wg_matmul(t, v[2], wg_use(t, p[4]));                           /* A W2 */
+  v[12] = wg_scale(t, wg_sum(t, v[2]), -3);                              /* dy < 0 on A */
+  v[13] = wg_add(t, wg_add(t, wg_sum(t, v[8]), wg_mean(t, v[9])), wg_mean(t, v[10]));
+  v[14] = wg_add(t, wg_add(t, v[13], wg_mean(t, v[11])), v[12]);         /* the loss */
+}
+
+START_TEST(first_writes_give_the_bits_of_zeroing_then_adding) {
+  unsigned long long seed = 77;
+  static const int shape[5][2] = {{FW_N, FW_N}, {1, FW_N}, {FW_N, 1}, {FW_N, 1}, {FW_N, FW_N}};
+  wg_param *p[5];
+  for (int k = 0; k < 5; k++) {
+    p[k] = wg_param_new("p", shape[k][0], shape[k][1]);
+    wg_mat m = wg_param_value(p[k]);
+    for (int i = 0; i < m.rows * m.cols; i++) m.data[i] = tu_uniform(&seed, -0.2, 0.2);
+  }
+  wg_real *x = malloc(sizeof(wg_real) * FW_N * FW_N);
+  for (int i = 0; i < FW_N * FW_N; i++) x[i] = tu_uniform(&seed, -1, 1);
+  for (int j = 0; j < FW_N; j++) x[j] = 0, x[FW_N + j] = 0; /* rows 0 and 1 of H are 0 */
+  wg_param_value(p[2]).data[0] = 0;  /* row 0: A = tanh(b_j), 0 where b_j = 0: relu's kink */
+  for (int j = 0; j < 10; j++) wg_param_value(p[1]).data[j] = 0;
+  wg_param_value(p[2]).data[1] = 40; /* row 1: A = tanh(40 + b_j) = 1 exactly */
+  for (int threads = 1; threads <= 2; threads++) {
+    wg_set_threads(threads);
+    wg_real *bits[2][FW_VARS + 5];
+    size_t size[FW_VARS + 5];
+    for (int checks = 0; checks < 2; checks++) {
+      wg_tape *t = wg_tape_new();
+      wg_var v[FW_VARS];
+      first_writes_graph(t, p, x, v);
+      wg_tape_set_checks(t, checks ? WG_CHECK_FINITE : 0);
+      for (int k = 0; k < 5; k++) wg_param_zero_grad(p[k]);
+      for (int rep = 0; rep < 2; rep++) { /* the second sweep finds last sweep's values */
+        for (int k = 0; k < 5; k++) wg_param_zero_grad(p[k]);
+        ck_assert_int_eq(wg_backward(t, v[14]), WG_OK);
+      }
+      ck_assert_double_eq(wg_value(t, v[2]).data[0], 0);    /* relu at its kink */
+      ck_assert_double_eq(wg_value(t, v[2]).data[FW_N], 1); /* saturated, as intended */
+      for (int q = 0; q < FW_VARS + 5; q++) {
+        wg_mat g = q < FW_VARS ? wg_grad(t, v[q]) : wg_param_grad(p[q - FW_VARS]);
+        size[q] = (size_t)g.rows * g.cols * sizeof(wg_real);
+        bits[checks][q] = malloc(size[q]);
+        memcpy(bits[checks][q], g.data, size[q]);
+      }
+      wg_tape_free(t);
+    }
+    for (int q = 0; q < FW_VARS + 5; q++) {
+      ck_assert_msg(!memcmp(bits[0][q], bits[1][q], size[q]),
+                    "%d thread(s): adjoint %d differs from zeroing then adding", threads, q);
+      free(bits[0][q]), free(bits[1][q]);
+    }
+  }
+  wg_set_threads(1);
+  free(x);
+  for (int k = 0; k < 5; k++) wg_param_free(p[k]);
+}
+END_TEST
+
 /* backward from an earlier row sweeps only the rows up to it: a later use of W adds nothing.
  * L1 = sum(3 W), L2 = sum(W * W) recorded after it: dL1/dW = 3, then dL2/dW = 2 W on top. */
 START_TEST(backward_from_an_earlier_row_ignores_later_rows) {
@@ -796,6 +874,7 @@ Suite *make_suite(void) {
   tcase_add_test(r, direct_gradients_with_dot_test_and_trace_in_between);
   tcase_add_test(r, backward_of_a_parameter_leaf_adds_the_seed);
   tcase_add_test(r, rows_no_vjp_reaches_read_zero);
+  tcase_add_test(r, first_writes_give_the_bits_of_zeroing_then_adding);
   tcase_add_test(r, backward_from_an_earlier_row_ignores_later_rows);
   tcase_add_test(r, parameter_shared_by_two_tapes_accumulates_both);
   tcase_add_test(r, tape_rows_counts_the_rows);

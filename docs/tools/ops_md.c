@@ -13,7 +13,7 @@ typedef struct {
 } ops_md_op;
 
 static const ops_md_op ops_md_list[] = {
-#define WG_OP(E, name, n, f, v, j) {#name, n, f, v, j},
+#define WG_OP(E, name, n, w, f, v, j) {#name, n, f, v, j},
 #include "ops/oplist.h"
 #undef WG_OP
 };

@@ -69,6 +69,7 @@ static double vjp_dot(wg_tape *t, wg_row *r, const row_inputs *in, wg_real *w) {
     wg_row *x = &t->rows[in->row[j]];
     memset(in->g[j], 0, wg_row_size(x) * sizeof(wg_real));
     x->adj = in->g[j];
+    x->adj_stale = 0; /* zeroed: the VJP adds */
   }
   r->adj = w;
   wg_ops[r->op].vjp(t, r);

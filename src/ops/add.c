@@ -12,9 +12,12 @@ wg_var wg_add(wg_tape *t, wg_var a, wg_var b) {
 
 /* Large outputs run on the pool (wg_par_for): the forward in ranges of rows of y, the VJP in
  * ranges of the elements of dx, each summed over the same terms in the same order as by one
- * thread, so the bits do not depend on the thread count. */
+ * thread, so the bits do not depend on the thread count. A VJP range that is the first to
+ * reach x's adjoint in the sweep (wg_adj_first) stores 0 + its sum: the same bits as adding
+ * into a zeroed buffer, without the pass that zeroes it. */
 typedef struct {
   wg_row *r, *a, *b, *x; /* x: the input whose adjoint a VJP range adds to */
+  int first;             /* x's adjoint is stale: write it */
 } add_job;
 
 static size_t rows_grain(const wg_row *r) { /* rows per part: about WG_PAR_GRAIN elements */
@@ -37,7 +40,7 @@ static void forward_rows(void *arg, size_t lo, size_t hi) {
 }
 
 void wg_op_add_forward(wg_tape *t, wg_row *r) {
-  add_job j = {r, wg_input_row(t, r, 0), wg_input_row(t, r, 1), NULL};
+  add_job j = {r, wg_input_row(t, r, 0), wg_input_row(t, r, 1), NULL, 0};
   size_t n = wg_row_size(r);
   if (wg_row_size(j.a) == n && wg_row_size(j.b) <= 1) { /* x + scalar (a bias of one output) */
     for (size_t i = 0; i < n; i++) r->val[i] = j.a->val[i] + j.b->val[0];
@@ -51,7 +54,10 @@ static void same_shape_range(void *arg, size_t lo, size_t hi) {
   const add_job *j = arg;
   const wg_real *dy = j->r->adj;
   wg_real *dx = j->x->adj;
-  for (size_t i = lo; i < hi; i++) dx[i] += dy[i];
+  if (j->first)
+    for (size_t i = lo; i < hi; i++) dx[i] = 0 + dy[i]; /* 0 + : -0 becomes +0, as before */
+  else
+    for (size_t i = lo; i < hi; i++) dx[i] += dy[i];
 }
 
 /* x (1 x N) repeated down the rows: dx[c] += sum over i of dy[i][c], i in order, for the
@@ -60,6 +66,8 @@ static void column_sums(void *arg, size_t lo, size_t hi) {
   const add_job *j = arg;
   const wg_row *r = j->r;
   wg_real *dx = j->x->adj;
+  if (j->first)
+    for (size_t c = lo; c < hi; c++) dx[c] = 0;
   for (int i = 0; i < r->rows; i++) {
     const wg_real *dy = r->adj + (size_t)i * r->cols;
     for (size_t c = lo; c < hi; c++) dx[c] += dy[c];
@@ -74,6 +82,7 @@ static void row_sums(void *arg, size_t lo, size_t hi) {
   wg_real *dx = j->x->adj;
   for (size_t i = lo; i < hi; i++) {
     const wg_real *dy = r->adj + i * (size_t)r->cols;
+    if (j->first) dx[i] = 0;
     for (int c = 0; c < r->cols; c++) dx[i] += dy[c];
   }
 }
@@ -81,13 +90,13 @@ static void row_sums(void *arg, size_t lo, size_t hi) {
 /* dx += unbcast(dy): each element of dx sums its terms of dy in the order of dy */
 static void unbcast_add(wg_row *x, wg_row *r) {
   size_t n = wg_row_size(r);
-  add_job j = {r, NULL, NULL, x};
+  add_job j = {r, NULL, NULL, x, wg_adj_first(x)};
   if (wg_row_size(x) == n) { /* same shape: elementwise */
     wg_par_for(n, WG_PAR_GRAIN, same_shape_range, &j);
     return;
   }
   if (wg_row_size(x) == 1) { /* a scalar: the sum of dy, in order, in a register */
-    wg_real acc = x->adj[0];
+    wg_real acc = j.first ? 0 : x->adj[0];
     for (size_t i = 0; i < n; i++) acc += r->adj[i];
     x->adj[0] = acc;
     return;

@@ -2,7 +2,9 @@
  *   forward: C = A B                  A (m x k), B (k x n), C (m x n)
  *   VJP:     dA += dC B^T  (m x k)    dB += A^T dC  (k x n)
  *   JVP:     tC = tA B + A tB
- * All three use wg_gemm with transpose flags: no transpose is ever materialised. */
+ * All three use wg_gemm with transpose flags: no transpose is ever materialised. The VJP's
+ * first write to an input's adjoint in a sweep is the product itself (beta = 0: the stale
+ * buffer is not read, so it need not be zeroed); later ones add (beta = 1). */
 #include "ops/gemm.h"
 #include "ops/ops.h"
 
@@ -26,8 +28,10 @@ void wg_op_matmul_forward(wg_tape *t, wg_row *r) {
 void wg_op_matmul_vjp(wg_tape *t, wg_row *r) {
   wg_row *a = wg_input_row(t, r, 0), *b = wg_input_row(t, r, 1);
   int m = a->rows, k = a->cols, n = b->cols;
-  if (a->needs_grad) wg_gemm(0, 1, m, k, n, r->adj, n, b->val, n, 1, a->adj, k); /* dC B^T */
-  if (b->needs_grad) wg_gemm(1, 0, k, n, m, a->val, k, r->adj, n, 1, b->adj, n); /* A^T dC */
+  if (a->needs_grad) /* dC B^T */
+    wg_gemm(0, 1, m, k, n, r->adj, n, b->val, n, !wg_adj_first(a), a->adj, k);
+  if (b->needs_grad) /* A^T dC */
+    wg_gemm(1, 0, k, n, m, a->val, k, r->adj, n, !wg_adj_first(b), b->adj, n);
 }
 
 void wg_op_matmul_jvp(wg_tape *t, wg_row *r) {

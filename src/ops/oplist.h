@@ -1,37 +1,40 @@
 /* oplist.h - THE list of ops. One line per op:
  *
- *   WG_OP(ENUM, name, n_inputs, "forward", "vjp", "jvp")
+ *   WG_OP(ENUM, name, n_inputs, first, "forward", "vjp", "jvp")
  *
+ * first = 1: the op's VJP writes an input's adjoint itself when it is the first to reach it
+ * in a sweep (wg_adj_first in ops.h: 0 + its term, never reading the stale buffer), so the
+ * sweep does not zero that adjoint beforehand; 0: the sweep zeroes it and the VJP adds.
  * The strings are the op's rule as printed in the Wengert table, the backward trace and
  * docs/ops.md (x, a, b: inputs; y: this row's value; dy: its adjoint; dx: an input's adjoint;
  * tx, ty: tangents; N: elements). From this list table.c generates the enum, the names and
  * wg_ops[]; each op file defines wg_op_<name>_forward, _vjp and _jvp, so an op added here and
  * nowhere else fails the build. ORDER OP: tests and docs walk this list. */
 /* clang-format off */
-WG_OP(INPUT,      input,      0, "y = data (caller's buffer)",          "none: inputs need no gradient",               "ty set by the caller")
-WG_OP(SCALAR,     scalar,     0, "y = c",                               "none: constants need no gradient",            "ty = 0")
-WG_OP(PARAM,      param,      0, "y = W (parameter value)",             "grad(W) += dy",                               "ty set by the caller")
-WG_OP(MATMUL,     matmul,     2, "y = a b",                             "da += dy b^T;  db += a^T dy",                 "ty = ta b + a tb")
-WG_OP(TRANSPOSE,  transpose,  1, "y = x^T",                             "dx += dy^T",                                  "ty = tx^T")
-WG_OP(ADD,        add,        2, "y = a + b",                           "da += unbcast(dy);  db += unbcast(dy)",       "ty = ta + tb")
-WG_OP(SUB,        sub,        2, "y = a - b",                           "da += unbcast(dy);  db -= unbcast(dy)",       "ty = ta - tb")
-WG_OP(MUL,        mul,        2, "y = a * b",                           "da += unbcast(dy * b);  db += unbcast(dy * a)", "ty = ta * b + a * tb")
-WG_OP(DIV,        div,        2, "y = a / b",                           "da += unbcast(dy / b);  db -= unbcast(dy * y / b)", "ty = (ta - y * tb) / b")
-WG_OP(NEG,        neg,        1, "y = -x",                              "dx -= dy",                                    "ty = -tx")
-WG_OP(SCALE,      scale,      1, "y = c x",                             "dx += c dy",                                  "ty = c tx")
-WG_OP(EXP,        exp,        1, "y = exp(x)",                          "dx += dy * y",                                "ty = tx * y")
-WG_OP(LOG,        log,        1, "y = log(x)",                          "dx += dy / x",                                "ty = tx / x")
-WG_OP(SIGMOID,    sigmoid,    1, "y = 1 / (1 + exp(-x))",               "dx += dy * y * (1 - y)",                      "ty = tx * y * (1 - y)")
-WG_OP(TANH,       tanh,       1, "y = tanh(x)",                         "dx += dy * (1 - y^2)",                        "ty = tx * (1 - y^2)")
-WG_OP(RELU,       relu,       1, "y = max(x, 0)",                       "dx += dy * [x > 0]",                          "ty = tx * [x > 0]")
-WG_OP(SQUARE,     square,     1, "y = x^2",                             "dx += 2 x dy",                                "ty = 2 x tx")
-WG_OP(SUM,        sum,        1, "y = sum(x)",                          "dx += dy",                                    "ty = sum(tx)")
-WG_OP(MEAN,       mean,       1, "y = sum(x) / N",                      "dx += dy / N",                                "ty = sum(tx) / N")
-WG_OP(SUM_ROWS,   sum_rows,   1, "y_j = sum_i x_ij",                    "dx_ij += dy_j",                               "ty_j = sum_i tx_ij")
-WG_OP(BCE,        bce,        2, "y = -mean(t log p + (1-t) log(1-p)), logs >= -100", "dp += dy (-t/p + (1-t)/(1-p)) / N;  dt += dy (log(1-p) - log p) / N", "ty = sum(dy/dp tp + dy/dt tt)")
-WG_OP(BCE_LOGITS, bce_logits, 2, "y = mean(max(z,0) - z t + log1p(exp(-|z|)))", "dz += dy (sigmoid(z) - t) / N;  dt -= dy z / N", "ty = sum((sigmoid(z) - t) tz - z tt) / N")
-WG_OP(MSE,        mse,        2, "y = mean((a - b)^2)",                 "da += dy 2 (a - b) / N;  db -= dy 2 (a - b) / N", "ty = sum(2 (a - b)(ta - tb)) / N")
-WG_OP(SOFTMAX,    softmax,    1, "y_ij = exp(x_ij - max_k x_ik) / sum_k exp(x_ik - max_k x_ik)", "dx_ij += y_ij (dy_ij - sum_k dy_ik y_ik)", "ty_ij = y_ij (tx_ij - sum_k tx_ik y_ik)")
-WG_OP(SOFTMAX_CE, softmax_ce, 2, "y = mean_i(logsumexp(z_i) - z_i,c_i), c: class labels (m x 1)", "dz += dy (softmax(z) - onehot(c)) / m;  labels: none", "ty = sum((softmax(z) - onehot(c)) tz) / m")
-WG_OP(CUSTOM,     custom,    -1, "y = f(x_1..x_n) (the user's forward)", "dx_i += J_i^T dy (the user's vjp)",         "ty = sum_i J_i tx_i (the user's jvp)")
+WG_OP(INPUT,      input,      0, 0, "y = data (caller's buffer)",          "none: inputs need no gradient",               "ty set by the caller")
+WG_OP(SCALAR,     scalar,     0, 0, "y = c",                               "none: constants need no gradient",            "ty = 0")
+WG_OP(PARAM,      param,      0, 0, "y = W (parameter value)",             "grad(W) += dy",                               "ty set by the caller")
+WG_OP(MATMUL,     matmul,     2, 1, "y = a b",                             "da += dy b^T;  db += a^T dy",                 "ty = ta b + a tb")
+WG_OP(TRANSPOSE,  transpose,  1, 0, "y = x^T",                             "dx += dy^T",                                  "ty = tx^T")
+WG_OP(ADD,        add,        2, 1, "y = a + b",                           "da += unbcast(dy);  db += unbcast(dy)",       "ty = ta + tb")
+WG_OP(SUB,        sub,        2, 0, "y = a - b",                           "da += unbcast(dy);  db -= unbcast(dy)",       "ty = ta - tb")
+WG_OP(MUL,        mul,        2, 0, "y = a * b",                           "da += unbcast(dy * b);  db += unbcast(dy * a)", "ty = ta * b + a * tb")
+WG_OP(DIV,        div,        2, 0, "y = a / b",                           "da += unbcast(dy / b);  db -= unbcast(dy * y / b)", "ty = (ta - y * tb) / b")
+WG_OP(NEG,        neg,        1, 0, "y = -x",                              "dx -= dy",                                    "ty = -tx")
+WG_OP(SCALE,      scale,      1, 0, "y = c x",                             "dx += c dy",                                  "ty = c tx")
+WG_OP(EXP,        exp,        1, 0, "y = exp(x)",                          "dx += dy * y",                                "ty = tx * y")
+WG_OP(LOG,        log,        1, 0, "y = log(x)",                          "dx += dy / x",                                "ty = tx / x")
+WG_OP(SIGMOID,    sigmoid,    1, 1, "y = 1 / (1 + exp(-x))",               "dx += dy * y * (1 - y)",                      "ty = tx * y * (1 - y)")
+WG_OP(TANH,       tanh,       1, 1, "y = tanh(x)",                         "dx += dy * (1 - y^2)",                        "ty = tx * (1 - y^2)")
+WG_OP(RELU,       relu,       1, 1, "y = max(x, 0)",                       "dx += dy * [x > 0]",                          "ty = tx * [x > 0]")
+WG_OP(SQUARE,     square,     1, 0, "y = x^2",                             "dx += 2 x dy",                                "ty = 2 x tx")
+WG_OP(SUM,        sum,        1, 0, "y = sum(x)",                          "dx += dy",                                    "ty = sum(tx)")
+WG_OP(MEAN,       mean,       1, 0, "y = sum(x) / N",                      "dx += dy / N",                                "ty = sum(tx) / N")
+WG_OP(SUM_ROWS,   sum_rows,   1, 0, "y_j = sum_i x_ij",                    "dx_ij += dy_j",                               "ty_j = sum_i tx_ij")
+WG_OP(BCE,        bce,        2, 0, "y = -mean(t log p + (1-t) log(1-p)), logs >= -100", "dp += dy (-t/p + (1-t)/(1-p)) / N;  dt += dy (log(1-p) - log p) / N", "ty = sum(dy/dp tp + dy/dt tt)")
+WG_OP(BCE_LOGITS, bce_logits, 2, 0, "y = mean(max(z,0) - z t + log1p(exp(-|z|)))", "dz += dy (sigmoid(z) - t) / N;  dt -= dy z / N", "ty = sum((sigmoid(z) - t) tz - z tt) / N")
+WG_OP(MSE,        mse,        2, 0, "y = mean((a - b)^2)",                 "da += dy 2 (a - b) / N;  db -= dy 2 (a - b) / N", "ty = sum(2 (a - b)(ta - tb)) / N")
+WG_OP(SOFTMAX,    softmax,    1, 0, "y_ij = exp(x_ij - max_k x_ik) / sum_k exp(x_ik - max_k x_ik)", "dx_ij += y_ij (dy_ij - sum_k dy_ik y_ik)", "ty_ij = y_ij (tx_ij - sum_k tx_ik y_ik)")
+WG_OP(SOFTMAX_CE, softmax_ce, 2, 0, "y = mean_i(logsumexp(z_i) - z_i,c_i), c: class labels (m x 1)", "dz += dy (softmax(z) - onehot(c)) / m;  labels: none", "ty = sum((softmax(z) - onehot(c)) tz) / m")
+WG_OP(CUSTOM,     custom,    -1, 0, "y = f(x_1..x_n) (the user's forward)", "dx_i += J_i^T dy (the user's vjp)",         "ty = sum_i J_i tx_i (the user's jvp)")
 /* clang-format on */

@@ -2,7 +2,9 @@
  *
  * An op file holds, in this order: the math comment (forward, VJP, JVP), the shape rule, the
  * public constructor, the forward kernel, the VJP, the JVP. The VJP accumulates (+=) into the
- * inputs' adjoints and only for inputs that need a gradient; the JVP assigns the row's tangent.
+ * inputs' adjoints and only for inputs that need a gradient (an op marked `first` in oplist.h
+ * writes 0 + its term instead when wg_adj_first says it is the first); the JVP assigns the
+ * row's tangent.
  * No malloc here: scratch goes in the tape's arena at record time. */
 #ifndef WG_OPS_H
 #define WG_OPS_H
@@ -13,6 +15,7 @@ typedef void (*wg_kernel)(wg_tape *t, wg_row *r);
 typedef struct wg_op_info {
   const char *name;     /* "sigmoid" */
   int n_in;             /* inputs (-1: variable, for custom ops) */
+  int writes_first;     /* the VJP writes inputs' stale adjoints itself (wg_adj_first) */
   const char *forward_rule, *vjp_rule, *jvp_rule; /* from oplist.h */
   wg_kernel forward;    /* computes r->val from the inputs' val */
   wg_kernel vjp;        /* inputs' adj += J^T r->adj */
@@ -20,7 +23,7 @@ typedef struct wg_op_info {
 } wg_op_info;
 
 enum {
-#define WG_OP(E, name, n, f, v, j) WG_OP_##E,
+#define WG_OP(E, name, n, w, f, v, j) WG_OP_##E,
 #include "ops/oplist.h"
 #undef WG_OP
   WG_OP_COUNT
@@ -28,7 +31,7 @@ enum {
 
 extern const wg_op_info wg_ops[WG_OP_COUNT];
 
-#define WG_OP(E, name, n, f, v, j)                 \
+#define WG_OP(E, name, n, w, f, v, j)              \
   void wg_op_##name##_forward(wg_tape *t, wg_row *r); \
   void wg_op_##name##_vjp(wg_tape *t, wg_row *r);     \
   void wg_op_##name##_jvp(wg_tape *t, wg_row *r);
@@ -65,6 +68,17 @@ typedef struct {
 static inline wg_bstride wg_bcast_stride(const wg_row *x) {
   wg_bstride s = {x->rows == 1 ? 0 : (size_t)x->cols, x->cols == 1 ? 0 : 1};
   return s;
+}
+
+/* Input x's adjoint, before a VJP of an op marked `first` writes its term into it: 1 if no
+ * VJP has reached x yet in this sweep, so the buffer holds stale values and the VJP stores
+ * 0 + term in every element (the bits of zeroing and then adding, one pass fewer, and the
+ * buffer is never read); 0 if it holds a sum to add to. Call it once per input, before the
+ * work starts: it clears the mark, so a second input that is the same row (x * x) adds. */
+static inline int wg_adj_first(wg_row *x) {
+  int first = x->adj_stale;
+  x->adj_stale = 0;
+  return first;
 }
 
 #endif

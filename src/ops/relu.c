@@ -13,6 +13,7 @@ wg_var wg_relu(wg_tape *t, wg_var x) {
  * the bits do not depend on the thread count. */
 typedef struct {
   wg_row *r, *x;
+  int first; /* VJP: dx is stale, store 0 + the term (wg_adj_first) */
 } relu_job;
 
 static void forward_range(void *arg, size_t lo, size_t hi) {
@@ -23,7 +24,7 @@ static void forward_range(void *arg, size_t lo, size_t hi) {
 }
 
 void wg_op_relu_forward(wg_tape *t, wg_row *r) {
-  relu_job j = {r, wg_input_row(t, r, 0)};
+  relu_job j = {r, wg_input_row(t, r, 0), 0};
   wg_par_for(wg_row_size(r), WG_PAR_GRAIN, forward_range, &j);
 }
 
@@ -31,11 +32,15 @@ static void vjp_range(void *arg, size_t lo, size_t hi) {
   const relu_job *j = arg;
   const wg_real *x = j->x->val, *dy = j->r->adj;
   wg_real *dx = j->x->adj;
-  for (size_t i = lo; i < hi; i++) dx[i] += x[i] > 0 ? dy[i] : 0; /* branch-free: vectorises */
+  if (j->first) /* branch-free: both loops vectorise */
+    for (size_t i = lo; i < hi; i++) dx[i] = 0 + (x[i] > 0 ? dy[i] : 0);
+  else
+    for (size_t i = lo; i < hi; i++) dx[i] += x[i] > 0 ? dy[i] : 0;
 }
 
 void wg_op_relu_vjp(wg_tape *t, wg_row *r) {
-  relu_job j = {r, wg_input_row(t, r, 0)};
+  wg_row *x = wg_input_row(t, r, 0);
+  relu_job j = {r, x, wg_adj_first(x)};
   wg_par_for(wg_row_size(r), WG_PAR_GRAIN, vjp_range, &j);
 }
 

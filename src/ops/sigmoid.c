@@ -17,10 +17,12 @@ void wg_op_sigmoid_forward(wg_tape *t, wg_row *r) {
 }
 
 void wg_op_sigmoid_vjp(wg_tape *t, wg_row *r) {
-  wg_real *dx = wg_input_row(t, r, 0)->adj;
+  wg_row *x = wg_input_row(t, r, 0);
+  wg_real *dx = x->adj;
+  int first = wg_adj_first(x); /* dx is stale: store 0 + the term */
   for (size_t i = 0, n = wg_row_size(r); i < n; i++) {
     wg_real y = r->val[i];
-    dx[i] += r->adj[i] * y * (1 - y);
+    dx[i] = (first ? 0 : dx[i]) + r->adj[i] * y * (1 - y);
   }
 }
 

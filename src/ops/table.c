@@ -2,8 +2,8 @@
 #include "ops/ops.h"
 
 const wg_op_info wg_ops[WG_OP_COUNT] = {
-#define WG_OP(E, name, n, f, v, j) \
-  [WG_OP_##E] = {#name, n, f, v, j, wg_op_##name##_forward, wg_op_##name##_vjp, wg_op_##name##_jvp},
+#define WG_OP(E, name, n, w, f, v, j) \
+  [WG_OP_##E] = {#name, n, w, f, v, j, wg_op_##name##_forward, wg_op_##name##_vjp, wg_op_##name##_jvp},
 #include "ops/oplist.h"
 #undef WG_OP
 };

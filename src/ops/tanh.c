@@ -17,17 +17,22 @@ void wg_op_tanh_forward(wg_tape *t, wg_row *r) {
 
 typedef struct {
   wg_row *r, *x;
+  int first; /* dx is stale: store 0 + the term (wg_adj_first) */
 } tanh_job;
 
 static void vjp_range(void *arg, size_t lo, size_t hi) {
   const tanh_job *j = arg;
   const wg_real *y = j->r->val, *dy = j->r->adj;
   wg_real *dx = j->x->adj;
-  for (size_t i = lo; i < hi; i++) dx[i] += dy[i] * (1 - y[i] * y[i]);
+  if (j->first)
+    for (size_t i = lo; i < hi; i++) dx[i] = 0 + dy[i] * (1 - y[i] * y[i]);
+  else
+    for (size_t i = lo; i < hi; i++) dx[i] += dy[i] * (1 - y[i] * y[i]);
 }
 
 void wg_op_tanh_vjp(wg_tape *t, wg_row *r) { /* large arrays in element ranges on the pool */
-  tanh_job j = {r, wg_input_row(t, r, 0)};
+  wg_row *x = wg_input_row(t, r, 0);
+  tanh_job j = {r, x, wg_adj_first(x)};
   wg_par_for(wg_row_size(r), WG_PAR_GRAIN, vjp_range, &j);
 }
 

@@ -18,8 +18,9 @@ typedef struct wg_row {
   uint16_t op;               /* index into wg_ops[] */
   uint8_t n_in;              /* inputs used in in[] */
   uint8_t needs_grad;        /* some input (or this leaf) leads to a parameter */
-  uint8_t adj_stale;         /* backward: adj not zeroed yet (the sweep zeroes it just before
-                                the first VJP that adds into it, while it is in cache) */
+  uint8_t adj_stale;         /* backward: adj holds stale values; the first VJP to reach it
+                                writes it (ops marked `first`, wg_adj_first) or the sweep
+                                zeroes it just before that VJP adds, while it is in cache */
   uint32_t in[WG_MAX_INPUTS];/* input row indices, all < this row's index */
   int rows, cols;            /* shape of val, adj, tan */
   wg_real *val;              /* value (arena; for inputs/params: the caller's buffer) */
