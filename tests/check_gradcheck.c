@@ -10,6 +10,7 @@
 
 #include "ops/ops.h"
 #include "tape/tape.h"
+#include "countalloc.h"
 #include "testutil.h"
 
 /* ---- a custom op: y = sin(a) * b, elementwise, a and b of one shape ------------------------
@@ -513,30 +514,15 @@ START_TEST(test_gradcheck_tolerance_is_used) {
 END_TEST
 
 /* ---- memory: every scratch buffer goes through the allocator hook, sized, and comes back -- */
-typedef struct {
-  long calls, fail_at; /* fail the fail_at-th allocation (counting from 1); 0: never */
-  long long live;      /* bytes allocated and not freed */
-} alloc_count;
-
-static void *counting_alloc(void *ud, void *ptr, size_t old_size, size_t new_size) {
-  alloc_count *c = ud;
-  if (new_size == 0) {
-    free(ptr);
-    c->live -= (long long)old_size;
-    return NULL;
-  }
-  if (++c->calls == c->fail_at) return NULL;
-  void *q = realloc(ptr, new_size);
-  if (q) c->live += (long long)new_size - (long long)old_size;
-  return q;
-}
+/* tests/countalloc.h: c.calls counts the requests, c.live the bytes outstanding, c.fail_at
+ * makes that request (1-based) fail, c.bad_size counts frees given the wrong size. */
 
 START_TEST(test_checks_free_what_they_allocate) {
   net n;
   net_build(&n, &sinmul_op, NULL);
   wg_backward(n.t, n.loss); /* adjoints exist: the checks themselves allocate only scratch */
-  alloc_count c = {0, 0, 0};
-  wg_set_allocator(counting_alloc, &c);
+  ca_state c = {0};
+  wg_set_allocator(ca_alloc, &c);
   int a = wg_gradcheck(n.t, n.loss, NULL, NULL), b = wg_check_rows(n.t, NULL, NULL);
   double d = wg_dot_test(n.t, n.loss, 3);
   wg_set_allocator(NULL, NULL);
@@ -544,7 +530,8 @@ START_TEST(test_checks_free_what_they_allocate) {
   ck_assert_int_eq(b, 0);
   ck_assert_double_lt(d, 1e-12);
   ck_assert_int_gt(c.calls, 0);      /* scratch came from the hook ... */
-  ck_assert_int_eq((int)c.live, 0);  /* ... and went back to it, with the sizes it was given */
+  ck_assert_uint_eq(c.live, 0);      /* ... and went back to it, */
+  ck_assert_int_eq(c.bad_size, 0);   /* with the sizes it was given */
   net_free(&n);
 }
 END_TEST
@@ -555,8 +542,8 @@ START_TEST(test_checks_out_of_memory) {
   for (int which = 0; which < 3; which++) {
     int succeeded = 0, nomem = 0;
     for (long k = 1; k < 200 && !succeeded; k++) {
-      alloc_count c = {0, 0, 0};
-      wg_set_allocator(counting_alloc, &c);
+      ca_state c = {0};
+      wg_set_allocator(ca_alloc, &c);
       net n;
       net_build(&n, &sinmul_op, NULL);
       wg_real w[6], g[6];
@@ -577,8 +564,9 @@ START_TEST(test_checks_out_of_memory) {
       ck_assert_mem_eq(g, wg_param_grad(n.W).data, sizeof g);
       net_free(&n);
       wg_set_allocator(NULL, NULL);
-      ck_assert_msg(c.live == 0, "check %d, allocation %ld failing: %lld bytes leaked", which, k,
+      ck_assert_msg(c.live == 0, "check %d, allocation %ld failing: %zu bytes leaked", which, k,
                     c.live);
+      ck_assert_int_eq(c.bad_size, 0);
     }
     ck_assert_msg(succeeded, "check %d never succeeded within 200 allocations", which);
     ck_assert_int_gt(nomem, 0); /* the failure path was taken at least once */

@@ -12,6 +12,7 @@
 
 #include "ops/ops.h"
 #include "tape/tape.h"
+#include "countalloc.h"
 #include "testutil.h"
 #include "wengert.h"
 
@@ -517,24 +518,17 @@ START_TEST(null_tape_and_file_are_safe) {
 }
 END_TEST
 
-/* A counting allocator: fails every request while `failing` is set; tracks bytes live. */
-static int failing;
-static long long live_bytes;
-static void *counting_alloc(void *ud, void *ptr, size_t old_size, size_t new_size) {
-  (void)ud;
-  if (new_size == 0) {
-    live_bytes -= (long long)old_size;
-    free(ptr);
-    return NULL;
-  }
-  if (failing) return NULL;
-  void *p = realloc(ptr, new_size);
-  if (p) live_bytes += (long long)new_size - (long long)(ptr ? old_size : 0);
-  return p;
+/* tests/countalloc.h, failing every request while fail_from(1) is in force */
+static ca_state heap;
+
+static void fail_from(int on) { /* on: this request and every later one fails */
+  heap.fail_at = on ? heap.calls + 1 : 0;
+  heap.persistent = on;
 }
 
 START_TEST(trace_out_of_memory_fails_the_tape) {
-  wg_set_allocator(counting_alloc, NULL);
+  memset(&heap, 0, sizeof heap);
+  wg_set_allocator(ca_alloc, &heap);
   wg_tape *t = wg_tape_new();
   seed_net s;
   seed_record(t, &s);
@@ -542,9 +536,9 @@ START_TEST(trace_out_of_memory_fails_the_tape) {
   capture c;
   cap_open(&c);
   wg_tape_trace(t, c.f);
-  failing = 1;
+  fail_from(1);
   ck_assert_int_eq(wg_backward(t, s.L), WG_ERR_NOMEM);
-  failing = 0;
+  fail_from(0);
   ck_assert_ptr_nonnull(strstr(wg_tape_error(t), "trace: out of memory"));
   free(cap_close(&c));
   /* DOT's scratch: the output is still a whole graph, and the failure is reported */
@@ -552,9 +546,9 @@ START_TEST(trace_out_of_memory_fails_the_tape) {
   seed_net s2;
   seed_record(t, &s2);
   cap_open(&c);
-  failing = 1;
+  fail_from(1);
   wg_tape_dot(t, c.f);
-  failing = 0;
+  fail_from(0);
   char *out = cap_close(&c);
   ck_assert_int_eq(wg_tape_status(t), WG_ERR_NOMEM);
   ck_assert_int_eq(count_lines_starting(out, "  v"), 8 + 7);
@@ -563,8 +557,9 @@ START_TEST(trace_out_of_memory_fails_the_tape) {
   seed_free(t, &s);
   wg_param_free(s2.W);
   wg_param_free(s2.b);
-  ck_assert_int_eq(live_bytes, 0); /* nothing leaked */
   wg_set_allocator(NULL, NULL);
+  ck_assert_uint_eq(heap.live, 0); /* nothing leaked */
+  ck_assert_int_eq(heap.bad_size, 0);
 }
 END_TEST
 

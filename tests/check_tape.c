@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "countalloc.h"
 #include "testutil.h"
 
 #define NONE(v) ((v).gen == 0 && (v).row == 0)
@@ -26,31 +27,19 @@ static void assert_error_has(wg_tape *t, const char *const *parts, int n) {
 
 /* ---- counting allocator -------------------------------------------------------------- */
 
-static long n_allocs;    /* allocations and reallocations requested */
-static long fail_at;     /* make this allocation (1-based) fail; 0: never */
-static long live_bytes;  /* bytes outstanding, from the sizes the library reports */
-
-static void *counting_alloc(void *ud, void *ptr, size_t old_size, size_t new_size) {
-  (void)ud;
-  if (new_size == 0) {
-    if (ptr) live_bytes -= (long)old_size;
-    free(ptr);
-    return NULL;
-  }
-  n_allocs++;
-  if (fail_at && n_allocs == fail_at) return NULL;
-  void *p = realloc(ptr, new_size);
-  if (p) live_bytes += (long)new_size - (ptr ? (long)old_size : 0);
-  return p;
-}
+/* tests/countalloc.h: heap.calls counts the requests, heap.live the bytes outstanding (from
+ * each block's own size), heap.fail_at makes that request (1-based) fail; 0: none. */
+static ca_state heap;
 
 static void counting_on(long fail) {
-  n_allocs = 0, live_bytes = 0, fail_at = fail;
-  wg_set_allocator(counting_alloc, NULL);
+  memset(&heap, 0, sizeof heap);
+  heap.fail_at = fail;
+  wg_set_allocator(ca_alloc, &heap);
 }
 
-static void counting_off(void) {
+static void counting_off(void) { /* every free and realloc passed the size it was given */
   wg_set_allocator(NULL, NULL);
+  ck_assert_int_eq(heap.bad_size, 0);
 }
 
 /* ---- a small network used by several tests ------------------------------------------- */
@@ -722,22 +711,22 @@ START_TEST(reset_and_rerecord_allocates_nothing) {
   wg_param *V = wg_param_new("V", 100, 100);
   wg_tape *t = wg_tape_new();
   for (int step = 0; step < 3; step++) {
-    long before = n_allocs;
+    long before = heap.calls;
     wg_tape_reset(t);
     wg_var L = net_record(t, &n);
     wg_var Q = wg_tanh(t, wg_matmul(t, wg_input(t, 100, 100, big), wg_use(t, V)));
     wg_name(t, Q, "a name kept in the arena");
     L = wg_add(t, L, wg_mean(t, wg_square(t, Q)));
     ck_assert_int_eq(wg_backward(t, L), WG_OK);
-    if (step > 0) ck_assert_msg(n_allocs == before, "step %d: %ld heap allocations", step,
-                                n_allocs - before);
-    else ck_assert(n_allocs > before); /* the hook does see the tape's allocations */
+    if (step > 0) ck_assert_msg(heap.calls == before, "step %d: %ld heap allocations", step,
+                                heap.calls - before);
+    else ck_assert(heap.calls > before); /* the hook does see the tape's allocations */
   }
   wg_tape_free(t);
   wg_param_free(V);
   net_free(&n);
   wg_free_buffers(); /* the matrix kernel's kept packing buffers (by design, until asked) */
-  ck_assert_int_eq(live_bytes, 0);
+  ck_assert_uint_eq(heap.live, 0);
   counting_off();
 }
 END_TEST
@@ -749,18 +738,18 @@ START_TEST(replay_allocates_nothing) {
   wg_tape *t = wg_tape_new();
   wg_var L = net_record(t, &n);
   ck_assert_int_eq(wg_backward(t, L), WG_OK);
-  long before = n_allocs;
+  long before = heap.calls;
   size_t bytes = wg_tape_bytes(t);
   for (int i = 0; i < 5; i++) {
     wg_param_value(n.W1).data[0] += 0.1;
     ck_assert_int_eq(wg_forward(t), WG_OK);
     ck_assert_int_eq(wg_backward(t, L), WG_OK);
   }
-  ck_assert_int_eq(n_allocs, before);
+  ck_assert_int_eq(heap.calls, before);
   ck_assert_uint_eq(wg_tape_bytes(t), bytes); /* not even from the arena */
   wg_tape_free(t);
   net_free(&n);
-  ck_assert_int_eq(live_bytes, 0);
+  ck_assert_uint_eq(heap.live, 0);
   counting_off();
 }
 END_TEST
@@ -834,9 +823,8 @@ static double alloc_failure_run(long k, wg_status *status, int *failed) {
     wg_tape_free(t);
     net_free(&n);
     wg_free_buffers(); /* the matrix kernel's kept packing buffers */
-    ck_assert_msg(live_bytes == 0, "failing allocation %ld: %ld bytes outstanding", k,
-                  live_bytes);
-    *failed = k > 0 && n_allocs >= k;
+    ck_assert_msg(heap.live == 0, "failing allocation %ld: %zu bytes outstanding", k, heap.live);
+    *failed = k > 0 && heap.calls >= k;
     counting_off();
     *status = s;
   }
