@@ -488,8 +488,11 @@ typedef struct {
  * rewrites them on one core. The main thread reads an array (SN reals, 1 MB), the other core
  * reads it too (or not), and the main thread's rewrite of it is timed. On a machine whose
  * cores share their last-level cache the two times are close; on this project's VM they are
- * not always. */
+ * not always. The array is static: a 1 MB malloc and free here would raise glibc's mmap
+ * threshold, and the workloads' large buffers would then come from the heap instead of
+ * fresh mappings, which on this VM made two threads slower (docs/performance.md). */
 enum { SN = 1 << 17 };
+static double share_array[SN];
 
 typedef struct {
   double *x;
@@ -538,11 +541,9 @@ static control measure_control(void) {
     pthread_join(th, NULL);
     both[rep] = alone[rep] / j[0].us + alone[rep] / j[1].us;
   }
-  double a = median(alone, 5), shared[5], own[5], *x = malloc(SN * sizeof *x);
-  if (!x) return (control){a / median(other, 5), median(both, 5), NAN, NAN};
+  double a = median(alone, 5), shared[5], own[5], *x = share_array;
   for (size_t i = 0; i < SN; i++) x[i] = uniform(-1, 1);
   for (int rep = 0; rep < 5; rep++) shared[rep] = rewrite_us(x, 1), own[rep] = rewrite_us(x, 0);
-  free(x);
   return (control){a / median(other, 5), median(both, 5), median(shared, 5), median(own, 5)};
 }
 
@@ -558,10 +559,12 @@ typedef struct {
   int identical;
 } net_result;
 
-/* identical bits: one replay step from the same parameters with 1 and 2 threads */
+/* identical bits: one replay step from the same parameters with 1 and 2 threads (the first
+ * layer's gradient kept in the hand-written step's buffer: no malloc and free of 1 MB just
+ * before the timing, which would change where glibc puts later buffers) */
 static int same_bits_2_threads(net *w) {
   size_t n0 = (size_t)w->width[0] * w->width[1];
-  double *g1 = malloc(n0 * sizeof *g1);
+  double *g1 = w->gW[0];
   wg_forward(w->t);
   wg_backward(w->t, w->loss);
   double l1 = wg_value(w->t, w->loss).data[0];
@@ -574,7 +577,6 @@ static int same_bits_2_threads(net *w) {
              !memcmp(g1, wg_param_grad(w->W[0]).data, n0 * sizeof *g1);
   for (int l = 0; l < w->n_layers; l++) wg_param_zero_grad(w->W[l]), wg_param_zero_grad(w->b[l]);
   wg_set_threads(1);
-  free(g1);
   return same;
 }
 
