@@ -20,11 +20,6 @@ typedef struct {
   int first;             /* x's adjoint is stale: write it */
 } add_job;
 
-static size_t rows_grain(const wg_row *r) { /* rows per part: about WG_PAR_GRAIN elements */
-  size_t g = WG_PAR_GRAIN / (size_t)(r->cols > 0 ? r->cols : 1);
-  return g ? g : 1;
-}
-
 static void forward_rows(void *arg, size_t lo, size_t hi) {
   const add_job *j = arg;
   const wg_row *r = j->r, *a = j->a, *b = j->b;
@@ -46,7 +41,7 @@ void wg_op_add_forward(wg_tape *t, wg_row *r) {
     for (size_t i = 0; i < n; i++) r->val[i] = j.a->val[i] + j.b->val[0];
     return;
   }
-  wg_par_for((size_t)r->rows, rows_grain(r), forward_rows, &j);
+  wg_par_for((size_t)r->rows, wg_par_grain_of((size_t)r->cols), forward_rows, &j);
 }
 
 /* dx += dy, elements lo..hi-1 (x of the shape of y) */
@@ -102,9 +97,8 @@ static void unbcast_add(wg_row *x, wg_row *r) {
     return;
   }
   size_t span = n / (size_t)(x->rows == 1 ? r->cols : r->rows); /* terms per element of dx */
-  size_t grain = WG_PAR_GRAIN / (span ? span : 1);
-  if (x->rows == 1) wg_par_for((size_t)r->cols, grain ? grain : 1, column_sums, &j);
-  else wg_par_for((size_t)r->rows, grain ? grain : 1, row_sums, &j);
+  if (x->rows == 1) wg_par_for((size_t)r->cols, wg_par_grain_of(span), column_sums, &j);
+  else wg_par_for((size_t)r->rows, wg_par_grain_of(span), row_sums, &j);
 }
 
 void wg_op_add_vjp(wg_tape *t, wg_row *r) {

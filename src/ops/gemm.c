@@ -436,11 +436,6 @@ static void thin_rows(void *arg, size_t lo, size_t hi) {
   }
 }
 
-static size_t rows_grain(int n) { /* rows per part: about WG_PAR_GRAIN elements of C */
-  size_t g = WG_PAR_GRAIN / (size_t)n;
-  return g ? g : 1;
-}
-
 void wg_gemm(int trans_a, int trans_b, int m, int n, int k, const wg_real *A, int lda,
              const wg_real *B, int ldb, wg_real beta, wg_real *C, int ldc) {
   if (m <= 0 || n <= 0) return;
@@ -463,7 +458,7 @@ void wg_gemm(int trans_a, int trans_b, int m, int n, int k, const wg_real *A, in
   }
   if (k <= THIN_K) {
     thin_job j = {trans_a, trans_b, n, k, A, lda, B, ldb, beta, C, ldc};
-    wg_par_for((size_t)m, rows_grain(n), thin_rows, &j);
+    wg_par_for((size_t)m, wg_par_grain_of((size_t)n), thin_rows, &j);
     return;
   }
   gemm_job g = {.ta = trans_a, .tb = trans_b, .m = m, .n = n, .k = k, .lda = lda, .ldb = ldb,

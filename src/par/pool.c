@@ -182,7 +182,8 @@ void wg_par_run(wg_task_fn fn, void *arg, int n_tasks) {
   pthread_mutex_unlock(&mu);
 }
 
-int wg_par_parts(size_t n, size_t grain) {
+/* [0, n) in parts of about `grain` elements (at least one), as many as useful for the pool */
+static int par_parts(size_t n, size_t grain) {
   int t = wg_par_threads();
   if (t == 1 || n < 2 * grain) return 1;
   size_t parts = n / grain;
@@ -207,7 +208,7 @@ typedef struct {
   size_t raw_size, size;
 } scratch;
 
-static scratch scr[WG_MAX_THREADS + 1];
+static scratch scr[WG_MAX_THREADS];
 
 static void scratch_release(scratch *s) {
   wg_free(s->raw, s->raw_size);
@@ -231,7 +232,7 @@ void *wg_par_scratch(int id, size_t bytes) {
 
 void wg_par_release(void) {
   wg_par_lock();
-  for (int i = 0; i <= WG_MAX_THREADS; i++) scratch_release(&scr[i]);
+  for (int i = 0; i < WG_MAX_THREADS; i++) scratch_release(&scr[i]);
   wg_par_unlock();
 }
 
@@ -244,7 +245,7 @@ void wg_free_buffers(void) {
 __attribute__((destructor)) static void pool_shutdown(void) {
   if (pthread_mutex_trylock(&run_lock)) return; /* a run is in flight in another thread */
   stop_workers();
-  for (int i = 0; i <= WG_MAX_THREADS; i++) scratch_release(&scr[i]);
+  for (int i = 0; i < WG_MAX_THREADS; i++) scratch_release(&scr[i]);
   pthread_mutex_unlock(&run_lock);
 }
 #endif
@@ -312,7 +313,7 @@ void wg_par_for(size_t n, size_t grain, wg_range_fn fn, void *arg) {
   }
   wg_par_lock();
   range_job j = {fn, arg, {0}};
-  int parts = wg_par_parts(n, grain);
+  int parts = par_parts(n, grain);
   wg_par_share(n, parts, j.bounds);
   wg_par_run(range_task, &j, parts);
   wg_par_unlock();

@@ -14,7 +14,6 @@
 
 #define WG_MAX_THREADS 64
 #define WG_MAX_TASKS 256 /* tasks of a run claimed in neighbourhood order (see pool.c) */
-#define WG_SCRATCH_SHARED WG_MAX_THREADS /* scratch id shared by all slots of one run */
 
 typedef void (*wg_task_fn)(void *arg, int task, int slot);
 
@@ -23,7 +22,7 @@ void wg_par_unlock(void);
 int wg_par_threads(void);                              /* threads a run may use (>= 1) */
 void wg_par_run(wg_task_fn fn, void *arg, int n_tasks); /* lock held; returns when all done */
 
-/* Scratch buffer `id` (a slot, or WG_SCRATCH_SHARED) of at least `bytes`, 64-byte aligned,
+/* Scratch buffer of slot `id` of at least `bytes`, 64-byte aligned,
  * kept between calls (allocated through wg_alloc's hook the first time it is needed and
  * when it grows); NULL if the allocation fails. Lock held. */
 void *wg_par_scratch(int id, size_t bytes);
@@ -46,10 +45,6 @@ void wg_par_share(size_t units, int parts, size_t *bounds);
 void wg_par_learn(int parts, const size_t *bounds, double started, const double *ended,
                   const int *ran_on);
 
-/* Split [0, n) in parts of about `grain` elements (at least one), as many as useful for the
- * pool; elementwise ops use it to run large arrays in parallel. */
-int wg_par_parts(size_t n, size_t grain);
-
 /* fn(arg, lo, hi) over [0, n): in one call when n < 2 grain, else over parts of about `grain`
  * elements on the pool, shared as wg_par_share says, so that a product's rows and the
  * elementwise passes over them fall to the same thread (it takes the lock: do not call it
@@ -61,5 +56,12 @@ void wg_par_for(size_t n, size_t grain, wg_range_fn fn, void *arg);
 /* Elements per part for elementwise loops: below this a thread hand-off costs more than the
  * loop (the array math uses the same grain). */
 #define WG_PAR_GRAIN 16384
+
+/* The grain for wg_par_for over items of `per` elements each (rows of a matrix, columns
+ * summed down its rows): about WG_PAR_GRAIN elements per part, at least one item. */
+static inline size_t wg_par_grain_of(size_t per) {
+  size_t g = WG_PAR_GRAIN / (per ? per : 1);
+  return g ? g : 1;
+}
 
 #endif
