@@ -13,8 +13,9 @@
 #include "ops/ops.h"
 #include "tape/alloc.h"
 #include "tape/tape.h"
+#include "tape/trace.h"
 
-#define SMALL 12   /* matrices with at most this many elements are printed in full */
+#define SMALL WG_PRINT_SMALL /* matrices with at most this many elements are printed in full */
 #define CELL 512   /* bytes for one formatted cell (longer text is cut) */
 #define LABEL (WG_NAME_MAX + 16)
 
@@ -93,19 +94,31 @@ static int rule_terms(const char *vjp, char letters[WG_MAX_INPUTS], const char *
   return k;
 }
 
+/* Append a matrix as a value in a formula: in full when small, else "[label: rxc]". */
+static void sb_operand(sbuf *b, const wg_tape *t, uint32_t row, const wg_real *x) {
+  const wg_row *r = &t->rows[row];
+  char lab[LABEL];
+  if (x && wg_row_size(r) <= SMALL) sb_matrix(b, x, r->rows, r->cols);
+  else sb_printf(b, "[%s: %dx%d]", wg_row_label(t, row, lab, sizeof lab), r->rows, r->cols);
+}
+
 /* Append rule text (n bytes) with identifiers replaced: y -> the row's label, dy -> adj(label),
  * <letter> / d<letter> -> input k's label / adjoint, c -> the row's constant. Index suffixes
- * ("dx_ij") are kept. */
+ * ("dx_ij") are kept. With values, the identifiers right of the first '=' ("=", "+=", "-=")
+ * become the matrices themselves (sb_operand) and N the first input's element count. */
 static void sb_rule(sbuf *b, const char *rule, size_t n, const wg_tape *t, const wg_row *r,
-                    const char letters[WG_MAX_INPUTS]) {
+                    const char letters[WG_MAX_INPUTS], int with_values) {
   char self[LABEL], lab[LABEL];
-  wg_row_label(t, (uint32_t)(r - t->rows), self, sizeof self);
+  uint32_t i = (uint32_t)(r - t->rows);
+  wg_row_label(t, i, self, sizeof self);
   const char *end = rule + n;
+  int rhs = 0; /* past the first '=' */
   for (const char *p = rule; p < end;) {
     if (!isalpha((unsigned char)*p)) {
       size_t run = 1; /* a non-identifier character, or a number with its letters ("1e5") */
       if (isdigit((unsigned char)*p))
         while (p + run < end && isalnum((unsigned char)p[run])) run++;
+      if (*p == '=') rhs = 1;
       sb_printf(b, "%.*s", (int)run, p);
       p += run;
       continue;
@@ -116,19 +129,51 @@ static void sb_rule(sbuf *b, const char *rule, size_t n, const wg_tape *t, const
     int adj = w == 2 && p[0] == 'd';
     char v = w == 1 ? p[0] : adj ? p[1] : 0;
     const char *sub = NULL;
-    if (v == 'y' || (r->n_in == 0 && w == 1 && p[0] == 'W')) sub = self; /* W: a param leaf */
+    int src = -2; /* the row substituted: -1 this row, k >= 0 input k */
+    if (v == 'y' || (r->n_in == 0 && w == 1 && p[0] == 'W')) sub = self, src = -1; /* W: a leaf */
     for (int k = 0; !sub && v && k < r->n_in && k < WG_MAX_INPUTS; k++)
-      if (letters[k] == v) sub = wg_row_label(t, r->in[k], lab, sizeof lab);
-    int plain = 1; /* a label with operators in it ("1-y") is parenthesised in a formula */
+      if (letters[k] == v) sub = wg_row_label(t, r->in[k], lab, sizeof lab), src = k;
+    int plain = 1; /* a label with operators in it ("1-t") is parenthesised in a formula */
     for (const char *c = sub; sub && *c; c++)
       if (strchr("+-*/^ ", *c)) plain = 0;
-    if (sub) sb_printf(b, adj ? "adj(%s)" : plain ? "%s" : "(%s)", sub);
-    else if (w == 1 && v == 'c') sb_printf(b, "%g", (double)r->c);
-    else sb_printf(b, "%.*s", (int)w, p);
+    if (sub && with_values && rhs) {
+      uint32_t row = src < 0 ? i : r->in[src];
+      sb_operand(b, t, row, adj ? t->rows[row].adj : t->rows[row].val);
+    } else if (sub) {
+      sb_printf(b, adj ? "adj(%s)" : plain ? "%s" : "(%s)", sub);
+    } else if (w == 1 && v == 'c') {
+      sb_printf(b, "%g", (double)r->c);
+    } else if (w == 1 && v == 'N' && with_values && rhs && r->n_in > 0) {
+      sb_printf(b, "%zu", wg_row_size(&t->rows[r->in[0]]));
+    } else {
+      sb_printf(b, "%.*s", (int)w, p);
+    }
     p = q;
     if (p < end && *p == '_') /* an index suffix, kept as written: dx_ij, sum_i */
       for (sb_printf(b, "_"), p++; p < end && isalnum((unsigned char)*p); p++) sb_printf(b, "%c", *p);
   }
+}
+
+const char *wg_matrix_text(char *buf, size_t n, const wg_real *x, int rows, int cols) {
+  if (!buf || n == 0) return "";
+  sbuf b = sb_on(buf, n);
+  sb_matrix(&b, x, rows, cols);
+  return buf;
+}
+
+const char *wg_forward_rule(char *buf, size_t n, const wg_tape *t, uint32_t row,
+                            int with_values) {
+  if (!buf || n == 0) return "";
+  sbuf b = sb_on(buf, n);
+  const wg_row *r = &t->rows[row];
+  if (r->n_in == 0 || r->op >= WG_OP_COUNT) return buf;
+  char letters[WG_MAX_INPUTS] = {0};
+  const char *start[WG_MAX_INPUTS];
+  size_t len[WG_MAX_INPUTS];
+  rule_terms(wg_ops[r->op].vjp_rule, letters, start, len);
+  const char *rule = wg_ops[r->op].forward_rule;
+  sb_rule(&b, rule, strlen(rule), t, r, letters, with_values);
+  return buf;
 }
 
 /* ---- the Wengert table ------------------------------------------------------------------ */
@@ -264,62 +309,79 @@ void wg_tape_trace(wg_tape *t, FILE *f) {
   if (t) t->trace = f;
 }
 
-/* What one term of a row's VJP adds to: input k's adjoint, or (k = -1) a parameter leaf's
- * gradient. dst is NULL when it needs no gradient; dup >= 0 when input k is input dup again. */
-typedef struct {
-  wg_real *dst;
-  int rows, cols, dup;
-  size_t off;
-} term_target;
-
-static term_target target_of(wg_tape *t, wg_row *r, int k) {
-  term_target g = {NULL, r->rows, r->cols, -1, 0};
+/* What term k of row r's VJP adds to: input k's adjoint, or (k = -1) a parameter leaf's
+ * gradient. delta is NULL when it needs no gradient; dup >= 0 when input k is input dup
+ * again. */
+static wg_term target_of(wg_tape *t, wg_row *r, int k) {
+  wg_term g = {k, (uint32_t)(r - t->rows), r->rows, r->cols, -1, NULL, NULL, NULL, 0};
   if (k < 0) {
-    if (r->op == WG_OP_PARAM && r->ptr) g.dst = ((wg_param *)r->ptr)->grad;
+    if (r->op == WG_OP_PARAM && r->ptr) g.after = ((wg_param *)r->ptr)->grad;
     return g;
   }
   wg_row *x = wg_input_row(t, r, k);
+  g.target = r->in[k];
   g.rows = x->rows, g.cols = x->cols;
-  g.dst = x->needs_grad ? x->adj : NULL;
+  g.after = x->needs_grad ? x->adj : NULL;
   for (int j = 0; j < k && g.dup < 0; j++)
     if (r->in[j] == r->in[k]) g.dup = j;
   return g;
 }
 
-/* One term's line: the rule with labels, then what it added ("= [...]"). */
-static void trace_term(sbuf *b, wg_tape *t, wg_row *r, int k, const term_target *g,
-                       const wg_real *delta, const char *rule, size_t rule_len,
-                       const char letters[WG_MAX_INPUTS]) {
+const char *wg_term_rule(char *buf, size_t n, const wg_tape *t, const wg_step_terms *s,
+                         int term, int with_values) {
+  if (!buf || n == 0) return "";
+  sbuf b = sb_on(buf, n);
+  const wg_row *r = &t->rows[s->row];
+  const wg_term *g = &s->term[term];
   char self[LABEL], lab[LABEL];
-  wg_row_label(t, (uint32_t)(r - t->rows), self, sizeof self);
-  if (rule) sb_rule(b, rule, rule_len, t, r, letters);
-  else if (k < 0) sb_printf(b, "grad(%s) += adj(%s)", self, self);
-  else sb_printf(b, "adj(%s) += J^T adj(%s)", wg_row_label(t, r->in[k], lab, sizeof lab), self);
-  if (!g->dst) {
-    sb_printf(b, "   (skipped: %s needs no gradient)",
-              k < 0 ? self : wg_row_label(t, r->in[k], lab, sizeof lab));
-  } else if (g->dup >= 0) {
-    sb_printf(b, "   (same row as input %d: the line above shows both terms)", g->dup + 1);
-  } else {
-    sb_printf(b, " = ");
-    if ((size_t)g->rows * (size_t)g->cols > SMALL) sb_printf(b, "(%dx%d) ", g->rows, g->cols);
-    sb_matrix(b, delta, g->rows, g->cols);
+  wg_row_label(t, s->row, self, sizeof self);
+  if (g->rule) sb_rule(&b, g->rule, g->rule_len, t, r, s->letters, with_values);
+  else if (g->k < 0) sb_printf(&b, "grad(%s) += adj(%s)", self, self);
+  else sb_printf(&b, "adj(%s) += J^T adj(%s)", wg_row_label(t, g->target, lab, sizeof lab), self);
+  return buf;
+}
+
+/* The text trace of one step: the row, then one line per term, its rule with labels and
+ * what it added ("= [...]"). */
+static void trace_write_text(wg_tape *t, const wg_step_terms *s) {
+  char self[LABEL], lab[LABEL], line[CELL];
+  int lead = fprintf(t->trace, "%s %s: ", wg_row_label(t, s->row, self, sizeof self),
+                     wg_row_op_name(&t->rows[s->row]));
+  for (int k = 0; k < s->n_terms; k++) {
+    const wg_term *g = &s->term[k];
+    sbuf b = sb_on(line, sizeof line);
+    if (k > 0) sb_printf(&b, "%*s", lead > 0 ? lead : 0, "");
+    wg_term_rule(line + b.len, sizeof line - b.len, t, s, k, 0);
+    b.len += strlen(line + b.len);
+    if (!g->after) {
+      sb_printf(&b, "   (skipped: %s needs no gradient)", wg_row_label(t, g->target, lab, sizeof lab));
+    } else if (g->dup >= 0) {
+      sb_printf(&b, "   (same row as input %d: the line above shows both terms)", g->dup + 1);
+    } else {
+      sb_printf(&b, " = ");
+      if ((size_t)g->rows * (size_t)g->cols > SMALL) sb_printf(&b, "(%dx%d) ", g->rows, g->cols);
+      sb_matrix(&b, g->delta, g->rows, g->cols);
+    }
+    fprintf(t->trace, "%s\n", line);
   }
 }
 
 /* One step of the reverse sweep, traced: snapshot what the row's VJP adds to (scratch from
- * wg_alloc), run the VJP, and print each term of its rule with the difference it made,
- * one line per input (a parameter leaf: one line for its gradient). */
+ * wg_alloc), run the VJP, turn each snapshot into the difference it made, and hand the step
+ * to the tape's trace writer (the text trace when none is set). */
 void wg_trace_step(wg_tape *t, wg_row *r) {
   uint32_t i = (uint32_t)(r - t->rows);
+  wg_step_terms s;
+  memset(&s, 0, sizeof s);
+  s.row = i;
   int n_in = r->n_in < WG_MAX_INPUTS ? r->n_in : WG_MAX_INPUTS;
-  int first = n_in ? 0 : -1, last = n_in ? n_in - 1 : -1;
-  term_target g[WG_MAX_INPUTS + 1];
-  size_t total = 0;
-  for (int k = first; k <= last; k++) {
-    g[k + 1] = target_of(t, r, k);
-    g[k + 1].off = total;
-    if (g[k + 1].dst && g[k + 1].dup < 0) total += (size_t)g[k + 1].rows * (size_t)g[k + 1].cols;
+  s.n_terms = n_in ? n_in : 1; /* a leaf: one term, its gradient */
+  size_t off[WG_MAX_INPUTS], total = 0;
+  for (int k = 0; k < s.n_terms; k++) {
+    s.term[k] = target_of(t, r, n_in ? k : -1);
+    off[k] = total;
+    if (s.term[k].after && s.term[k].dup < 0)
+      total += (size_t)s.term[k].rows * (size_t)s.term[k].cols;
   }
   wg_real *scratch = total ? wg_alloc(total * sizeof *scratch) : NULL;
   if (total && !scratch) {
@@ -328,31 +390,27 @@ void wg_trace_step(wg_tape *t, wg_row *r) {
     wg_ops[r->op].vjp(t, r);
     return;
   }
-  for (int k = first; k <= last; k++) {
-    const term_target *q = &g[k + 1];
-    if (q->dst && q->dup < 0)
-      memcpy(scratch + q->off, q->dst, (size_t)q->rows * (size_t)q->cols * sizeof *scratch);
+  for (int k = 0; k < s.n_terms; k++) {
+    wg_term *g = &s.term[k];
+    if (g->after && g->dup < 0)
+      memcpy(scratch + off[k], g->after, (size_t)g->rows * (size_t)g->cols * sizeof *scratch);
   }
   wg_ops[r->op].vjp(t, r);
 
-  char letters[WG_MAX_INPUTS] = {0}, self[LABEL], line[CELL];
   const char *start[WG_MAX_INPUTS];
   size_t len[WG_MAX_INPUTS];
-  int terms = rule_terms(wg_ops[r->op].vjp_rule, letters, start, len);
-  int one_per_term = terms == (n_in ? n_in : 1); /* else the rule is printed generically */
-  int lead = fprintf(t->trace, "%s %s: ", wg_row_label(t, i, self, sizeof self),
-                     wg_row_op_name(r));
-  for (int k = first; k <= last; k++) {
-    term_target *q = &g[k + 1];
-    wg_real *delta = q->dst && q->dup < 0 ? scratch + q->off : NULL;
-    for (size_t e = 0, n = delta ? (size_t)q->rows * (size_t)q->cols : 0; e < n; e++)
-      delta[e] = q->dst[e] - delta[e];
-    int term = k < 0 ? 0 : k;
-    sbuf b = sb_on(line, sizeof line);
-    if (k > first) sb_printf(&b, "%*s", lead > 0 ? lead : 0, "");
-    trace_term(&b, t, r, k, q, delta, one_per_term ? start[term] : NULL,
-               one_per_term ? len[term] : 0, letters);
-    fprintf(t->trace, "%s\n", line);
+  int terms = rule_terms(wg_ops[r->op].vjp_rule, s.letters, start, len);
+  int one_per_term = terms == s.n_terms; /* else the rule is shown generically */
+  for (int k = 0; k < s.n_terms; k++) {
+    wg_term *g = &s.term[k];
+    if (one_per_term) g->rule = start[k], g->rule_len = len[k];
+    if (!g->after || g->dup >= 0) continue;
+    wg_real *delta = scratch + off[k];
+    for (size_t e = 0, n = (size_t)g->rows * (size_t)g->cols; e < n; e++)
+      delta[e] = g->after[e] - delta[e];
+    g->delta = delta;
   }
+  if (t->trace_writer) t->trace_writer(t, &s);
+  else trace_write_text(t, &s);
   wg_free(scratch, total * sizeof *scratch);
 }

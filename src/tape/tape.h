@@ -35,6 +35,8 @@ typedef struct wg_row {
   wg_real *own_adj;          /* the row's own adjoint buffer while adj is the sink */
 } wg_row;
 
+struct wg_step_terms; /* one traced step of the reverse sweep (tape/trace.h) */
+
 struct wg_tape {
   uint32_t gen;              /* generation: handles must match it */
   wg_status status;          /* sticky: first error wins */
@@ -43,6 +45,9 @@ struct wg_tape {
   uint32_t n_rows, cap_rows;
   wg_arena arena;
   FILE *trace;               /* backward trace stream (print.c), NULL when off */
+  /* where wg_trace_step hands each traced step (tape/trace.h): NULL writes the text trace
+   * to `trace`; the HTML page (teach/html.c) sets its own writer while it runs the sweep */
+  void (*trace_writer)(wg_tape *t, const struct wg_step_terms *step);
   unsigned checks;           /* WG_CHECK_* flags */
 };
 
