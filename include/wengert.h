@@ -165,7 +165,7 @@ WG_API wg_mat wg_grad(wg_tape *t, wg_var v);
 WG_API wg_mat wg_tangent(wg_tape *t, wg_var v);
 WG_API void wg_name(wg_tape *t, wg_var v, const char *name); /* shown in prints and errors */
 
-/* ---- printing: Wengert table, Graphviz DOT, backward trace ------------------------------ */
+/* ---- printing: Wengert table, Graphviz DOT, backward trace, web page -------------------- */
 /* These write only to the FILE passed; a NULL tape or FILE is safe. Matrices of up to 12
  * elements are written in full ("[1 2; 3 4]"), larger ones as "min .. mean .. max ..". */
 /* The Wengert table: one line per row (index, name, op, inputs, shape, value and, after a
@@ -180,6 +180,16 @@ WG_API void wg_tape_dot(wg_tape *t, FILE *f);
  *   A sigmoid: adj(Z) += adj(A) * A * (1 - A) = [0.1 -0.2]
  * NULL turns it off (then it costs one branch per row). Out of memory fails the tape. */
 WG_API void wg_tape_trace(wg_tape *t, FILE *f);
+/* One self-contained HTML page (no network: inline SVG, styles and plain JavaScript) to step
+ * through the tape: its graph, laid out in evaluation order, beside the Wengert table, and
+ * controls that walk the forward replay and the reverse sweep. Each step shows the row, its
+ * rule with the rows' labels and with the numbers, and what it added to each input's adjoint,
+ * the numbers of wg_tape_trace. The address #step=N (#forward=N) opens step N. The sweep starts
+ * at the loss, the last 1x1 row that needs a gradient and that no later row uses: the page
+ * runs it once, traced (so afterwards the rows' adjoints are that sweep's, as after
+ * wg_backward with a trace on); the parameters' gradients are put back as they were. Without
+ * such a row the page shows the forward replay only. Out of memory fails the tape. */
+WG_API void wg_tape_html(wg_tape *t, FILE *f);
 
 /* (end of printing) */
 

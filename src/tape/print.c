@@ -60,13 +60,20 @@ static void sb_matrix(sbuf *b, const wg_real *x, int rows, int cols) {
     sb_printf(b, "]");
     return;
   }
-  double lo = x[0], hi = x[0], sum = 0;
+  double lo, mean, hi;
+  wg_matrix_summary(x, n, &lo, &mean, &hi);
+  sb_printf(b, "min %.4g mean %.4g max %.4g", lo, mean, hi);
+}
+
+void wg_matrix_summary(const wg_real *x, size_t n, double *lo, double *mean, double *hi) {
+  double sum = 0;
+  *lo = *hi = n ? (double)x[0] : 0;
   for (size_t i = 0; i < n; i++) {
-    if (x[i] < lo) lo = x[i];
-    if (x[i] > hi) hi = x[i];
+    if (x[i] < *lo) *lo = x[i];
+    if (x[i] > *hi) *hi = x[i];
     sum += x[i];
   }
-  sb_printf(b, "min %.4g mean %.4g max %.4g", lo, sum / (double)n, hi);
+  *mean = n ? sum / (double)n : 0;
 }
 
 /* ---- rule strings with the rows' labels substituted ------------------------------------ */
