@@ -112,7 +112,7 @@ clean:
 # docs/chain-rule.md (between its <!-- begin: NAME --> / <!-- end: NAME --> markers) and, with
 # Graphviz, docs/img/seed_graph.svg. tests/check_print.c fails when the committed docs differ
 # from what these programs write now.
-.PHONY: docs graph chain-rule
+.PHONY: docs graph chain-rule teach-page
 all: $(B)/tools/ops_md
 
 # One command for a student: the seed's derivation, term by term, beside the tape computing it.
@@ -135,6 +135,19 @@ graph: $(B)/examples/tape_graph
 	  echo "make graph: wrote docs/img/seed_graph.svg"; \
 	else \
 	  echo "make graph: Graphviz (dot) is not installed: docs/img/seed_graph.svg left as it is"; \
+	fi
+
+# The seed's tape as a web page that steps through the sweeps (wg_tape_html), and with Chromium
+# the README's screenshot of it (docs/tools/chromium.sh, which tests/check_html.c uses too).
+# check_html fails when docs/seed.html differs from what the writer makes now.
+teach-page: $(B)/examples/teach_page
+	./$(B)/examples/teach_page docs/seed.html
+	@mkdir -p docs/img
+	@if command -v chromium >/dev/null 2>&1; then \
+	  sh docs/tools/chromium.sh shot "file://$(CURDIR)/docs/seed.html#step=2" docs/img/seed_page.png 1300,760 \
+	  && echo "make teach-page: wrote docs/seed.html and docs/img/seed_page.png"; \
+	else \
+	  echo "make teach-page: wrote docs/seed.html; chromium is not installed: docs/img/seed_page.png left as it is"; \
 	fi
 
 $(B)/tools/%: docs/tools/%.c
@@ -186,6 +199,8 @@ $(B)/bench/bench: bench/bench.c $(B)/libwengert.a
 .PHONY: sanitize valgrind tsan fuzz coverage
 SUITES_IN = $(TEST_SRC:tests/%.c=$(1)/tests/%)
 
+# WG_TEST_NO_BROWSER: check_html's headless Chromium runs belong to `make test`; these targets
+# watch the library, not the browser, so they skip them (and say so).
 # ASan + UBSan, every report fatal; Check's fork mode is kept, so a report is pinned to its test.
 # allocator_may_return_null: a huge request returns NULL as libc's malloc does (the tests check
 # that the library reports it) instead of ASan stopping the program.
@@ -193,7 +208,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fr
 sanitize: check-deps
 	@$(MAKE) --no-print-directory B=build/sanitize OPT=-O1 EXTRA_CFLAGS="$(SAN_FLAGS)" tests
 	@ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  sh tests/run.sh $(call SUITES_IN,build/sanitize)
+	  WG_TEST_NO_BROWSER=1 sh tests/run.sh $(call SUITES_IN,build/sanitize)
 
 # memcheck without fork (CK_FORK=no), so every test runs in the one process valgrind watches.
 # Valgrind 3.19 cannot read gcc 12's default DWARF 5: -gdwarf-4.
@@ -204,7 +219,7 @@ VG := valgrind -q --error-exitcode=1 --leak-check=full --show-leak-kinds=definit
 valgrind: check-deps
 	@$(MAKE) --no-print-directory B=build/valgrind OPT=-O1 CFLAGS="-O1 -gdwarf-4" tests
 	@for t in $(call SUITES_IN,build/valgrind); do \
-	  if CK_FORK=no WG_TEST_ULP_SLACK=2 $(VG) $$t > $$t.vg 2>&1; then \
+	  if CK_FORK=no WG_TEST_ULP_SLACK=2 WG_TEST_NO_BROWSER=1 $(VG) $$t > $$t.vg 2>&1; then \
 	    echo "$$(basename $$t): $$(grep -E '[0-9]+%: Checks' $$t.vg)"; \
 	  else cat $$t.vg; echo "valgrind: $$(basename $$t) FAILED"; exit 1; fi; \
 	done; echo "valgrind: no errors, no leaks"
@@ -251,7 +266,7 @@ coverage: check-deps
 	@$(MAKE) --no-print-directory B=build/coverage OPT=-O0 \
 	  EXTRA_CFLAGS="--coverage -fprofile-update=atomic" tests
 	@find build/coverage -name '*.gcda' -delete
-	@sh tests/run.sh $(call SUITES_IN,build/coverage) | tail -n 1
+	@WG_TEST_NO_BROWSER=1 sh tests/run.sh $(call SUITES_IN,build/coverage) | tail -n 1
 	@gcovr -r . --filter 'src/' --exclude-unreachable-branches --print-summary \
 	  --fail-under-line $(COV_LINES) --fail-under-branch $(COV_BRANCHES) build/coverage \
 	  > build/coverage/report.txt; rc=$$?; sed -n '/^---/,$$p' build/coverage/report.txt; \

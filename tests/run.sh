@@ -1,10 +1,11 @@
 #!/bin/sh
-# Run every Check suite given as an argument; print each suite's summary and a closing total.
+# Run every Check suite given as an argument; print each suite's summary (and any line saying
+# what it skipped) and a closing total.
 # Exit non-zero when any check fails or any suite does not finish.
 passed=0; failed=0; bad=0
 for t in "$@"; do
   out=$("$t" 2>&1); rc=$?
-  printf '%s\n' "$out" | grep -v '^Running suite' | grep -E '%: Checks|:[EF]:' | sed "s|^|$(basename "$t"): |"
+  printf '%s\n' "$out" | grep -v '^Running suite' | grep -E '%: Checks|:[EF]:|skipped:' | sed "s|^|$(basename "$t"): |"
   line=$(printf '%s\n' "$out" | grep -E '[0-9]+%: Checks: [0-9]+' | tail -n 1)
   if [ -z "$line" ]; then
     echo "$(basename "$t"): did not finish (exit $rc)"; printf '%s\n' "$out" | tail -n 5; bad=$((bad + 1)); continue

@@ -4,11 +4,11 @@
 #
 #   sh docs/tools/chromium.sh dom URL              the DOM after the page's scripts ran, then
 #                                                  one "console: ..." line per console message
-#   sh docs/tools/chromium.sh shot URL PNG [WxH]   a screenshot (default 1400x900)
+#   sh docs/tools/chromium.sh shot URL PNG [W,H]   a screenshot (default 1400,900)
 #
 # Exit 127 when chromium is not installed; each run is stopped after 60 s.
 command -v chromium >/dev/null 2>&1 || { echo "chromium.sh: chromium is not installed" >&2; exit 127; }
-mode=$1 url=$2
+mode=$1 url=$2 png=$3 size=${4:-1400,900}
 profile=$(mktemp -d) || exit 1
 log="$profile/stderr"
 trap 'rm -rf "$profile"' EXIT
@@ -21,8 +21,10 @@ dom)
   sed -n 's/.*:CONSOLE[:(][0-9]*)*\] /console: /p' "$log"
   exit $rc ;;
 shot)
-  timeout 60 chromium "$@" --hide-scrollbars --window-size="${4:-1400,900}" \
-    --screenshot="$3" "$url" 2>"$log" ;;
+  case $png in /*) ;; *) png="$PWD/$png" ;; esac
+  rm -f "$png"
+  timeout 60 chromium "$@" --hide-scrollbars --window-size="$size" --screenshot="$png" "$url" \
+    2>"$log" && [ -s "$png" ] ;;
 *)
   echo "usage: $0 dom URL | shot URL PNG [W,H]" >&2; exit 2 ;;
 esac

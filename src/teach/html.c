@@ -217,12 +217,10 @@ static const char *node_kind(const wg_row *r) {
   return r->op == WG_OP_INPUT || r->op == WG_OP_SCALAR ? "leaf" : r->op == WG_OP_PARAM ? "param" : "op";
 }
 
-static void write_graph(wg_tape *t, FILE *f) {
+/* The graph from a layout (NULL: out of memory, a note instead). */
+static void write_graph(const wg_tape *t, FILE *f, const int *lay, int n_layers) {
   uint32_t n = t->n_rows;
-  int n_layers = 0;
-  int *lay = n ? layout(t, &n_layers) : NULL;
   if (n && !lay) {
-    wg_fail(t, WG_ERR_NOMEM, "html: out of memory for the graph's layout (%u rows)", (unsigned)n);
     fputs("<p class=\"error\">no graph: out of memory for its layout</p>\n", f);
     return;
   }
@@ -265,7 +263,6 @@ static void write_graph(wg_tape *t, FILE *f) {
             r->rows, r->cols, NODE_W / 2, (unsigned)i);
   }
   fputs("</svg>\n", f);
-  wg_free(lay, 3 * (size_t)n * sizeof *lay);
 }
 
 /* ---- the table and the rows' data ----------------------------------------------------------- */
@@ -491,6 +488,10 @@ void wg_tape_html(wg_tape *t, FILE *f) {
   uint32_t loss = find_loss(t);
   if (loss != UINT32_MAX && wg_live(t)) fprintf(f, "S.push({r:%u,t:[]});\n", (unsigned)loss);
   sweep_into_page(t, f, loss);
+  int n_layers = 0, *lay = t->n_rows ? layout(t, &n_layers) : NULL;
+  if (t->n_rows && !lay)
+    wg_fail(t, WG_ERR_NOMEM, "html: out of memory for the graph's layout (%u rows)",
+            (unsigned)t->n_rows);
   char lab[LABEL];
   fputs("</script>\n</head>\n<body>\n<h1>wengert: the tape, step by step</h1>\n<p>", f);
   fprintf(f, "%u rows", (unsigned)t->n_rows);
@@ -517,7 +518,8 @@ void wg_tape_html(wg_tape *t, FILE *f) {
         "<div id=\"panel\"><h2 id=\"step-row\"></h2><ul id=\"terms\"></ul></div>\n"
         "<pre id=\"js-errors\" class=\"error\" data-count=\"0\"></pre>\n"
         "<div id=\"views\"><div id=\"graphbox\">\n", f);
-  write_graph(t, f);
+  write_graph(t, f, lay, n_layers);
+  wg_free(lay, 3 * (size_t)t->n_rows * sizeof *lay);
   fputs("</div><div id=\"tablebox\">\n", f);
   write_table(t, f);
   fprintf(f, "</div></div>\n<script>\nconst NODE_W = %d;\n", NODE_W);
