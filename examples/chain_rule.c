@@ -1,12 +1,14 @@
 /* chain_rule.c - the seed's derivation, term by term, next to the tape that computes it.
  *
- *   build/examples/chain_rule            the walk-through, block by block, for reading
+ *   build/examples/chain_rule            every block of docs/chain-rule.md, each under its
+ *                                        marker's name, for reading beside the doc
  *   build/examples/chain_rule --blocks   the same blocks between "@@ begin NAME" / "@@ end NAME"
  *                                        lines: `make docs` splices them into docs/chain-rule.md
+ *   build/examples/chain_rule --timing   also time wg_forward and wg_backward on this machine
+ *                                        (a block the doc does not hold: timings vary)
  *
  * Every number in docs/chain-rule.md comes from here. tests/check_print.c includes this file
- * (with CHAIN_RULE_NO_MAIN) and checks the doc's blocks equal what it prints now, except the
- * blocks named "measured-..." (timings vary from run to run). */
+ * (with CHAIN_RULE_NO_MAIN) and checks the doc's blocks equal what it prints now. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,7 +86,7 @@ static void cr_rows(FILE *o) {
 
   /* The seed's terms, computed here from the forward values with the seed's formulas, next
    * to the adjoints the sweep left on the tape. */
-  const wg_real *A = wg_value(t, s.A).data, *y = seed_y, *x = seed_x;
+  const wg_real *A = wg_value(t, s.A).data, *y = seed_t, *x = seed_x;
   const wg_real *dA = wg_grad(t, s.A).data, *dZ = wg_grad(t, s.Z).data;
   const wg_real *gW = wg_param_grad(s.W).data, *gb = wg_param_grad(s.b).data;
   if (!A || !dA || !dZ || !gW || !gb) {
@@ -94,7 +96,7 @@ static void cr_rows(FILE *o) {
   int m = SEED_M;
 
   cr_begin(o, "bce-check");
-  fprintf(o, "%-3s %4s %8s   %-26s %-16s %s\n", "i", "y", "yhat", "-y/yhat + (1-y)/(1-yhat)",
+  fprintf(o, "%-3s %4s %8s   %-26s %-16s %s\n", "i", "t", "yhat", "-t/yhat + (1-t)/(1-yhat)",
           "... / m (m = 4)", "adj(A) on the tape");
   for (int i = 0; i < m; i++) {
     double d = -y[i] / A[i] + (1 - y[i]) / (1 - A[i]);
@@ -104,14 +106,14 @@ static void cr_rows(FILE *o) {
 
   cr_begin(o, "sigmoid-check");
   fprintf(o, "%-3s %14s %24s %14s %20s\n", "i", "yhat(1-yhat)", "adj(A) * yhat(1-yhat)",
-          "(yhat - y)/m", "adj(Z) on the tape");
+          "(yhat - t)/m", "adj(Z) on the tape");
   for (int i = 0; i < m; i++)
     fprintf(o, "%-3d %14.4f %24.4f %14.4f %20.4f\n", i + 1, A[i] * (1 - A[i]),
             dA[i] * A[i] * (1 - A[i]), (A[i] - y[i]) / m, dZ[i]);
   cr_end(o, "sigmoid-check");
 
   cr_begin(o, "weight-check");
-  fprintf(o, "%-3s %30s %18s\n", "k", "(1/m) sum_i X_ik (A_i - y_i)", "grad(W) (tape)");
+  fprintf(o, "%-3s %30s %18s\n", "k", "(1/m) sum_i X_ik (A_i - t_i)", "grad(W) (tape)");
   for (int k = 0; k < SEED_N; k++) {
     double g = 0;
     for (int i = 0; i < m; i++) g += x[i * SEED_N + k] * (A[i] - y[i]);
@@ -122,7 +124,7 @@ static void cr_rows(FILE *o) {
   cr_begin(o, "bias-check");
   double sb = 0;
   for (int i = 0; i < m; i++) sb += A[i] - y[i];
-  fprintf(o, "(1/m) sum_i (A_i - y_i) = %.6f\n", sb / m);
+  fprintf(o, "(1/m) sum_i (A_i - t_i) = %.6f\n", sb / m);
   fprintf(o, "grad(b) on the tape     = %.6f\n", gb[0]);
   cr_end(o, "bias-check");
 
@@ -137,21 +139,21 @@ out:
 static void cr_composed(FILE *o) {
   wg_tape *t = wg_tape_new();
   seed_net s;
-  seed_record_predictions(t, &s); /* X, y, W, b, XW, Z, A as before, no wg_bce row */
-  /* L = -mean(y log A + (1 - y) log(1 - A)), one elementary op per row */
+  seed_record_predictions(t, &s); /* X, t, W, b, XW, Z, A as before, no wg_bce row */
+  /* L = -mean(t log A + (1 - t) log(1 - A)), one elementary op per row */
   wg_var one = wg_scalar(t, 1);
   wg_var logA = wg_log(t, s.A);
-  wg_var t1 = wg_mul(t, s.y, logA);
-  wg_var omy = wg_sub(t, one, s.y);
+  wg_var t1 = wg_mul(t, s.t, logA);
+  wg_var omt = wg_sub(t, one, s.t);
   wg_var omA = wg_sub(t, one, s.A);
   wg_var log_omA = wg_log(t, omA);
-  wg_var t2 = wg_mul(t, omy, log_omA);
+  wg_var t2 = wg_mul(t, omt, log_omA);
   wg_var sum = wg_add(t, t1, t2);
   wg_var mean = wg_mean(t, sum);
   wg_var L = wg_neg(t, mean);
-  static const char *const names[] = {"1", "log(A)", "y*log(A)", "1-y", "1-A", "log(1-A)",
-                                      "(1-y)*log(1-A)", "sum", "mean", "L"};
-  wg_var rows[] = {one, logA, t1, omy, omA, log_omA, t2, sum, mean, L};
+  static const char *const names[] = {"1", "log(A)", "t*log(A)", "1-t", "1-A", "log(1-A)",
+                                      "(1-t)*log(1-A)", "sum", "mean", "L"};
+  wg_var rows[] = {one, logA, t1, omt, omA, log_omA, t2, sum, mean, L};
   for (int k = 0; k < 10; k++) wg_name(t, rows[k], names[k]);
   cr_begin(o, "composed-table");
   wg_tape_print(t, o);
@@ -179,13 +181,13 @@ static void cr_columns(FILE *o) {
     wg_param_value(W).data[1] = -0.25;
     wg_param_value(b).data[0] = 0.1;
   }
-  wg_var Xc = wg_input(t, SEED_N, SEED_M, xt), yc = wg_input(t, 1, SEED_M, seed_y);
+  wg_var Xc = wg_input(t, SEED_N, SEED_M, xt), tc = wg_input(t, 1, SEED_M, seed_t);
   wg_name(t, Xc, "Xc");
-  wg_name(t, yc, "y");
+  wg_name(t, tc, "t");
   wg_var WX = wg_matmul(t, wg_use(t, W), Xc);
   wg_var Z = wg_add(t, WX, wg_use(t, b));
   wg_var A = wg_sigmoid(t, Z);
-  wg_var L = wg_bce(t, A, yc);
+  wg_var L = wg_bce(t, A, tc);
   wg_name(t, WX, "WX");
   wg_name(t, Z, "Z");
   wg_name(t, A, "A");
@@ -335,12 +337,12 @@ static void chain_rule_blocks(FILE *o, int markers, int measure) {
 
 #ifndef CHAIN_RULE_NO_MAIN
 int main(int argc, char **argv) {
-  int markers = 0, measure = 1;
+  int markers = 0, measure = 0;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--blocks") == 0) markers = 1;
-    else if (strcmp(argv[i], "--no-timing") == 0) measure = 0;
+    else if (strcmp(argv[i], "--timing") == 0) measure = 1;
     else {
-      fprintf(stderr, "usage: %s [--blocks] [--no-timing]\n", argv[0]);
+      fprintf(stderr, "usage: %s [--blocks] [--timing]\n", argv[0]);
       return 2;
     }
   }

@@ -144,10 +144,10 @@ WG_API wg_var wg_square(wg_tape *t, wg_var x);           /* y = x^2             
 WG_API wg_var wg_sum(wg_tape *t, wg_var x);              /* (1x1) y = sum_ij x_ij          */
 WG_API wg_var wg_mean(wg_tape *t, wg_var x);             /* (1x1) y = sum_ij x_ij / (m n)  */
 WG_API wg_var wg_sum_rows(wg_tape *t, wg_var x);         /* (m x n) -> (1 x n): y_j = sum_i x_ij */
-/* (1x1) L = -mean(y log p + (1-y) log(1-p)), each log clamped at -100 */
-WG_API wg_var wg_bce(wg_tape *t, wg_var p, wg_var y);
-/* (1x1) L = mean(max(z,0) - z y + log1p(exp(-|z|))) = bce(sigmoid(z), y) without overflow */
-WG_API wg_var wg_bce_logits(wg_tape *t, wg_var z, wg_var y);
+/* (1x1) L = -mean(t log p + (1-t) log(1-p)), t = target (0..1), each log clamped at -100 */
+WG_API wg_var wg_bce(wg_tape *t, wg_var p, wg_var target);
+/* (1x1) L = mean(max(z,0) - z t + log1p(exp(-|z|))) = bce(sigmoid(z), t) without overflow */
+WG_API wg_var wg_bce_logits(wg_tape *t, wg_var z, wg_var target);
 WG_API wg_var wg_mse(wg_tape *t, wg_var a, wg_var b); /* (1x1) L = mean((a - b)^2) */
 
 /* ---- sweeps and views ------------------------------------------------------------------ */

@@ -165,7 +165,7 @@ static void seed_dz(double dz[SEED_M]) {
   for (int i = 0; i < SEED_M; i++) {
     double z = b;
     for (int k = 0; k < SEED_N; k++) z += seed_x[i * SEED_N + k] * W[k];
-    dz[i] = (1 / (1 + exp(-z)) - seed_y[i]) / SEED_M;
+    dz[i] = (1 / (1 + exp(-z)) - seed_t[i]) / SEED_M;
   }
 }
 

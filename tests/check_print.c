@@ -101,8 +101,8 @@ static void seed_reference(double A[SEED_M], double gW[SEED_N], double *gb) {
     double z = b;
     for (int k = 0; k < SEED_N; k++) z += seed_x[i * SEED_N + k] * W[k];
     A[i] = 1 / (1 + exp(-z));
-    for (int k = 0; k < SEED_N; k++) gW[k] += seed_x[i * SEED_N + k] * (A[i] - seed_y[i]) / SEED_M;
-    *gb += (A[i] - seed_y[i]) / SEED_M;
+    for (int k = 0; k < SEED_N; k++) gW[k] += seed_x[i * SEED_N + k] * (A[i] - seed_t[i]) / SEED_M;
+    *gb += (A[i] - seed_t[i]) / SEED_M;
   }
 }
 
@@ -140,7 +140,7 @@ static char *read_source(const char *rel) {
 
 /* ---- the Wengert table ------------------------------------------------------------------ */
 
-static const char *const seed_labels[8] = {"X", "y", "W", "XW", "b", "Z", "A", "L"};
+static const char *const seed_labels[8] = {"X", "t", "W", "XW", "b", "Z", "A", "L"};
 static const char *const seed_ops[8] = {"input", "input", "param", "matmul",
                                         "param", "add",   "sigmoid", "bce"};
 
@@ -209,7 +209,7 @@ START_TEST(table_adjoints_equal_wg_grad) {
   wg_tape_print(t, c.f);
   char *out = cap_close(&c);
   ck_assert_ptr_nonnull(strstr(out, "adjoint"));
-  wg_var vars[8] = {s.X, s.y, {0, 0}, s.XW, {0, 0}, s.Z, s.A, s.L};
+  wg_var vars[8] = {s.X, s.t, {0, 0}, s.XW, {0, 0}, s.Z, s.A, s.L};
   double got[16];
   for (int i = 0; i < 8; i++) {
     char prefix[16];
@@ -303,7 +303,7 @@ START_TEST(trace_seed_steps_and_numbers) {
     ck_assert_msg(count_lines_starting(out, prefix) == 1, "one step \"%s\"", prefix);
   }
   ck_assert_int_eq(count_lines_starting(out, "X "), 0);
-  ck_assert_int_eq(count_lines_starting(out, "y "), 0);
+  ck_assert_int_eq(count_lines_starting(out, "t "), 0);
   /* reverse order: L before A before Z before XW */
   ck_assert(line_starting(out, "L bce:") < line_starting(out, "A sigmoid:"));
   ck_assert(line_starting(out, "A sigmoid:") < line_starting(out, "Z add:"));
@@ -312,7 +312,7 @@ START_TEST(trace_seed_steps_and_numbers) {
   ck_assert_ptr_nonnull(strstr(out, "A sigmoid: adj(Z) += adj(A) * A * (1 - A) = ["));
   ck_assert_ptr_nonnull(strstr(out, "adj(W) += X^T adj(XW) = ["));
   ck_assert_ptr_nonnull(strstr(out, "(skipped: X needs no gradient)"));
-  ck_assert_ptr_nonnull(strstr(out, "(skipped: y needs no gradient)"));
+  ck_assert_ptr_nonnull(strstr(out, "(skipped: t needs no gradient)"));
 
   /* every contribution printed equals the final adjoint (each row has one consumer here) */
   double got[16];
@@ -337,7 +337,7 @@ START_TEST(trace_seed_steps_and_numbers) {
   double A[SEED_M], gW[SEED_N], gb;
   seed_reference(A, gW, &gb);
   wg_real dz[SEED_M], gw[SEED_N] = {gW[0], gW[1]};
-  for (int i = 0; i < SEED_M; i++) dz[i] = (A[i] - seed_y[i]) / SEED_M;
+  for (int i = 0; i < SEED_M; i++) dz[i] = (A[i] - seed_t[i]) / SEED_M;
   n = trace_numbers(line_starting(out, "A sigmoid:"), got, 16);
   assert_close4(got, dz, n, "(A - y)/m");
   n = trace_numbers(line_starting(out, "W param:"), got, 16);
@@ -598,9 +598,9 @@ START_TEST(ops_md_matches_oplist) {
 }
 END_TEST
 
-/* Every block chain_rule prints now is in docs/chain-rule.md between its markers, verbatim
- * (the "measured-" blocks only need their markers: timings vary); every marker in the doc
- * names a block; the doc's code excerpt is in examples/seed_tiny.h line for line. */
+/* Every block chain_rule prints now is in docs/chain-rule.md between its markers, verbatim;
+ * every marker in the doc names a block (no timings: they would vary from run to run); the
+ * doc's code excerpt is in examples/seed_tiny.h line for line. */
 START_TEST(chain_rule_md_matches_program) {
   capture c;
   cap_open(&c);
@@ -627,18 +627,18 @@ START_TEST(chain_rule_md_matches_program) {
     n_blocks++;
   }
   ck_assert_int_ge(n_blocks, 15);
-  /* no stale markers: each begin marker in the doc is a block printed now, or measured */
+  /* no stale markers: each begin marker in the doc is a block printed now */
   int n_markers = 0;
   for (const char *p = strstr(doc, "<!-- begin: "); p; p = strstr(p + 1, "<!-- begin: ")) {
     if (p != doc && p[-1] != '\n') continue; /* markers stand at line starts (see splice.awk) */
     char name[64], key[96];
     ck_assert_int_eq(sscanf(p, "<!-- begin: %63s", name), 1);
     snprintf(key, sizeof key, "@@ begin %s\n", name);
-    ck_assert_msg(strncmp(name, "measured-", 9) == 0 || strstr(blocks, key),
+    ck_assert_msg(strstr(blocks, key) != NULL,
                   "docs/chain-rule.md: marker %s names no block", name);
     n_markers++;
   }
-  ck_assert_int_eq(n_markers, n_blocks + 1); /* + measured-cost */
+  ck_assert_int_eq(n_markers, n_blocks);
   /* the code excerpt */
   char *src = read_source("examples/seed_tiny.h");
   const char *code = strstr(doc, "<!-- code: examples/seed_tiny.h -->\n```c\n");
