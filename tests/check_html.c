@@ -578,7 +578,7 @@ Suite *make_suite(void) {
   suite_add_tcase(s, tc);
   const char *skip = browser_skip_reason();
   if (skip) {
-    printf("check_html: browser test %s\n", skip);
+    printf("browser test %s\n", skip);
     fflush(stdout);
   } else {
     tc = tcase_create("browser");

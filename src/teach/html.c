@@ -250,8 +250,9 @@ static void write_graph(const wg_tape *t, FILE *f, const int *lay, int n_layers)
     int x, y;
     node_xy(lay, n, widest, i, &x, &y);
     wg_row_label(t, i, lab, sizeof lab);
-    fprintf(f, "<g class=\"node %s\" id=\"n%u\" transform=\"translate(%d,%d)\"><title>v%u ",
-            node_kind(r), (unsigned)i, x, y, (unsigned)i);
+    fprintf(f, "<g class=\"node %s\" id=\"n%u\" data-x=\"%d\" data-y=\"%d\" "
+               "transform=\"translate(%d,%d)\"><title>v%u ", node_kind(r), (unsigned)i, x, y, x, y,
+            (unsigned)i);
     html_text(f, lab);
     fprintf(f, "</title><rect width=\"%d\" height=\"%d\" rx=\"%d\"/><text x=\"%d\" y=\"14\" "
                "class=\"lab\">", NODE_W, NODE_H, r->n_in ? 14 : 3, NODE_W / 2);
@@ -330,8 +331,9 @@ static const char page_style[] =
     "#terms{margin:4px 0;padding-left:18px}#terms li{margin:4px 0}\n"
     ".vals{color:#555}.added{color:#0a6b2e;font-weight:bold}.skip{color:#888}\n"
     "#views{display:flex;gap:12px;margin-top:10px;align-items:flex-start}\n"
-    "#graphbox{flex:0 1 auto;max-width:50%;max-height:80vh;overflow:auto;border:1px solid #ddd}\n"
-    "#tablebox{flex:1 1 auto;max-height:80vh;overflow:auto;border:1px solid #ddd}\n"
+    "#graphbox{flex:0 1 auto;max-width:50%;max-height:80vh;overflow:auto;border:1px solid #ddd;"
+    "position:relative}\n"
+    "#tablebox{flex:1 1 auto;max-height:80vh;overflow:auto;border:1px solid #ddd;position:relative}\n"
     "table{border-collapse:collapse}th{position:sticky;top:0;background:#eee;text-align:left}\n"
     "th,td{padding:2px 8px;border-bottom:1px solid #eee;white-space:nowrap}\n"
     "tr.cur td{background:#ffe98a}tr.hit td{background:#c9f2d0}tr.future .val{visibility:hidden}\n"
@@ -442,20 +444,27 @@ static const char *const page_script[] = {
     "  mark(row, 'cur');\n",
     "  const h = $('step-row');\n",
     "  h.dataset.row = row;\n",
-    "  h.textContent = 'v' + row + ' ' + R[row].l + ': ' + R[row].op + (mode === 'step' && R[row].vjp ? '    VJP rule: ' + R[row].vjp : '');\n",
+    "  h.textContent = 'v' + row + (R[row].l === 'v' + row ? '' : ' ' + R[row].l) + ': ' + R[row].op + (mode === 'step' && R[row].vjp ? '    VJP rule: ' + R[row].vjp : '');\n",
     "  R.forEach(function (r, i) {\n",
     "    const a = adj[i], text = a === null ? (mode === 'step' ? '-' : '') : a === 'zero' ? '0' : mat(a, r.shape);\n",
     "    $('adj' + i).textContent = text;\n",
     "    const g = $('g' + i);\n",
     "    if (!g) return;\n",
-    "    g.textContent = a === null ? '' : a === 'zero' ? 'adj 0' : Array.isArray(a) && a.length <= 4 ? 'adj ' + text : 'adj ' + r.shape.join('x');\n",
+    "    g.textContent = a === null ? '' : a === 'zero' ? 'adj 0' : Array.isArray(a) && text.length <= 40 ? 'adj ' + text : 'adj ' + r.shape.join('x');\n",
     "    g.removeAttribute('textLength');\n",
     "    if (g.getComputedTextLength && g.getComputedTextLength() > NODE_W - 8) g.setAttribute('textLength', NODE_W - 8);\n",
     "  });\n",
     "  history.replaceState(null, '', '#' + mode + '=' + at);\n",
-    "  $('r' + row).scrollIntoView({block: 'nearest'});\n",
+    "  into_view($('tablebox'), $('r' + row).offsetTop, $('r' + row).offsetHeight);\n",
+    "  if ($('n' + row)) into_view($('graphbox'), +$('n' + row).dataset.y, NODE_H, +$('n' + row).dataset.x);\n",
     "}\n",
     "function go(m, n) { mode = m; at = n; show(); }\n",
+    "function into_view(box, top, height, left) {\n",
+    "  if (top < box.scrollTop || top + height > box.scrollTop + box.clientHeight)\n",
+    "    box.scrollTop = top - (box.clientHeight - height) / 2;\n",
+    "  if (left !== undefined && (left < box.scrollLeft || left + NODE_W > box.scrollLeft + box.clientWidth))\n",
+    "    box.scrollLeft = left - (box.clientWidth - NODE_W) / 2;\n",
+    "}\n",
     "$('bfwd').onclick = function () { go('forward', 0); };\n",
     "$('bstep').onclick = function () { go('step', 0); };\n",
     "$('bfirst').onclick = function () { at = 0; show(); };\n",
@@ -522,7 +531,7 @@ void wg_tape_html(wg_tape *t, FILE *f) {
   wg_free(lay, 3 * (size_t)t->n_rows * sizeof *lay);
   fputs("</div><div id=\"tablebox\">\n", f);
   write_table(t, f);
-  fprintf(f, "</div></div>\n<script>\nconst NODE_W = %d;\n", NODE_W);
+  fprintf(f, "</div></div>\n<script>\nconst NODE_W = %d, NODE_H = %d;\n", NODE_W, NODE_H);
   for (size_t i = 0; i < sizeof page_script / sizeof page_script[0]; i++) fputs(page_script[i], f);
   fputs("</script>\n</body>\n</html>\n", f);
 }
