@@ -40,11 +40,23 @@
  *     buffers between calls (wg_free_buffers gives them back).
  *
  * Error model
+ *   Every failure leaves a message a program can read, in one of three places by the kind of
+ *   call, and also in wg_last_error():
+ *     - calls on a tape: the tape's sticky status (wg_tape_status) and wg_tape_error(t);
+ *     - calls on an object (a model, an optimizer): the returned status (or NULL, -1) and
+ *       wg_model_error(m) / wg_optim_error(o);
+ *     - calls with no object (files, data sets, wg_optim_new): the returned status and the
+ *       caller's err/errlen buffer;
+ *     - every failure, of all three kinds and of the calls that have nowhere else to put it
+ *       (wg_param_new or wg_model_new returning NULL, a NULL model or optimizer, a refused
+ *       wg_set_allocator, wg_tape_new out of memory): wg_last_error(), the message of the most
+ *       recent failure in the calling thread.
  *   - Each tape holds a sticky status and a message. The first error wins; every later call on
  *     that tape returns at once (ops return the none handle {0,0}). Check once, at the end:
  *       if (wg_tape_status(t)) fprintf(stderr, "%s\n", wg_tape_error(t));
- *   - Messages name the op, the shapes and the row: "matmul: (4x3) @ (2x3): inner dimensions
- *     differ (row 7)". wg_tape_reset clears the status.
+ *   - Messages name the op, the inputs (with their wg_name, or a parameter's name), the shapes
+ *     and the row: "matmul: X (4x3) @ W (2x3): inner dimensions differ (row 7)".
+ *     wg_tape_reset clears the status.
  *   - A NULL tape behaves as a tape whose allocation failed: every call is safe and reports
  *     WG_ERR_NOMEM. Handles from another tape or from before a reset are reported, never
  *     dereferenced. The library never prints and never calls exit or abort.
@@ -97,6 +109,11 @@ typedef struct {
 
 /* ---- status ---------------------------------------------------------------------------- */
 WG_API const char *wg_status_string(wg_status s); /* "ok", "shape mismatch", ... */
+/* The message of the most recent failure in the calling thread, whatever call failed (see
+ * "Error model" above); "" when none since the thread started. Like errno, it is per thread
+ * and a later success does not clear it: read it right after a call reported a failure.
+ * A call on a tape that is already in error returns at once and is not a new failure. */
+WG_API const char *wg_last_error(void);
 
 /* ---- memory ---------------------------------------------------------------------------- */
 /* Lua's convention: new_size 0 frees ptr (returns NULL); otherwise (re)allocate ptr from
@@ -106,7 +123,7 @@ typedef void *(*wg_alloc_fn)(void *ud, void *ptr, size_t old_size, size_t new_si
 WG_API void wg_set_allocator(wg_alloc_fn fn, void *ud);
 
 /* ---- tapes ----------------------------------------------------------------------------- */
-WG_API wg_tape *wg_tape_new(void);           /* NULL if out of memory */
+WG_API wg_tape *wg_tape_new(void);           /* NULL if out of memory (see wg_last_error) */
 WG_API void wg_tape_free(wg_tape *t);        /* NULL is fine */
 WG_API void wg_tape_reset(wg_tape *t);       /* drop all rows, keep memory, clear status */
 WG_API wg_status wg_tape_status(const wg_tape *t);
@@ -118,7 +135,9 @@ WG_API size_t wg_tape_bytes(const wg_tape *t);      /* arena bytes in use */
 WG_API wg_var wg_input(wg_tape *t, int rows, int cols, const wg_real *data); /* references data */
 WG_API wg_var wg_scalar(wg_tape *t, wg_real c);                              /* 1x1 constant */
 
-WG_API wg_param *wg_param_new(const char *name, int rows, int cols); /* zeros; NULL on error */
+/* Zeros. name: copied (up to 63 chars); "" for an unnamed parameter. NULL on error (a NULL
+ * name, a dimension <= 0, out of memory), with the reason in wg_last_error(). */
+WG_API wg_param *wg_param_new(const char *name, int rows, int cols);
 WG_API void wg_param_free(wg_param *p);
 WG_API wg_mat wg_param_value(wg_param *p); /* writable view of the value */
 WG_API wg_mat wg_param_grad(wg_param *p);  /* writable view of the accumulated gradient */
@@ -309,10 +328,11 @@ WG_API void wg_init_fill(wg_mat w, wg_init init, wg_rng *r);
 /* A model: a named, ordered set of parameters and the seeded generator that initialises them.
  * Errors return a status and keep a message in the model (wg_model_error). */
 typedef struct wg_model wg_model;
-WG_API wg_model *wg_model_new(uint64_t seed); /* NULL if out of memory */
+WG_API wg_model *wg_model_new(uint64_t seed); /* NULL if out of memory (see wg_last_error) */
 WG_API void wg_model_free(wg_model *m);       /* frees the model and all its parameters */
 /* Create parameter `name` (unique, < 64 chars) of shape rows x cols, initialised with init
- * from the model's generator; *out (may be NULL) receives it. */
+ * from the model's generator; *out (may be NULL) receives it. A NULL m: WG_ERR_ARG, with the
+ * message in wg_last_error() (as for every failure). */
 WG_API wg_status wg_model_add(wg_model *m, const char *name, int rows, int cols, wg_init init,
                               wg_param **out);
 WG_API int wg_model_count(const wg_model *m);

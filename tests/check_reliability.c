@@ -357,7 +357,7 @@ END_TEST
 
 START_TEST(test_names_and_params) {
   wg_tape *t = wg_tape_new();
-  wg_param *p = wg_param_new(NULL, 1, 2), *q = wg_param_new("weights", 1, 2);
+  wg_param *p = wg_param_new("", 1, 2), *q = wg_param_new("weights", 1, 2);
   ck_assert_str_eq(wg_param_name(p), "");
   ck_assert_str_eq(wg_param_name(q), "weights");
   ck_assert_str_eq(wg_param_name(NULL), "");

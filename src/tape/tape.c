@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "tape/alloc.h"
+#include "tape/error.h"
 #include "tape/tape.h"
 
 /* Every tape and every reset takes a fresh generation, so a handle from another tape or from
@@ -42,6 +43,7 @@ wg_var wg_fail(wg_tape *t, wg_status s, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(t->error, sizeof t->error, fmt, ap);
     va_end(ap);
+    wg_set_last_error("%s", t->error);
   }
   return wg_none();
 }
@@ -52,7 +54,11 @@ int wg_live(const wg_tape *t) {
 
 wg_tape *wg_tape_new(void) {
   wg_tape *t = wg_alloc_zero(sizeof *t);
-  if (t) t->gen = fresh_gen();
+  if (!t) {
+    wg_set_last_error("wg_tape_new: out of memory (%zu bytes for the tape)", sizeof *t);
+    return NULL;
+  }
+  t->gen = fresh_gen();
   return t;
 }
 
