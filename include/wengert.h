@@ -118,7 +118,11 @@ WG_API const char *wg_last_error(void);
 /* ---- memory ---------------------------------------------------------------------------- */
 /* Lua's convention: new_size 0 frees ptr (returns NULL); otherwise (re)allocate ptr from
  * old_size to new_size bytes, returning NULL on failure (ptr untouched). NULL restores the
- * default (realloc/free). Set it before creating tapes or parameters. */
+ * default (realloc/free). Every block must go back to the allocator that made it, so set it
+ * before creating tapes or parameters: while anything made through the current allocator is
+ * alive (a tape, parameter, model, optimizer, data set, scaler, .npy array; not the matrix
+ * kernel's kept buffers, which this call gives back first) the call is refused: the allocator
+ * stays as it was and wg_last_error() says how many blocks are still in use. */
 typedef void *(*wg_alloc_fn)(void *ud, void *ptr, size_t old_size, size_t new_size);
 WG_API void wg_set_allocator(wg_alloc_fn fn, void *ud);
 

@@ -831,6 +831,33 @@ static double alloc_failure_run(long k, wg_status *status, int *failed) {
   return loss;
 }
 
+/* ---- issue 12: the audit's findings ---------------------------------------------------- */
+
+/* A block must go back to the allocator that made it: switching while a tape is alive would
+ * free the tape's memory through the wrong one (ASan: free of an address not malloc()-ed). */
+START_TEST(set_allocator_is_refused_while_memory_is_live) {
+  ca_state st = {0};
+  wg_set_allocator(ca_alloc, &st);
+  wg_tape *t = wg_tape_new();
+  wg_real one = 1;
+  wg_exp(t, wg_input(t, 1, 1, &one)); /* rows and an arena chunk */
+  wg_set_allocator(NULL, NULL);       /* refused: the tape's blocks came from ca_alloc */
+  ck_assert_msg(strstr(wg_last_error(), "wg_set_allocator: refused, the allocator is unchanged: "
+                                        "3 block(s)") != NULL, "%s", wg_last_error());
+  long calls = st.calls;
+  wg_param *p = wg_param_new("W", 2, 2); /* still through ca_alloc */
+  ck_assert_int_eq(st.calls, calls + 1);
+  wg_param_free(p);
+  wg_tape_free(t); /* through ca_alloc, which checks each block's size */
+  ck_assert_uint_eq(st.live, 0);
+  ck_assert_int_eq(st.bad_size, 0);
+  wg_set_allocator(NULL, NULL); /* nothing live: accepted */
+  wg_param *q = wg_param_new("W", 2, 2);
+  ck_assert_int_eq(st.calls, calls + 1); /* not through ca_alloc any more */
+  wg_param_free(q);
+}
+END_TEST
+
 Suite *make_suite(void) {
   Suite *s = suite_create("tape");
   TCase *e = tcase_create("errors");
@@ -871,6 +898,9 @@ Suite *make_suite(void) {
   tcase_add_test(a, reset_and_rerecord_allocates_nothing);
   tcase_add_test(a, replay_allocates_nothing);
   tcase_add_test(a, every_allocation_failure_is_reported_and_nothing_leaks);
+  TCase *audit = tcase_create("audit");
+  tcase_add_test(audit, set_allocator_is_refused_while_memory_is_live);
+  suite_add_tcase(s, audit);
   suite_add_tcase(s, a);
   return s;
 }
