@@ -129,7 +129,11 @@ WG_API void wg_set_allocator(wg_alloc_fn fn, void *ud);
 /* ---- tapes ----------------------------------------------------------------------------- */
 WG_API wg_tape *wg_tape_new(void);           /* NULL if out of memory (see wg_last_error) */
 WG_API void wg_tape_free(wg_tape *t);        /* NULL is fine */
-WG_API void wg_tape_reset(wg_tape *t);       /* drop all rows, keep memory, clear status */
+/* Drop all rows, keep memory, clear status. Each wg_tape_new and wg_tape_reset takes one of
+ * the process's 2^32 - 1 handle generations, never reused (a reused one would make old
+ * handles valid again): when they are used up the tape fails with WG_ERR_STATE (wg_tape_new
+ * then returns such a failed tape). Replaying with wg_forward takes none. */
+WG_API void wg_tape_reset(wg_tape *t);
 WG_API wg_status wg_tape_status(const wg_tape *t);
 WG_API const char *wg_tape_error(const wg_tape *t); /* "" when ok */
 WG_API int wg_tape_rows(const wg_tape *t);          /* rows recorded */

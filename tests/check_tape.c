@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "countalloc.h"
+#include "tape/tape.h" /* wg_tape_set_next_gen, the internal hook to reach the generations' end */
 #include "testutil.h"
 
 #define NONE(v) ((v).gen == 0 && (v).row == 0)
@@ -858,6 +859,34 @@ START_TEST(set_allocator_is_refused_while_memory_is_live) {
 }
 END_TEST
 
+/* Generations are 32 bits in a wg_var: after 2^32 - 1 of them, a wrap would make a handle of
+ * generation 1 valid again. The last generation is handed out, then every later one refused. */
+START_TEST(generations_are_never_reused) {
+  wg_real one = 1;
+  wg_tape_set_next_gen(1);
+  wg_tape *t = wg_tape_new();
+  wg_var old = wg_input(t, 1, 1, &one);
+  ck_assert_uint_eq(old.gen, 1);
+  wg_tape_set_next_gen(UINT32_MAX);
+  wg_tape_reset(t); /* the last generation */
+  ck_assert_int_eq(wg_tape_status(t), WG_OK);
+  ck_assert_uint_eq(wg_input(t, 1, 1, &one).gen, UINT32_MAX);
+  wg_tape_reset(t); /* none left: refused, not generation 1 again */
+  ck_assert_int_eq(wg_tape_status(t), WG_ERR_STATE);
+  ASSERT_ERROR_HAS(t, "wg_tape_reset: the 4294967295 tape generations are used up");
+  ck_assert_str_eq(wg_last_error(), wg_tape_error(t));
+  wg_var fresh = wg_input(t, 1, 1, &one);
+  ck_assert(NONE(fresh));
+  ck_assert_ptr_null(wg_value(t, old).data); /* the generation-1 handle reads nothing */
+  wg_tape *u = wg_tape_new(); /* a tape, but one that says why it cannot be used */
+  ck_assert_ptr_nonnull(u);
+  ck_assert_int_eq(wg_tape_status(u), WG_ERR_STATE);
+  ck_assert(strstr(wg_tape_error(u), "wg_tape_new: the 4294967295 tape generations") != NULL);
+  wg_tape_free(u);
+  wg_tape_free(t);
+}
+END_TEST
+
 Suite *make_suite(void) {
   Suite *s = suite_create("tape");
   TCase *e = tcase_create("errors");
@@ -900,6 +929,7 @@ Suite *make_suite(void) {
   tcase_add_test(a, every_allocation_failure_is_reported_and_nothing_leaks);
   TCase *audit = tcase_create("audit");
   tcase_add_test(audit, set_allocator_is_refused_while_memory_is_live);
+  tcase_add_test(audit, generations_are_never_reused);
   suite_add_tcase(s, audit);
   suite_add_tcase(s, a);
   return s;

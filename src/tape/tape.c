@@ -9,14 +9,32 @@
 #include "tape/tape.h"
 
 /* Every tape and every reset takes a fresh generation, so a handle from another tape or from
- * before a reset never matches. Generation 0 is never issued: {0,0} is the none handle. */
-static atomic_uint_fast32_t next_gen = 1;
+ * before a reset never matches. Generation 0 is never issued: {0,0} is the none handle. The
+ * 2^32 - 1 generations of a wg_var's 32 bits are handed out once each and never again: after
+ * the last one next_gen stays 0 and fresh_gen returns 0 ("used up"), since wrapping around
+ * would make a handle from 2^32 - 1 resets ago valid again. */
+static atomic_uint_least32_t next_gen = 1;
 
 static uint32_t fresh_gen(void) {
-  uint32_t g;
-  do g = (uint32_t)atomic_fetch_add(&next_gen, 1);
-  while (g == 0);
-  return g;
+  uint_least32_t g = atomic_load(&next_gen);
+  do
+    if (g == 0) return 0;
+  while (!atomic_compare_exchange_weak(&next_gen, &g, (uint32_t)(g + 1u))); /* last: 0 */
+  return (uint32_t)g;
+}
+
+void wg_tape_set_next_gen(uint32_t next) {
+  atomic_store(&next_gen, next);
+}
+
+/* Give t a fresh generation, or fail it (WG_ERR_STATE) when they are used up; who: the call. */
+static void take_gen(wg_tape *t, const char *who) {
+  t->gen = fresh_gen();
+  if (t->gen == 0)
+    wg_fail(t, WG_ERR_STATE, "%s: the %lu tape generations are used up (each wg_tape_new and "
+            "wg_tape_reset in the process takes one): handles from before could no longer be "
+            "told from new ones; replay with wg_forward instead of resetting and recording",
+            who, (unsigned long)UINT32_MAX);
 }
 
 static const char *const status_names[WG_STATUS_COUNT] = {
@@ -58,7 +76,7 @@ wg_tape *wg_tape_new(void) {
     wg_set_last_error("wg_tape_new: out of memory (%zu bytes for the tape)", sizeof *t);
     return NULL;
   }
-  t->gen = fresh_gen();
+  take_gen(t, "wg_tape_new");
   return t;
 }
 
@@ -73,9 +91,9 @@ void wg_tape_reset(wg_tape *t) {
   if (!t) return;
   wg_arena_reset(&t->arena);
   t->n_rows = 0;
-  t->gen = fresh_gen();
   t->status = WG_OK;
   t->error[0] = '\0';
+  take_gen(t, "wg_tape_reset");
 }
 
 wg_status wg_tape_status(const wg_tape *t) {

@@ -121,6 +121,9 @@ int wg_check_forward(wg_tape *t, uint32_t row, const char *phase);
 int wg_check_backward(wg_tape *t, uint32_t row);
 int wg_check_jvp(wg_tape *t, uint32_t row);
 
+/* Tests only: the next generation fresh_gen hands out (to reach the end of the 32-bit space). */
+void wg_tape_set_next_gen(uint32_t next);
+
 /* "name" or "v7" for messages and prints; buf must hold WG_NAME_MAX + 16 chars. */
 const char *wg_row_label(const wg_tape *t, uint32_t row, char *buf, size_t n);
 
