@@ -268,7 +268,13 @@ WG_API int wg_check_rows(wg_tape *t, const wg_gradcheck_opts *opts, wg_gradcheck
 WG_API double wg_dot_test(wg_tape *t, wg_var out, unsigned seed);
 
 /* A user-defined op. in[i] are the inputs' values, out the row's value (rows x cols), all
- * row-major views valid only during the call. */
+ * row-major views valid only during the call.
+ * Its own tape: while any of these callbacks runs (at record, in wg_forward, wg_backward,
+ * wg_jvp, and in the checks wg_gradcheck, wg_check_rows, wg_dot_test), the tape that runs it
+ * is busy: recording on it (any op or leaf), sweeping it (wg_forward, wg_backward, wg_jvp),
+ * checking it, wg_tape_reset or wg_tape_free is refused and fails the tape with WG_ERR_STATE,
+ * e.g. "scalar: refused: custom op 'grow' (row 3) is running its vjp on this tape; ...".
+ * Reading it (wg_value, wg_tape_status, the printers) is fine, and so is any other tape. */
 typedef struct wg_custom_op {
   const char *name; /* shown in prints and errors ("custom" if NULL) */
   /* output shape; NULL: the shape of in[0]; non-zero return: a shape error naming the op */

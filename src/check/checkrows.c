@@ -148,6 +148,7 @@ static void check_row(cr_state *s, wg_tape *t, uint32_t i, wg_real **slot, wg_ch
 
 int wg_check_rows(wg_tape *t, const wg_gradcheck_opts *opts, wg_gradcheck_result *res) {
   wg_check_clear(res);
+  if (wg_tape_busy(t, "wg_check_rows")) return -1;
   if (!wg_live(t)) return -1;
   cr_state s = {wg_check_config(opts), {0}};
   wg_check_clear(&s.res);

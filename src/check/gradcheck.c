@@ -128,6 +128,7 @@ static void check_param(gc_state *s, wg_tape *t, uint32_t loss, const param_ref 
 int wg_gradcheck(wg_tape *t, wg_var loss, const wg_gradcheck_opts *opts,
                  wg_gradcheck_result *res) {
   wg_check_clear(res);
+  if (wg_tape_busy(t, "wg_gradcheck")) return -1;
   const wg_row *l = wg_row_of(t, loss, "wg_gradcheck");
   if (!l) return -1;
   if (l->rows != 1 || l->cols != 1) {

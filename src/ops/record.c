@@ -8,24 +8,34 @@ wg_var wg_op_record(wg_tape *t, int op, int n_in, const wg_var *in, int rows, in
   return wg_op_record_ptr(t, op, n_in, in, rows, cols, c, NULL);
 }
 
+/* The row is built just past the end of the list (n_rows stays i) and joins it once its value
+ * is computed: a failure on the way (out of memory, a custom op's callback breaking the busy
+ * rule) leaves the rows as they were, and its message names row i and the op (t->building).
+ * A row whose value is not finite (WG_CHECK_FINITE) is kept: its message names it. */
 wg_var wg_op_record_ptr(wg_tape *t, int op, int n_in, const wg_var *in, int rows, int cols,
                         wg_real c, void *ptr) {
   if (!wg_live(t)) return wg_none();
+  const char *outer = t->building; /* wg_custom names its own rows */
+  if (!outer) t->building = wg_ops[op].name;
   uint32_t i = wg_row_append(t, op, rows, cols);
-  if (i == UINT32_MAX) return wg_none();
-  wg_row *r = &t->rows[i];
-  r->n_in = (uint8_t)n_in;
-  r->c = c;
-  r->ptr = ptr;
-  for (int k = 0; k < n_in; k++) {
-    r->in[k] = in[k].row;
-    if (t->rows[in[k].row].needs_grad) r->needs_grad = 1;
+  if (i != UINT32_MAX) {
+    t->n_rows = i;
+    wg_row *r = &t->rows[i];
+    r->n_in = (uint8_t)n_in;
+    r->c = c;
+    r->ptr = ptr;
+    for (int k = 0; k < n_in; k++) {
+      r->in[k] = in[k].row;
+      if (t->rows[in[k].row].needs_grad) r->needs_grad = 1;
+    }
+    r->val = wg_tape_reals(t, wg_row_size(r));
+    if (r->val) wg_ops[op].forward(t, r);
   }
-  r->val = wg_tape_reals(t, wg_row_size(r));
-  if (!r->val) return wg_none();
-  wg_ops[op].forward(t, r);
-  if (t->checks && wg_live(t)) wg_check_forward(t, i, "");
-  return wg_live(t) ? wg_handle(t, i) : wg_none();
+  t->building = outer;
+  if (!wg_live(t)) return wg_none();
+  t->n_rows = i + 1;
+  if (t->checks && !wg_check_forward(t, i, "")) return wg_none();
+  return wg_handle(t, i);
 }
 
 const char *wg_row_op_name(const wg_row *r) {

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "ops/ops.h"
 #include "tape/alloc.h"
 #include "tape/error.h"
 #include "tape/tape.h"
@@ -70,6 +71,15 @@ int wg_live(const wg_tape *t) {
   return t && t->status == WG_OK;
 }
 
+int wg_tape_busy(wg_tape *t, const char *call) {
+  if (!t || !t->busy.op) return 0;
+  wg_fail(t, WG_ERR_STATE, "%s: refused: custom op '%s' (row %u) is running its %s on this "
+          "tape; a custom op's callbacks may not record on, sweep, check, reset or free their "
+          "own tape (another tape is fine)", call, t->busy.op, (unsigned)t->busy.row,
+          t->busy.callback);
+  return 1;
+}
+
 wg_tape *wg_tape_new(void) {
   wg_tape *t = wg_alloc_zero(sizeof *t);
   if (!t) {
@@ -81,14 +91,14 @@ wg_tape *wg_tape_new(void) {
 }
 
 void wg_tape_free(wg_tape *t) {
-  if (!t) return;
+  if (!t || wg_tape_busy(t, "wg_tape_free")) return;
   wg_arena_free(&t->arena);
   wg_free(t->rows, (size_t)t->cap_rows * sizeof *t->rows);
   wg_free(t, sizeof *t);
 }
 
 void wg_tape_reset(wg_tape *t) {
-  if (!t) return;
+  if (!t || wg_tape_busy(t, "wg_tape_reset")) return;
   wg_arena_reset(&t->arena);
   t->n_rows = 0;
   t->status = WG_OK;
@@ -137,9 +147,14 @@ wg_row *wg_row_of(wg_tape *t, wg_var v, const char *who) {
 
 void *wg_tape_bytes_alloc(wg_tape *t, size_t bytes) {
   void *p = wg_arena_alloc(&t->arena, bytes);
-  if (!p) wg_fail(t, WG_ERR_NOMEM, "out of memory: arena request of %zu bytes (row %u)", bytes,
-                  (unsigned)t->n_rows);
-  return p;
+  if (p) return p;
+  if (t->building)
+    wg_fail(t, WG_ERR_NOMEM, "%s: out of memory: arena request of %zu bytes (row %u)",
+            t->building, bytes, (unsigned)t->n_rows);
+  else
+    wg_fail(t, WG_ERR_NOMEM, "out of memory: arena request of %zu bytes (tape of %u rows)",
+            bytes, (unsigned)t->n_rows);
+  return NULL;
 }
 
 wg_real *wg_tape_reals(wg_tape *t, size_t n) {
@@ -151,15 +166,18 @@ wg_real *wg_tape_reals(wg_tape *t, size_t n) {
   return wg_tape_bytes_alloc(t, n * sizeof(wg_real));
 }
 
-static int grow_rows(wg_tape *t) {
+/* Double the row list for a row of op `who` (named in the messages with the row it would be). */
+static int grow_rows(wg_tape *t, const char *who) {
   uint32_t cap = t->cap_rows ? t->cap_rows * 2 : 64;
   if (cap <= t->cap_rows) {
-    wg_fail(t, WG_ERR_NOMEM, "out of memory: too many rows (%u)", (unsigned)t->n_rows);
+    wg_fail(t, WG_ERR_NOMEM, "%s: out of memory: too many rows (row %u)", who,
+            (unsigned)t->n_rows);
     return 0;
   }
   wg_row *rows = wg_realloc(t->rows, (size_t)t->cap_rows * sizeof *rows, (size_t)cap * sizeof *rows);
   if (!rows) {
-    wg_fail(t, WG_ERR_NOMEM, "out of memory: growing the row list to %u rows", (unsigned)cap);
+    wg_fail(t, WG_ERR_NOMEM, "%s: out of memory: growing the row list to %u rows (row %u)", who,
+            (unsigned)cap, (unsigned)t->n_rows);
     return 0;
   }
   t->rows = rows;
@@ -168,11 +186,13 @@ static int grow_rows(wg_tape *t) {
 }
 
 uint32_t wg_row_append(wg_tape *t, int op, int rows, int cols) {
+  if (wg_tape_busy(t, wg_ops[op].name)) return UINT32_MAX;
   if (t->n_rows == UINT32_MAX - 1) {
     wg_fail(t, WG_ERR_NOMEM, "out of memory: row limit reached");
     return UINT32_MAX;
   }
-  if (t->n_rows == t->cap_rows && !grow_rows(t)) return UINT32_MAX;
+  if (t->n_rows == t->cap_rows && !grow_rows(t, t->building ? t->building : wg_ops[op].name))
+    return UINT32_MAX;
   wg_row *r = &t->rows[t->n_rows];
   memset(r, 0, sizeof *r);
   r->op = (uint16_t)op;

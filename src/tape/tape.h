@@ -35,6 +35,15 @@ typedef struct wg_row {
   wg_real *own_adj;          /* the row's own adjoint buffer while adj is the sink */
 } wg_row;
 
+/* A tape is busy while it runs a callback of a custom op (custom.c sets this around each
+ * call): recording on it, sweeping it, checking, resetting or freeing it is then refused
+ * (wg_tape_busy), so the row array never moves under a sweep and the arena never rewinds. */
+typedef struct wg_busy {
+  const char *op;            /* the custom op's name; NULL: not busy */
+  const char *callback;      /* "shape", "forward", "vjp" or "jvp" */
+  uint32_t row;              /* the op's row (for shape: the row it would have) */
+} wg_busy;
+
 struct wg_tape {
   uint32_t gen;              /* generation: handles must match it */
   wg_status status;          /* sticky: first error wins */
@@ -44,6 +53,8 @@ struct wg_tape {
   wg_arena arena;
   FILE *trace;               /* backward trace stream (print.c), NULL when off */
   unsigned checks;           /* WG_CHECK_* flags */
+  wg_busy busy;              /* the custom op callback running on this tape, if any */
+  const char *building;      /* the op of the row being recorded (row n_rows), else NULL */
 };
 
 struct wg_param {
@@ -63,6 +74,10 @@ wg_var wg_fail(wg_tape *t, wg_status s, const char *fmt, ...)
 
 /* 1 when t exists and is not in error (ops bail out early otherwise). */
 int wg_live(const wg_tape *t);
+
+/* 1 when t is busy running a custom op's callback: then `call` (the op or function that was
+ * called on t) is refused, failing t with WG_ERR_STATE and a message naming both. */
+int wg_tape_busy(wg_tape *t, const char *call);
 
 /* Resolve a handle, or fail naming `who` (an op name) and return NULL. */
 wg_row *wg_row_of(wg_tape *t, wg_var v, const char *who);
