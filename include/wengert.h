@@ -276,7 +276,7 @@ WG_API double wg_dot_test(wg_tape *t, wg_var out, unsigned seed);
  * e.g. "scalar: refused: custom op 'grow' (row 3) is running its vjp on this tape; ...".
  * Reading it (wg_value, wg_tape_status, the printers) is fine, and so is any other tape. */
 typedef struct wg_custom_op {
-  const char *name; /* shown in prints and errors ("custom" if NULL) */
+  const char *name; /* shown in prints and errors ("custom" if NULL), cut to 63 chars */
   /* output shape; NULL: the shape of in[0]; non-zero return: a shape error naming the op */
   int (*shape)(int n_in, const wg_mat *in, int *rows, int *cols, void *ctx);
   /* out = f(in...), required */

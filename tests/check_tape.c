@@ -1071,6 +1071,40 @@ START_TEST(out_of_memory_in_a_record_keeps_no_row_and_names_it) {
 }
 END_TEST
 
+/* A long custom-op name is cut to 63 characters inside its quotes: the message keeps its
+ * shape (closing quote, the reason, the row) whatever the name's length. */
+static int reject_shape(int n, const wg_mat *in, int *rows, int *cols, void *ctx) {
+  (void)n, (void)in, (void)rows, (void)cols, (void)ctx;
+  return 1;
+}
+
+START_TEST(a_long_custom_op_name_is_cut_not_the_message) {
+  char long_name[201], cut[64];
+  memset(long_name, 'q', 200);
+  long_name[200] = '\0';
+  memset(cut, 'q', 63);
+  cut[63] = '\0';
+  wg_custom_op op = meddler;
+  op.name = long_name;
+  char want[256];
+  wg_real one = 1;
+  wg_tape *t = wg_tape_new();
+  wg_var x = wg_input(t, 1, 1, &one);
+  wg_custom(t, &op, NULL, 0, &x);
+  snprintf(want, sizeof want, "custom op '%s': 0 inputs, but a custom op takes 1 to 4 "
+           "(WG_MAX_INPUTS) (row 1)", cut);
+  ck_assert_str_eq(wg_tape_error(t), want);
+  wg_tape_reset(t);
+  x = wg_input(t, 1, 1, &one);
+  op.shape = reject_shape;
+  wg_custom(t, &op, NULL, 1, &x);
+  snprintf(want, sizeof want, "custom op '%s': inputs (1x1): rejected by the op's shape rule "
+           "(row 1)", cut);
+  ck_assert_str_eq(wg_tape_error(t), want);
+  wg_tape_free(t);
+}
+END_TEST
+
 Suite *make_suite(void) {
   Suite *s = suite_create("tape");
   TCase *e = tcase_create("errors");
@@ -1114,6 +1148,7 @@ Suite *make_suite(void) {
   TCase *audit = tcase_create("audit");
   tcase_add_test(audit, set_allocator_is_refused_while_memory_is_live);
   tcase_add_test(audit, generations_are_never_reused);
+  tcase_add_test(audit, a_long_custom_op_name_is_cut_not_the_message);
   tcase_add_test(audit, out_of_memory_in_a_record_keeps_no_row_and_names_it);
   tcase_add_loop_test(audit, custom_op_callbacks_may_not_touch_their_own_tape, 0,
                       5 * N_MEDDLES * 2);

@@ -47,7 +47,9 @@ wg_var wg_custom(wg_tape *t, const wg_custom_op *op, void *ctx, int n_in, const 
   if (!wg_live(t)) return wg_none();
   unsigned row = (unsigned)t->n_rows;
   if (!op) return wg_fail(t, WG_ERR_ARG, "custom: the op descriptor is NULL (row %u)", row);
-  const char *name = op->name ? op->name : "custom";
+  char name[WG_NAME_MAX], who[WG_NAME_MAX + 16]; /* the name cut to fit, never the message */
+  snprintf(name, sizeof name, "%.*s", WG_NAME_MAX - 1, op->name ? op->name : "custom");
+  snprintf(who, sizeof who, "custom op '%s'", name);
   if (!op->forward || !op->vjp)
     return wg_fail(t, WG_ERR_ARG, "custom op '%s': forward and vjp are required, %s is NULL "
                    "(row %u)", name, op->forward ? "vjp" : "forward", row);
@@ -56,8 +58,6 @@ wg_var wg_custom(wg_tape *t, const wg_custom_op *op, void *ctx, int n_in, const 
                    "(WG_MAX_INPUTS) (row %u)", name, n_in, WG_MAX_INPUTS, row);
   if (!in) return wg_fail(t, WG_ERR_ARG, "custom op '%s': the input array is NULL (row %u)",
                           name, row);
-  char who[WG_NAME_MAX + 16];
-  snprintf(who, sizeof who, "custom op '%s'", name);
   wg_mat x[WG_MAX_INPUTS];
   for (int k = 0; k < n_in; k++) {
     const wg_row *rk = wg_row_of(t, in[k], who);
