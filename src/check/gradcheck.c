@@ -132,8 +132,9 @@ int wg_gradcheck(wg_tape *t, wg_var loss, const wg_gradcheck_opts *opts,
   const wg_row *l = wg_row_of(t, loss, "wg_gradcheck");
   if (!l) return -1;
   if (l->rows != 1 || l->cols != 1) {
-    wg_fail(t, WG_ERR_SHAPE, "wg_gradcheck: the loss (row %u) is (%dx%d), not (1x1)",
-            (unsigned)loss.row, l->rows, l->cols);
+    char sl[WG_SHAPE_TEXT];
+    wg_fail(t, WG_ERR_SHAPE, "wg_gradcheck: the loss %s (row %u) is not (1x1)",
+            wg_row_shape(t, loss.row, sl, sizeof sl), (unsigned)loss.row);
     return -1;
   }
   gc_state s = {wg_check_config(opts), {0}, 0};

@@ -23,12 +23,15 @@ const char *wg_op_custom_name(const wg_row *r) {
   return ci ? ci->name : "custom";
 }
 
-/* "(2x3), (3x1)" into buf: the input shapes for an error message */
-static const char *shapes_text(const wg_mat *x, int n, char *buf, size_t size) {
+/* "X (2x3), (3x1)" into buf: the inputs (names and shapes) for an error message */
+static const char *shapes_text(const wg_tape *t, const wg_var *in, int n, char *buf,
+                               size_t size) {
   size_t used = 0;
   buf[0] = '\0';
   for (int k = 0; k < n && used < size; k++) {
-    int w = snprintf(buf + used, size - used, "%s(%dx%d)", k ? ", " : "", x[k].rows, x[k].cols);
+    char one[WG_SHAPE_TEXT];
+    int w = snprintf(buf + used, size - used, "%s%s", k ? ", " : "",
+                     wg_row_shape(t, in[k].row, one, sizeof one));
     if (w < 0) break;
     used += (size_t)w;
   }
@@ -66,17 +69,17 @@ wg_var wg_custom(wg_tape *t, const wg_custom_op *op, void *ctx, int n_in, const 
   }
   int rows = x[0].rows, cols = x[0].cols;
   if (op->shape) {
-    char shapes[WG_MAX_INPUTS * 32];
+    char shapes[WG_MAX_INPUTS * WG_SHAPE_TEXT];
     wg_busy was = enter(t, name, "shape", row);
     int rejected = op->shape(n_in, x, &rows, &cols, ctx);
     t->busy = was;
     if (!wg_live(t)) return wg_none(); /* the callback broke the busy rule */
     if (rejected != 0)
       return wg_fail(t, WG_ERR_SHAPE, "%s: inputs %s: rejected by the op's shape rule (row %u)",
-                     who, shapes_text(x, n_in, shapes, sizeof shapes), row);
+                     who, shapes_text(t, in, n_in, shapes, sizeof shapes), row);
     if (rows <= 0 || cols <= 0)
       return wg_fail(t, WG_ERR_SHAPE, "%s: inputs %s: the shape rule gave (%dx%d), dimensions "
-                     "must be positive (row %u)", who, shapes_text(x, n_in, shapes, sizeof shapes),
+                     "must be positive (row %u)", who, shapes_text(t, in, n_in, shapes, sizeof shapes),
                      rows, cols, row);
   }
   t->building = who; /* out-of-memory messages name the op */

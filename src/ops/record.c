@@ -59,11 +59,12 @@ wg_var wg_op_bcast(wg_tape *t, int op, wg_var a, wg_var b, const char *symbol) {
   const wg_row *rb = ra ? wg_row_of(t, b, wg_ops[op].name) : NULL;
   if (!rb) return wg_none();
   int rows = bcast_dim(ra->rows, rb->rows), cols = bcast_dim(ra->cols, rb->cols);
+  char sa[WG_SHAPE_TEXT], sb[WG_SHAPE_TEXT];
   if (rows < 0 || cols < 0)
     return wg_fail(t, WG_ERR_SHAPE,
-                   "%s: (%dx%d) %s (%dx%d): shapes do not broadcast (each axis must be equal or "
-                   "1) (row %u)", wg_ops[op].name, ra->rows, ra->cols, symbol,
-                   rb->rows, rb->cols, (unsigned)t->n_rows);
+                   "%s: %s %s %s: shapes do not broadcast (each axis must be equal or 1) (row %u)",
+                   wg_ops[op].name, wg_row_shape(t, a.row, sa, sizeof sa), symbol,
+                   wg_row_shape(t, b.row, sb, sizeof sb), (unsigned)t->n_rows);
   wg_var in[2] = {a, b};
   return wg_op_record(t, op, 2, in, rows, cols, 0);
 }
@@ -77,9 +78,10 @@ wg_var wg_op_pair_loss(wg_tape *t, int op, wg_var a, wg_var b) {
   const wg_row *ra = wg_row_of(t, a, wg_ops[op].name);
   const wg_row *rb = ra ? wg_row_of(t, b, wg_ops[op].name) : NULL;
   if (!rb) return wg_none();
+  char sa[WG_SHAPE_TEXT], sb[WG_SHAPE_TEXT];
   if (ra->rows != rb->rows || ra->cols != rb->cols)
-    return wg_fail(t, WG_ERR_SHAPE, "%s: (%dx%d) vs (%dx%d): shapes differ (row %u)",
-                   wg_ops[op].name, ra->rows, ra->cols, rb->rows, rb->cols,
+    return wg_fail(t, WG_ERR_SHAPE, "%s: %s vs %s: shapes differ (row %u)", wg_ops[op].name,
+                   wg_row_shape(t, a.row, sa, sizeof sa), wg_row_shape(t, b.row, sb, sizeof sb),
                    (unsigned)t->n_rows);
   wg_var in[2] = {a, b};
   return wg_op_record(t, op, 2, in, 1, 1, 0);

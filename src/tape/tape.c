@@ -129,6 +129,13 @@ const char *wg_row_label(const wg_tape *t, uint32_t row, char *buf, size_t n) {
   return buf;
 }
 
+const char *wg_row_shape(const wg_tape *t, uint32_t row, char *buf, size_t n) {
+  const wg_row *r = &t->rows[row];
+  if (r->name) snprintf(buf, n, "%s (%dx%d)", r->name, r->rows, r->cols);
+  else snprintf(buf, n, "(%dx%d)", r->rows, r->cols);
+  return buf;
+}
+
 wg_row *wg_row_of(wg_tape *t, wg_var v, const char *who) {
   if (!wg_live(t)) return NULL;
   if (v.gen == 0) {

@@ -139,6 +139,11 @@ int wg_check_jvp(wg_tape *t, uint32_t row);
 /* Tests only: the next generation fresh_gen hands out (to reach the end of the 32-bit space). */
 void wg_tape_set_next_gen(uint32_t next);
 
+/* An input as shape messages show it: "X (2x3)" when the row has a name (wg_name, or the
+ * parameter's), "(2x3)" otherwise; buf should hold WG_SHAPE_TEXT chars. */
+#define WG_SHAPE_TEXT (WG_NAME_MAX + 32)
+const char *wg_row_shape(const wg_tape *t, uint32_t row, char *buf, size_t n);
+
 /* "name" or "v7" for messages and prints; buf must hold WG_NAME_MAX + 16 chars. */
 const char *wg_row_label(const wg_tape *t, uint32_t row, char *buf, size_t n);
 
