@@ -223,6 +223,11 @@ WG_API void wg_tape_trace(wg_tape *t, FILE *f);
 typedef struct wg_gradcheck_opts {
   double eps, atol, rtol;
   FILE *csv; /* one line per element (gradcheck) or per row (check_rows), with a header */
+  /* 1: also treat every wg_input row as a variable (except softmax_ce labels, which are class
+   * indices): gradcheck checks dL/d(input) element by element, check_rows also checks each
+   * row's VJP into its inputs. The caller's buffers are never written: the check perturbs a
+   * copy, and the rows point back at the buffers afterwards. 0: parameters only. */
+  int inputs;
 } wg_gradcheck_opts;
 
 typedef struct wg_gradcheck_result {
@@ -243,9 +248,12 @@ typedef struct wg_gradcheck_result {
  * counted as skipped. Parameter values and gradients are restored and the tape is replayed
  * and swept back once more, so values and adjoints are as after wg_forward +
  * wg_backward(loss). The CSV has one line per element: parameter, index, i, j, analytic,
- * numeric, abs_err, rel_err, status (ok, FAIL, kink). res may be NULL. Returns the number of
- * failed elements; -1 when the tape is in error (nothing is touched but *res, which is cleared)
- * or the arguments are bad (the tape then holds the message). */
+ * numeric, abs_err, rel_err, status (ok, FAIL, kink); with opts->inputs, input rows are
+ * named by their label (wg_name, or "v3"). res may be NULL. Returns the number of failed
+ * elements; -1 when the tape is in error (nothing is touched but *res, which is cleared), the
+ * arguments are bad, or there is nothing to check (no parameter on the tape, nor input with
+ * opts->inputs: WG_ERR_ARG, so a check of nothing never looks like a pass); the tape then
+ * holds the message. */
 WG_API int wg_gradcheck(wg_tape *t, wg_var loss, const wg_gradcheck_opts *opts,
                         wg_gradcheck_result *res);
 
@@ -256,7 +264,8 @@ WG_API int wg_gradcheck(wg_tape *t, wg_var loss, const wg_gradcheck_opts *opts,
  * so a wrong derivative is blamed on the row that has it (kinks are skipped as above). The
  * CSV has one line per row: row, op, name, analytic, numeric, errors, status. The tape is replayed first; inputs'
  * buffers are never written (perturbations go to copies); values and adjoints are left as
- * they were. Returns the number of failed rows (worst_row = the first), -1 as wg_gradcheck. */
+ * they were. Returns the number of failed rows (worst_row = the first), -1 as wg_gradcheck
+ * (nothing to check: no row needs a gradient). */
 WG_API int wg_check_rows(wg_tape *t, const wg_gradcheck_opts *opts, wg_gradcheck_result *res);
 
 /* Dot-product test of forward against reverse mode: random u (uniform in [-1,1), from seed)
