@@ -40,11 +40,23 @@
  *     buffers between calls (wg_free_buffers gives them back).
  *
  * Error model
+ *   Every failure leaves a message a program can read, in one of three places by the kind of
+ *   call, and also in wg_last_error():
+ *     - calls on a tape: the tape's sticky status (wg_tape_status) and wg_tape_error(t);
+ *     - calls on an object (a model, an optimizer): the returned status (or NULL, -1) and
+ *       wg_model_error(m) / wg_optim_error(o);
+ *     - calls with no object (files, data sets, wg_optim_new): the returned status and the
+ *       caller's err/errlen buffer;
+ *     - every failure, of all three kinds and of the calls that have nowhere else to put it
+ *       (wg_param_new or wg_model_new returning NULL, a NULL model or optimizer, a refused
+ *       wg_set_allocator, wg_tape_new out of memory): wg_last_error(), the message of the most
+ *       recent failure in the calling thread.
  *   - Each tape holds a sticky status and a message. The first error wins; every later call on
  *     that tape returns at once (ops return the none handle {0,0}). Check once, at the end:
  *       if (wg_tape_status(t)) fprintf(stderr, "%s\n", wg_tape_error(t));
- *   - Messages name the op, the shapes and the row: "matmul: (4x3) @ (2x3): inner dimensions
- *     differ (row 7)". wg_tape_reset clears the status.
+ *   - Messages name the op, the inputs (with their wg_name, or a parameter's name), the shapes
+ *     and the row: "matmul: X (4x3) @ W (2x3): inner dimensions differ (row 7)".
+ *     wg_tape_reset clears the status.
  *   - A NULL tape behaves as a tape whose allocation failed: every call is safe and reports
  *     WG_ERR_NOMEM. Handles from another tape or from before a reset are reported, never
  *     dereferenced. The library never prints and never calls exit or abort.
@@ -97,18 +109,31 @@ typedef struct {
 
 /* ---- status ---------------------------------------------------------------------------- */
 WG_API const char *wg_status_string(wg_status s); /* "ok", "shape mismatch", ... */
+/* The message of the most recent failure in the calling thread, whatever call failed (see
+ * "Error model" above); "" when none since the thread started. Like errno, it is per thread
+ * and a later success does not clear it: read it right after a call reported a failure.
+ * A call on a tape that is already in error returns at once and is not a new failure. */
+WG_API const char *wg_last_error(void);
 
 /* ---- memory ---------------------------------------------------------------------------- */
 /* Lua's convention: new_size 0 frees ptr (returns NULL); otherwise (re)allocate ptr from
  * old_size to new_size bytes, returning NULL on failure (ptr untouched). NULL restores the
- * default (realloc/free). Set it before creating tapes or parameters. */
+ * default (realloc/free). Every block must go back to the allocator that made it, so set it
+ * before creating tapes or parameters: while anything made through the current allocator is
+ * alive (a tape, parameter, model, optimizer, data set, scaler, .npy array; not the matrix
+ * kernel's kept buffers, which this call gives back first) the call is refused: the allocator
+ * stays as it was and wg_last_error() says how many blocks are still in use. */
 typedef void *(*wg_alloc_fn)(void *ud, void *ptr, size_t old_size, size_t new_size);
 WG_API void wg_set_allocator(wg_alloc_fn fn, void *ud);
 
 /* ---- tapes ----------------------------------------------------------------------------- */
-WG_API wg_tape *wg_tape_new(void);           /* NULL if out of memory */
+WG_API wg_tape *wg_tape_new(void);           /* NULL if out of memory (see wg_last_error) */
 WG_API void wg_tape_free(wg_tape *t);        /* NULL is fine */
-WG_API void wg_tape_reset(wg_tape *t);       /* drop all rows, keep memory, clear status */
+/* Drop all rows, keep memory, clear status. Each wg_tape_new and wg_tape_reset takes one of
+ * the process's 2^32 - 1 handle generations, never reused (a reused one would make old
+ * handles valid again): when they are used up the tape fails with WG_ERR_STATE (wg_tape_new
+ * then returns such a failed tape). Replaying with wg_forward takes none. */
+WG_API void wg_tape_reset(wg_tape *t);
 WG_API wg_status wg_tape_status(const wg_tape *t);
 WG_API const char *wg_tape_error(const wg_tape *t); /* "" when ok */
 WG_API int wg_tape_rows(const wg_tape *t);          /* rows recorded */
@@ -118,7 +143,9 @@ WG_API size_t wg_tape_bytes(const wg_tape *t);      /* arena bytes in use */
 WG_API wg_var wg_input(wg_tape *t, int rows, int cols, const wg_real *data); /* references data */
 WG_API wg_var wg_scalar(wg_tape *t, wg_real c);                              /* 1x1 constant */
 
-WG_API wg_param *wg_param_new(const char *name, int rows, int cols); /* zeros; NULL on error */
+/* Zeros. name: copied (up to 63 chars); "" for an unnamed parameter. NULL on error (a NULL
+ * name, a dimension <= 0, out of memory), with the reason in wg_last_error(). */
+WG_API wg_param *wg_param_new(const char *name, int rows, int cols);
 WG_API void wg_param_free(wg_param *p);
 WG_API wg_mat wg_param_value(wg_param *p); /* writable view of the value */
 WG_API wg_mat wg_param_grad(wg_param *p);  /* writable view of the accumulated gradient */
@@ -206,6 +233,11 @@ WG_API void wg_tape_html(wg_tape *t, FILE *f);
 typedef struct wg_gradcheck_opts {
   double eps, atol, rtol;
   FILE *csv; /* one line per element (gradcheck) or per row (check_rows), with a header */
+  /* 1: also treat every wg_input row as a variable (except softmax_ce labels, which are class
+   * indices): gradcheck checks dL/d(input) element by element, check_rows also checks each
+   * row's VJP into its inputs. The caller's buffers are never written: the check perturbs a
+   * copy, and the rows point back at the buffers afterwards. 0: parameters only. */
+  int inputs;
 } wg_gradcheck_opts;
 
 typedef struct wg_gradcheck_result {
@@ -226,9 +258,12 @@ typedef struct wg_gradcheck_result {
  * counted as skipped. Parameter values and gradients are restored and the tape is replayed
  * and swept back once more, so values and adjoints are as after wg_forward +
  * wg_backward(loss). The CSV has one line per element: parameter, index, i, j, analytic,
- * numeric, abs_err, rel_err, status (ok, FAIL, kink). res may be NULL. Returns the number of
- * failed elements; -1 when the tape is in error (nothing is touched but *res, which is cleared)
- * or the arguments are bad (the tape then holds the message). */
+ * numeric, abs_err, rel_err, status (ok, FAIL, kink); with opts->inputs, input rows are
+ * named by their label (wg_name, or "v3"). res may be NULL. Returns the number of failed
+ * elements; -1 when the tape is in error (nothing is touched but *res, which is cleared), the
+ * arguments are bad, or there is nothing to check (no parameter on the tape, nor input with
+ * opts->inputs: WG_ERR_ARG, so a check of nothing never looks like a pass); the tape then
+ * holds the message. */
 WG_API int wg_gradcheck(wg_tape *t, wg_var loss, const wg_gradcheck_opts *opts,
                         wg_gradcheck_result *res);
 
@@ -239,7 +274,8 @@ WG_API int wg_gradcheck(wg_tape *t, wg_var loss, const wg_gradcheck_opts *opts,
  * so a wrong derivative is blamed on the row that has it (kinks are skipped as above). The
  * CSV has one line per row: row, op, name, analytic, numeric, errors, status. The tape is replayed first; inputs'
  * buffers are never written (perturbations go to copies); values and adjoints are left as
- * they were. Returns the number of failed rows (worst_row = the first), -1 as wg_gradcheck. */
+ * they were. Returns the number of failed rows (worst_row = the first), -1 as wg_gradcheck
+ * (nothing to check: no row needs a gradient). */
 WG_API int wg_check_rows(wg_tape *t, const wg_gradcheck_opts *opts, wg_gradcheck_result *res);
 
 /* Dot-product test of forward against reverse mode: random u (uniform in [-1,1), from seed)
@@ -251,9 +287,15 @@ WG_API int wg_check_rows(wg_tape *t, const wg_gradcheck_opts *opts, wg_gradcheck
 WG_API double wg_dot_test(wg_tape *t, wg_var out, unsigned seed);
 
 /* A user-defined op. in[i] are the inputs' values, out the row's value (rows x cols), all
- * row-major views valid only during the call. */
+ * row-major views valid only during the call.
+ * Its own tape: while any of these callbacks runs (at record, in wg_forward, wg_backward,
+ * wg_jvp, and in the checks wg_gradcheck, wg_check_rows, wg_dot_test), the tape that runs it
+ * is busy: recording on it (any op or leaf), sweeping it (wg_forward, wg_backward, wg_jvp),
+ * checking it, wg_tape_reset or wg_tape_free is refused and fails the tape with WG_ERR_STATE,
+ * e.g. "scalar: refused: custom op 'grow' (row 3) is running its vjp on this tape; ...".
+ * Reading it (wg_value, wg_tape_status, the printers) is fine, and so is any other tape. */
 typedef struct wg_custom_op {
-  const char *name; /* shown in prints and errors ("custom" if NULL) */
+  const char *name; /* shown in prints and errors ("custom" if NULL), cut to 63 chars */
   /* output shape; NULL: the shape of in[0]; non-zero return: a shape error naming the op */
   int (*shape)(int n_in, const wg_mat *in, int *rows, int *cols, void *ctx);
   /* out = f(in...), required */
@@ -319,10 +361,11 @@ WG_API void wg_init_fill(wg_mat w, wg_init init, wg_rng *r);
 /* A model: a named, ordered set of parameters and the seeded generator that initialises them.
  * Errors return a status and keep a message in the model (wg_model_error). */
 typedef struct wg_model wg_model;
-WG_API wg_model *wg_model_new(uint64_t seed); /* NULL if out of memory */
+WG_API wg_model *wg_model_new(uint64_t seed); /* NULL if out of memory (see wg_last_error) */
 WG_API void wg_model_free(wg_model *m);       /* frees the model and all its parameters */
 /* Create parameter `name` (unique, < 64 chars) of shape rows x cols, initialised with init
- * from the model's generator; *out (may be NULL) receives it. */
+ * from the model's generator; *out (may be NULL) receives it. A NULL m: WG_ERR_ARG, with the
+ * message in wg_last_error() (as for every failure). */
 WG_API wg_status wg_model_add(wg_model *m, const char *name, int rows, int cols, wg_init init,
                               wg_param **out);
 WG_API int wg_model_count(const wg_model *m);

@@ -518,21 +518,24 @@ END_TEST
  * makes that request (1-based) fail, c.bad_size counts frees given the wrong size. */
 
 START_TEST(test_checks_free_what_they_allocate) {
+  ca_state c = {0};
+  wg_set_allocator(ca_alloc, &c); /* before anything exists: the tape's memory comes from it too */
   net n;
   net_build(&n, &sinmul_op, NULL);
-  wg_backward(n.t, n.loss); /* adjoints exist: the checks themselves allocate only scratch */
-  ca_state c = {0};
-  wg_set_allocator(ca_alloc, &c);
+  wg_dot_test(n.t, n.loss, 3); /* tangents and adjoints exist: the checks allocate only scratch */
+  long calls = c.calls;
+  size_t live = c.live;
   int a = wg_gradcheck(n.t, n.loss, NULL, NULL), b = wg_check_rows(n.t, NULL, NULL);
   double d = wg_dot_test(n.t, n.loss, 3);
-  wg_set_allocator(NULL, NULL);
   ck_assert_int_eq(a, 0);
   ck_assert_int_eq(b, 0);
   ck_assert_double_lt(d, 1e-12);
-  ck_assert_int_gt(c.calls, 0);      /* scratch came from the hook ... */
-  ck_assert_uint_eq(c.live, 0);      /* ... and went back to it, */
+  ck_assert_int_gt(c.calls, calls);  /* scratch came from the hook ... */
+  ck_assert_uint_eq(c.live, live);   /* ... and went back to it, */
   ck_assert_int_eq(c.bad_size, 0);   /* with the sizes it was given */
   net_free(&n);
+  wg_set_allocator(NULL, NULL);
+  ck_assert_uint_eq(c.live, 0);
 }
 END_TEST
 
@@ -689,6 +692,95 @@ START_TEST(test_op_table_three_oracles) {
 }
 END_TEST
 
+/* ---- a check of nothing is not a pass; inputs as variables (opts.inputs) ------------------- */
+
+START_TEST(test_a_check_of_nothing_is_an_error) {
+  for (int which = 0; which < 2; which++) {
+    wg_real x[4] = {1, 2, 3, 4};
+    wg_tape *t = wg_tape_new();
+    wg_var L = wg_sum(t, wg_square(t, wg_input(t, 2, 2, x)));
+    wg_name(t, L, "L");
+    wg_gradcheck_result r;
+    int failed = which == 0 ? wg_gradcheck(t, L, NULL, &r) : wg_check_rows(t, NULL, &r);
+    ck_assert_int_eq(failed, -1);
+    ck_assert_int_eq(wg_tape_status(t), WG_ERR_ARG);
+    ck_assert_str_eq(wg_tape_error(t), which == 0
+        ? "wg_gradcheck: nothing to check: the tape of loss L (row 2) uses no parameter "
+          "(opts.inputs = 1 also checks the wg_input rows)"
+        : "wg_check_rows: nothing to check: no row needs a gradient (the tape uses no "
+          "parameter; opts.inputs = 1 also checks the rows' VJPs into the wg_input rows)");
+    ck_assert_int_eq(r.checked, 0);
+    wg_tape_free(t);
+  }
+}
+END_TEST
+
+/* L = sum((X W)^2), X (2x2) an input, W (2x1): with opts.inputs the four elements of X are
+ * checked too (dL/dX_ij = 2 (X W)_i W_j), through a copy: the caller's buffer is not written,
+ * and afterwards X needs no gradient again and W's gradient is as it was. */
+START_TEST(test_inputs_are_checked_on_request_through_a_copy) {
+  wg_real x[4] = {1, 2, 3, 4}, x0[4];
+  memcpy(x0, x, sizeof x);
+  wg_param *W = wg_param_new("W", 2, 1);
+  wg_param_value(W).data[0] = 0.5, wg_param_value(W).data[1] = -1;
+  wg_param_grad(W).data[0] = 7; /* an earlier gradient, to be kept */
+  wg_tape *t = wg_tape_new();
+  wg_var X = wg_input(t, 2, 2, x);
+  wg_name(t, X, "X");
+  wg_var L = wg_sum(t, wg_square(t, wg_matmul(t, X, wg_use(t, W))));
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *csv = open_memstream(&buf, &len);
+  wg_gradcheck_opts o = {.csv = csv, .inputs = 1};
+  wg_gradcheck_result r;
+  ck_assert_int_eq(wg_gradcheck(t, L, &o, &r), 0);
+  fclose(csv);
+  ck_assert_int_eq(r.checked, 6); /* 2 of W, 4 of X */
+  ck_assert_double_lt(r.max_abs_err, 1e-6);
+  /* X W = [0.5 - 2, 1.5 - 4] = [-1.5, -2.5]: the analytic column (AD) is
+   * dL/dX = 2 (XW)_i W_j = [-1.5 3; -2.5 5], dL/dW_j = sum_i 2 (XW)_i X_ij = [-18; -26] */
+  ck_assert_msg(strstr(buf, "\nX,0,0,0,-1.5,") && strstr(buf, "\nX,1,0,1,3,") &&
+                strstr(buf, "\nX,2,1,0,-2.5,") && strstr(buf, "\nX,3,1,1,5,") &&
+                strstr(buf, "\nW,0,0,0,-18,") && strstr(buf, "\nW,1,1,0,-26,"), "%s", buf);
+  ck_assert_mem_eq(x, x0, sizeof x);
+  ck_assert_ptr_eq(wg_value(t, X).data, x); /* the row reads the caller's buffer again */
+  ck_assert_ptr_null(wg_grad(t, X).data);   /* and needs no gradient again */
+  ck_assert_double_eq(wg_param_grad(W).data[0], 7);
+  o.csv = NULL;
+  ck_assert_int_eq(wg_check_rows(t, &o, &r), 0);
+  ck_assert_int_eq(r.checked, 3); /* matmul (into X and W), square, sum */
+  free(buf);
+  wg_tape_free(t);
+  wg_param_free(W);
+}
+END_TEST
+
+/* A VJP wrong only for an input that is data (sinmul's da with a = X) goes unseen by the
+ * parameter check, and is caught with opts.inputs, by both checks. */
+START_TEST(test_inputs_option_catches_a_wrong_vjp_into_data) {
+  unsigned long long seed = 9;
+  wg_real a[6];
+  fill(a, 6, &seed, -1, 1);
+  wg_param *B = wg_param_new("B", 2, 3);
+  fill(wg_param_value(B).data, 6, &seed, -1, 1);
+  sinmul_ctx wrong = {1, 0};
+  wg_tape *t = wg_tape_new();
+  wg_var in[2] = {wg_input(t, 2, 3, a), wg_use(t, B)};
+  wg_name(t, in[0], "A");
+  wg_var L = wg_sum(t, wg_custom(t, &sinmul_op, &wrong, 2, in));
+  wg_gradcheck_result r;
+  ck_assert_int_eq(wg_gradcheck(t, L, NULL, &r), 0); /* only B: right */
+  ck_assert_int_eq(r.checked, 6);
+  wg_gradcheck_opts o = {.inputs = 1};
+  ck_assert_int_eq(wg_gradcheck(t, L, &o, &r), 6); /* A's six elements: da has the wrong sign */
+  ck_assert_msg(strncmp(r.worst, "A[", 2) == 0, "%s", r.worst);
+  ck_assert_int_eq(wg_check_rows(t, &o, &r), 1);
+  ck_assert_int_eq(r.worst_row, (int)L.row - 1);
+  wg_tape_free(t);
+  wg_param_free(B);
+}
+END_TEST
+
 Suite *make_suite(void) {
   Suite *s = suite_create("gradcheck");
   TCase *tc = tcase_create("custom ops");
@@ -713,6 +805,9 @@ Suite *make_suite(void) {
   tcase_add_test(tc, test_gradcheck_bad_arguments);
   tcase_add_test(tc, test_gradcheck_tolerance_is_used);
   tcase_add_test(tc, test_checks_free_what_they_allocate);
+  tcase_add_test(tc, test_a_check_of_nothing_is_an_error);
+  tcase_add_test(tc, test_inputs_are_checked_on_request_through_a_copy);
+  tcase_add_test(tc, test_inputs_option_catches_a_wrong_vjp_into_data);
   tcase_add_test(tc, test_checks_out_of_memory);
   suite_add_tcase(s, tc);
   tc = tcase_create("op table");

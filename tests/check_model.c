@@ -661,6 +661,56 @@ START_TEST(model_and_optimizer_survive_allocation_failures) {
 }
 END_TEST
 
+/* Every failure leaves a message: the calls with no object to hold one (a NULL model or
+ * optimizer, wg_param_new's NULL) put it in wg_last_error(), and so do the ones that do have
+ * one (the model's error), so the latest message is always in one place. */
+static void assert_last_error_has(const char *part) {
+  ck_assert_msg(strstr(wg_last_error(), part) != NULL, "wg_last_error() \"%s\" lacks \"%s\"",
+                wg_last_error(), part);
+}
+
+START_TEST(every_failure_without_an_object_leaves_a_message) {
+  ck_assert_str_eq(wg_last_error(), ""); /* nothing failed yet in this process (forked test) */
+  wg_param *out = (wg_param *)&out;
+  ck_assert_int_eq(wg_model_add(NULL, "W1", 2, 2, (wg_init){WG_INIT_ZEROS, 0, 0}, &out),
+                   WG_ERR_ARG);
+  ck_assert_ptr_null(out);
+  assert_last_error_has("wg_model_add: the model is NULL");
+  assert_last_error_has("W1");
+  ck_assert_ptr_null(wg_param_new(NULL, 2, 2));
+  assert_last_error_has("wg_param_new: (NULL) (2x2): the name is NULL");
+  ck_assert_ptr_null(wg_param_new("b", 0, 3));
+  assert_last_error_has("wg_param_new: b (0x3): dimensions must be positive");
+  ck_assert_int_eq(wg_optim_step(NULL), WG_ERR_ARG);
+  assert_last_error_has("wg_optim_step: the optimizer is NULL");
+  ck_assert_ptr_null(wg_optim_new(NULL, wg_adam_config(0.1), NULL, 0)); /* no err buffer */
+  assert_last_error_has("wg_optim_new: model is NULL");
+  int idx[1];
+  ck_assert_int_eq(wg_argmax_rows((wg_mat){1, 1, NULL}, idx), WG_ERR_ARG);
+  assert_last_error_has("wg_argmax_rows: x.data is NULL");
+  wg_real s[2] = {1, 2};
+  ck_assert(wg_accuracy((wg_mat){2, 1, s}, (wg_mat){1, 1, s}, 0.5) < 0);
+  assert_last_error_has("wg_accuracy: scores (2x1) and labels (1x1)");
+}
+END_TEST
+
+static const wg_real one_value = 1;
+
+START_TEST(model_and_tape_errors_are_also_the_last_error) {
+  wg_model *m = wg_model_new(1);
+  ck_assert_int_eq(wg_model_add(m, "W", 2, 2, (wg_init){WG_INIT_ZEROS, 0, 0}, NULL), WG_OK);
+  ck_assert_int_eq(wg_model_add(m, "W", 2, 2, (wg_init){WG_INIT_ZEROS, 0, 0}, NULL), WG_ERR_ARG);
+  ck_assert_str_eq(wg_last_error(), wg_model_error(m));
+  assert_last_error_has("already has a parameter W");
+  wg_tape *t = wg_tape_new();
+  wg_exp(t, wg_input(t, 0, 1, &one_value));
+  ck_assert_int_eq(wg_tape_status(t), WG_ERR_ARG);
+  ck_assert_str_eq(wg_last_error(), wg_tape_error(t)); /* the latest failure: the tape's */
+  wg_tape_free(t);
+  wg_model_free(m);
+}
+END_TEST
+
 Suite *make_suite(void) {
   Suite *s = suite_create("model");
   TCase *tc = tcase_create("rng");
@@ -680,6 +730,8 @@ Suite *make_suite(void) {
   tcase_add_test(tc, optimizer_bad_configs);
   tcase_add_loop_test(tc, optimizer_config_rules, 0, (int)(sizeof bad_cfg / sizeof bad_cfg[0]));
   tcase_add_test(tc, model_api_null_arguments);
+  tcase_add_test(tc, every_failure_without_an_object_leaves_a_message);
+  tcase_add_test(tc, model_and_tape_errors_are_also_the_last_error);
   tcase_add_test(tc, clip_grad_norm);
   tcase_add_test(tc, adam_trains_softmax_regression);
   suite_add_tcase(s, tc);

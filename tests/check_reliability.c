@@ -357,7 +357,7 @@ END_TEST
 
 START_TEST(test_names_and_params) {
   wg_tape *t = wg_tape_new();
-  wg_param *p = wg_param_new(NULL, 1, 2), *q = wg_param_new("weights", 1, 2);
+  wg_param *p = wg_param_new("", 1, 2), *q = wg_param_new("weights", 1, 2);
   ck_assert_str_eq(wg_param_name(p), "");
   ck_assert_str_eq(wg_param_name(q), "weights");
   ck_assert_str_eq(wg_param_name(NULL), "");
@@ -389,9 +389,58 @@ START_TEST(test_names_and_params) {
 }
 END_TEST
 
+/* wg_name (and a parameter's name) shows in every shape message that shows an input. */
+static int never_fits(int n, const wg_mat *in, int *rows, int *cols, void *ctx) {
+  (void)n, (void)in, (void)rows, (void)cols, (void)ctx;
+  return 1;
+}
+static void copy_forward(int n, const wg_mat *in, wg_mat out, void *ctx) {
+  (void)n, (void)in, (void)out, (void)ctx;
+}
+static void no_vjp(int n, const wg_mat *in, wg_mat out, wg_mat dy, wg_mat *dx, void *ctx) {
+  (void)n, (void)in, (void)out, (void)dy, (void)dx, (void)ctx;
+}
+
+START_TEST(shape_messages_name_the_inputs) {
+  static const wg_real x[6] = {0};
+  wg_param *W = wg_param_new("W", 3, 2);
+  wg_tape *t = wg_tape_new();
+  wg_var X = wg_input(t, 2, 2, x);
+  wg_name(t, X, "X");
+  wg_matmul(t, X, wg_use(t, W));
+  ck_assert_str_eq(wg_tape_error(t), "matmul: X (2x2) @ W (3x2): inner dimensions differ (row 2)");
+  wg_tape_reset(t);
+  X = wg_input(t, 2, 2, x);
+  wg_name(t, X, "X");
+  wg_add(t, X, wg_use(t, W));
+  ck_assert_str_eq(wg_tape_error(t), "add: X (2x2) + W (3x2): shapes do not broadcast (each axis "
+                                     "must be equal or 1) (row 2)");
+  wg_tape_reset(t);
+  X = wg_input(t, 2, 2, x);
+  wg_name(t, X, "X");
+  wg_mse(t, wg_input(t, 2, 3, x), X); /* an unnamed input: its shape alone */
+  ck_assert_str_eq(wg_tape_error(t), "mse: (2x3) vs X (2x2): shapes differ (row 2)");
+  wg_tape_reset(t);
+  wg_var Z = wg_input(t, 2, 3, x), C = wg_input(t, 3, 1, x);
+  wg_name(t, Z, "Z"), wg_name(t, C, "classes");
+  wg_softmax_ce(t, Z, C);
+  ck_assert_str_eq(wg_tape_error(t), "softmax_ce: logits Z (2x3), labels classes (3x1): labels "
+                                     "must be (2x1), one class index per row (row 2)");
+  wg_tape_reset(t);
+  wg_custom_op op = {"pair", never_fits, copy_forward, no_vjp, NULL};
+  wg_var in[2] = {wg_input(t, 2, 3, x), wg_use(t, W)};
+  wg_custom(t, &op, NULL, 2, in);
+  ck_assert_str_eq(wg_tape_error(t), "custom op 'pair': inputs (2x3), W (3x2): rejected by the "
+                                     "op's shape rule (row 2)");
+  wg_tape_free(t);
+  wg_param_free(W);
+}
+END_TEST
+
 Suite *make_suite(void) {
   Suite *s = suite_create("reliability");
   TCase *tc = tcase_create("finite checks");
+  tcase_add_test(tc, shape_messages_name_the_inputs);
   tcase_add_test(tc, test_off_by_default);
   tcase_add_test(tc, test_log_zero_blames_log_row);
   tcase_add_test(tc, test_nan_param_blames_leaf);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "countalloc.h"
+#include "tape/tape.h" /* wg_tape_set_next_gen, the internal hook to reach the generations' end */
 #include "testutil.h"
 
 #define NONE(v) ((v).gen == 0 && (v).row == 0)
@@ -831,6 +832,279 @@ static double alloc_failure_run(long k, wg_status *status, int *failed) {
   return loss;
 }
 
+/* ---- issue 12: the audit's findings ---------------------------------------------------- */
+
+/* A block must go back to the allocator that made it: switching while a tape is alive would
+ * free the tape's memory through the wrong one (ASan: free of an address not malloc()-ed). */
+START_TEST(set_allocator_is_refused_while_memory_is_live) {
+  ca_state st = {0};
+  wg_set_allocator(ca_alloc, &st);
+  wg_tape *t = wg_tape_new();
+  wg_real one = 1;
+  wg_exp(t, wg_input(t, 1, 1, &one)); /* rows and an arena chunk */
+  wg_set_allocator(NULL, NULL);       /* refused: the tape's blocks came from ca_alloc */
+  ck_assert_msg(strstr(wg_last_error(), "wg_set_allocator: refused, the allocator is unchanged: "
+                                        "3 block(s)") != NULL, "%s", wg_last_error());
+  long calls = st.calls;
+  wg_param *p = wg_param_new("W", 2, 2); /* still through ca_alloc */
+  ck_assert_int_eq(st.calls, calls + 1);
+  wg_param_free(p);
+  wg_tape_free(t); /* through ca_alloc, which checks each block's size */
+  ck_assert_uint_eq(st.live, 0);
+  ck_assert_int_eq(st.bad_size, 0);
+  wg_set_allocator(NULL, NULL); /* nothing live: accepted */
+  wg_param *q = wg_param_new("W", 2, 2);
+  ck_assert_int_eq(st.calls, calls + 1); /* not through ca_alloc any more */
+  wg_param_free(q);
+}
+END_TEST
+
+/* Generations are 32 bits in a wg_var: after 2^32 - 1 of them, a wrap would make a handle of
+ * generation 1 valid again. The last generation is handed out, then every later one refused. */
+START_TEST(generations_are_never_reused) {
+  wg_real one = 1;
+  wg_tape_set_next_gen(1);
+  wg_tape *t = wg_tape_new();
+  wg_var old = wg_input(t, 1, 1, &one);
+  ck_assert_uint_eq(old.gen, 1);
+  wg_tape_set_next_gen(UINT32_MAX);
+  wg_tape_reset(t); /* the last generation */
+  ck_assert_int_eq(wg_tape_status(t), WG_OK);
+  ck_assert_uint_eq(wg_input(t, 1, 1, &one).gen, UINT32_MAX);
+  wg_tape_reset(t); /* none left: refused, not generation 1 again */
+  ck_assert_int_eq(wg_tape_status(t), WG_ERR_STATE);
+  ASSERT_ERROR_HAS(t, "wg_tape_reset: the 4294967295 tape generations are used up");
+  ck_assert_str_eq(wg_last_error(), wg_tape_error(t));
+  wg_var fresh = wg_input(t, 1, 1, &one);
+  ck_assert(NONE(fresh));
+  ck_assert_ptr_null(wg_value(t, old).data); /* the generation-1 handle reads nothing */
+  wg_tape *u = wg_tape_new(); /* a tape, but one that says why it cannot be used */
+  ck_assert_ptr_nonnull(u);
+  ck_assert_int_eq(wg_tape_status(u), WG_ERR_STATE);
+  ck_assert(strstr(wg_tape_error(u), "wg_tape_new: the 4294967295 tape generations") != NULL);
+  wg_tape_free(u);
+  wg_tape_free(t);
+}
+END_TEST
+
+/* ---- custom ops that touch their own tape ---------------------------------------------- */
+/* y = 2x, whose callbacks, when armed, do something to the tape that runs them: record rows
+ * (200: enough to move the row array), replay, run forward mode, reset or free it. The rule:
+ * the tape is busy while a custom op's callback runs, and each of these fails it with
+ * WG_ERR_STATE naming the op, the callback and the call. Another tape is free to use. */
+enum { RECORD_ROWS, REPLAY, FORWARD_MODE, RESET, FREE, N_MEDDLES };
+static const char *const meddle_call[N_MEDDLES] = {"scalar", "wg_forward", "wg_jvp",
+                                                   "wg_tape_reset", "wg_tape_free"};
+enum { IN_SHAPE, IN_FORWARD, IN_VJP, IN_JVP, N_CALLBACKS };
+static const char *const callback_name[N_CALLBACKS] = {"shape", "forward", "vjp", "jvp"};
+
+typedef struct {
+  wg_tape *own;   /* the tape the op is recorded on */
+  int armed;      /* 1: the callback `when` does `what` to own */
+  int when, what;
+  wg_tape *other; /* when not NULL, every callback also records and sweeps on it */
+  wg_param *q;    /* a parameter of the other tape's graph */
+} meddle_ctx;
+
+static void meddle(meddle_ctx *c, int callback) {
+  if (c->other) { /* another tape: allowed, and it works */
+    wg_real two = 2;
+    wg_tape_reset(c->other);
+    wg_var z = wg_sum(c->other, wg_mul(c->other, wg_input(c->other, 1, 1, &two),
+                                       wg_use(c->other, c->q)));
+    wg_backward(c->other, z);
+  }
+  if (!c->armed || c->when != callback) return;
+  wg_real one = 1;
+  switch (c->what) {
+  case RECORD_ROWS:
+    for (int k = 0; k < 200; k++) wg_scalar(c->own, one);
+    break;
+  case REPLAY: wg_forward(c->own); break;
+  case FORWARD_MODE: wg_jvp(c->own); break;
+  case RESET: wg_tape_reset(c->own); break;
+  case FREE: wg_tape_free(c->own); break;
+  }
+}
+
+static int meddle_shape(int n, const wg_mat *in, int *rows, int *cols, void *ctx) {
+  (void)n;
+  meddle(ctx, IN_SHAPE);
+  *rows = in[0].rows, *cols = in[0].cols;
+  return 0;
+}
+static void meddle_forward(int n, const wg_mat *in, wg_mat out, void *ctx) {
+  (void)n;
+  meddle(ctx, IN_FORWARD);
+  for (int i = 0; i < out.rows * out.cols; i++) out.data[i] = 2 * in[0].data[i];
+}
+static void meddle_vjp(int n, const wg_mat *in, wg_mat out, wg_mat dy, wg_mat *dx, void *ctx) {
+  (void)n, (void)in, (void)out;
+  meddle(ctx, IN_VJP);
+  for (int i = 0; dx[0].data && i < dy.rows * dy.cols; i++) dx[0].data[i] += 2 * dy.data[i];
+}
+static void meddle_jvp(int n, const wg_mat *in, const wg_mat *tin, wg_mat out, wg_mat tout,
+                       void *ctx) {
+  (void)n, (void)in, (void)out;
+  meddle(ctx, IN_JVP);
+  for (int i = 0; i < tout.rows * tout.cols; i++) tout.data[i] = 2 * tin[0].data[i];
+}
+static const wg_custom_op meddler = {"meddler", meddle_shape, meddle_forward, meddle_vjp,
+                                     meddle_jvp};
+
+/* W (1x1) = 3; y = meddler(W); L = sum(y): 3 rows, dL/dW = 2 */
+static wg_var record_meddler(wg_tape *t, meddle_ctx *c, wg_param *W) {
+  wg_var w = wg_use(t, W);
+  wg_var y = wg_custom(t, &meddler, c, 1, &w);
+  return wg_sum(t, y);
+}
+
+/* _i: callback (shape, forward at record, forward in wg_forward, vjp, jvp) x meddle x trace */
+START_TEST(custom_op_callbacks_may_not_touch_their_own_tape) {
+  int callback = _i / (2 * N_MEDDLES) % 5, what = _i / 2 % N_MEDDLES, traced = _i % 2;
+  int at_record = callback <= 1, cb = callback <= 1 ? callback : callback - 1;
+  wg_param *W = wg_param_new("W", 1, 1);
+  wg_param_value(W).data[0] = 3;
+  wg_tape *t = wg_tape_new();
+  FILE *trace = fopen("/dev/null", "w");
+  if (traced) wg_tape_trace(t, trace);
+  meddle_ctx c = {t, at_record, cb, what, NULL, NULL};
+  wg_var L = record_meddler(t, &c, W);
+  int rows = wg_tape_rows(t);
+  if (!at_record) {
+    c.armed = 1;
+    if (cb == IN_FORWARD) wg_forward(t);
+    else if (cb == IN_VJP) wg_backward(t, L);
+    else wg_jvp(t);
+  }
+  ck_assert_int_eq(wg_tape_status(t), WG_ERR_STATE);
+  char want[160];
+  snprintf(want, sizeof want, "%s: refused: custom op 'meddler' (row 1) is running its %s on "
+           "this tape", meddle_call[what], callback_name[cb]);
+  ck_assert_msg(strncmp(wg_tape_error(t), want, strlen(want)) == 0, "\"%s\" does not start "
+                "with \"%s\"", wg_tape_error(t), want);
+  ck_assert_int_eq(wg_tape_rows(t), at_record ? 1 : rows); /* the failed row is not kept */
+  ck_assert_int_eq(rows, at_record ? 1 : 3);
+  wg_tape_free(t); /* the tape survived its callback's wg_tape_free */
+  fclose(trace);
+  wg_param_free(W);
+}
+END_TEST
+
+/* The checks run the callbacks too: the same rule, named the same way. */
+START_TEST(custom_op_callbacks_may_not_touch_their_own_tape_in_the_checks) {
+  for (int which = 0; which < 3; which++) {
+    wg_param *W = wg_param_new("W", 1, 1);
+    wg_param_value(W).data[0] = 3;
+    wg_tape *t = wg_tape_new();
+    meddle_ctx c = {t, 0, which == 0 ? IN_VJP : which == 1 ? IN_FORWARD : IN_JVP, RECORD_ROWS,
+                    NULL, NULL};
+    wg_var L = record_meddler(t, &c, W);
+    c.armed = 1;
+    double r = which == 0 ? wg_gradcheck(t, L, NULL, NULL)
+             : which == 1 ? wg_check_rows(t, NULL, NULL)
+                          : wg_dot_test(t, L, 1);
+    ck_assert(r < 0);
+    ck_assert_int_eq(wg_tape_status(t), WG_ERR_STATE);
+    ASSERT_ERROR_HAS(t, "scalar: refused: custom op 'meddler' (row 1) is running its",
+                     callback_name[c.when]);
+    ck_assert_int_eq(wg_tape_rows(t), 3);
+    ck_assert_double_eq(wg_param_value(W).data[0], 3); /* put back */
+    wg_tape_free(t);
+    wg_param_free(W);
+  }
+}
+END_TEST
+
+/* Another tape is fine, from every callback, with or without a trace, in the checks too. */
+START_TEST(custom_op_callbacks_may_use_another_tape) {
+  for (int traced = 0; traced < 2; traced++) {
+    wg_param *W = wg_param_new("W", 1, 1), *Q = wg_param_new("Q", 1, 1);
+    wg_param_value(W).data[0] = 3;
+    wg_param_value(Q).data[0] = 5;
+    wg_tape *t = wg_tape_new(), *other = wg_tape_new();
+    FILE *trace = fopen("/dev/null", "w");
+    if (traced) wg_tape_trace(t, trace), wg_tape_trace(other, trace);
+    meddle_ctx c = {t, 0, 0, 0, other, Q};
+    wg_var L = record_meddler(t, &c, W);
+    wg_forward(t);
+    wg_backward(t, L);
+    ck_assert_double_eq(wg_param_grad(W).data[0], 2); /* d(2w)/dw */
+    ck_assert_int_eq(wg_jvp(t), WG_OK);
+    ck_assert_int_eq(wg_gradcheck(t, L, NULL, NULL), 0);
+    ck_assert_int_eq(wg_check_rows(t, NULL, NULL), 0);
+    ck_assert_double_lt(wg_dot_test(t, L, 1), 1e-15);
+    ck_assert_int_eq(wg_tape_status(t), WG_OK);
+    ck_assert_int_eq(wg_tape_status(other), WG_OK);
+    ck_assert_double_gt(wg_param_grad(Q).data[0], 0); /* d(2q)/dq = 2 per backward on other */
+    wg_tape_free(t), wg_tape_free(other);
+    fclose(trace);
+    wg_param_free(W), wg_param_free(Q);
+  }
+}
+END_TEST
+
+/* Out of memory while recording: the row is not kept, and the message names the op and the
+ * row it would have been. */
+START_TEST(out_of_memory_in_a_record_keeps_no_row_and_names_it) {
+  ca_state st = {0};
+  wg_set_allocator(ca_alloc, &st);
+  static wg_real x[100 * 200];
+  wg_tape *t = wg_tape_new();
+  wg_var big = wg_input(t, 100, 200, x);
+  st.limit = 100000; /* exp's 160000-byte value cannot get an arena chunk */
+  ck_assert(NONE(wg_exp(t, big)));
+  ck_assert_int_eq(wg_tape_status(t), WG_ERR_NOMEM);
+  ck_assert_str_eq(wg_tape_error(t), "exp: out of memory: arena request of 160000 bytes (row 1)");
+  ck_assert_int_eq(wg_tape_rows(t), 1);
+  wg_tape_reset(t);
+  st.limit = 0;
+  for (int k = 0; k < 64; k++) wg_scalar(t, k); /* fills the first row list of 64 */
+  st.fail_at = st.calls + 1;                    /* growing it fails */
+  ck_assert(NONE(wg_scalar(t, 64)));
+  ck_assert_str_eq(wg_tape_error(t),
+                   "scalar: out of memory: growing the row list to 128 rows (row 64)");
+  ck_assert_int_eq(wg_tape_rows(t), 64);
+  wg_tape_free(t);
+  wg_set_allocator(NULL, NULL);
+  ck_assert_uint_eq(st.live, 0);
+}
+END_TEST
+
+/* A long custom-op name is cut to 63 characters inside its quotes: the message keeps its
+ * shape (closing quote, the reason, the row) whatever the name's length. */
+static int reject_shape(int n, const wg_mat *in, int *rows, int *cols, void *ctx) {
+  (void)n, (void)in, (void)rows, (void)cols, (void)ctx;
+  return 1;
+}
+
+START_TEST(a_long_custom_op_name_is_cut_not_the_message) {
+  char long_name[201], cut[64];
+  memset(long_name, 'q', 200);
+  long_name[200] = '\0';
+  memset(cut, 'q', 63);
+  cut[63] = '\0';
+  wg_custom_op op = meddler;
+  op.name = long_name;
+  char want[256];
+  wg_real one = 1;
+  wg_tape *t = wg_tape_new();
+  wg_var x = wg_input(t, 1, 1, &one);
+  wg_custom(t, &op, NULL, 0, &x);
+  snprintf(want, sizeof want, "custom op '%s': 0 inputs, but a custom op takes 1 to 4 "
+           "(WG_MAX_INPUTS) (row 1)", cut);
+  ck_assert_str_eq(wg_tape_error(t), want);
+  wg_tape_reset(t);
+  x = wg_input(t, 1, 1, &one);
+  op.shape = reject_shape;
+  wg_custom(t, &op, NULL, 1, &x);
+  snprintf(want, sizeof want, "custom op '%s': inputs (1x1): rejected by the op's shape rule "
+           "(row 1)", cut);
+  ck_assert_str_eq(wg_tape_error(t), want);
+  wg_tape_free(t);
+}
+END_TEST
+
 Suite *make_suite(void) {
   Suite *s = suite_create("tape");
   TCase *e = tcase_create("errors");
@@ -871,6 +1145,16 @@ Suite *make_suite(void) {
   tcase_add_test(a, reset_and_rerecord_allocates_nothing);
   tcase_add_test(a, replay_allocates_nothing);
   tcase_add_test(a, every_allocation_failure_is_reported_and_nothing_leaks);
+  TCase *audit = tcase_create("audit");
+  tcase_add_test(audit, set_allocator_is_refused_while_memory_is_live);
+  tcase_add_test(audit, generations_are_never_reused);
+  tcase_add_test(audit, a_long_custom_op_name_is_cut_not_the_message);
+  tcase_add_test(audit, out_of_memory_in_a_record_keeps_no_row_and_names_it);
+  tcase_add_loop_test(audit, custom_op_callbacks_may_not_touch_their_own_tape, 0,
+                      5 * N_MEDDLES * 2);
+  tcase_add_test(audit, custom_op_callbacks_may_not_touch_their_own_tape_in_the_checks);
+  tcase_add_test(audit, custom_op_callbacks_may_use_another_tape);
+  suite_add_tcase(s, audit);
   suite_add_tcase(s, a);
   return s;
 }

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "ops/ops.h"
 #include "tape/tape.h"
 
 #define WG_CHECK_EPS 1e-6  /* finite-difference step h (absolute) */
@@ -14,18 +15,46 @@
 typedef struct {
   double eps, atol, rtol;
   FILE *csv;
+  int inputs; /* wg_input rows are variables too */
 } wg_check_cfg;
 
 /* The options with defaults filled in (NULL, or a field <= 0, takes the default). */
 static inline wg_check_cfg wg_check_config(const wg_gradcheck_opts *o) {
-  wg_check_cfg c = {WG_CHECK_EPS, WG_CHECK_ATOL, WG_CHECK_RTOL, NULL};
+  wg_check_cfg c = {WG_CHECK_EPS, WG_CHECK_ATOL, WG_CHECK_RTOL, NULL, 0};
   if (o) {
     if (o->eps > 0) c.eps = o->eps;
     if (o->atol > 0) c.atol = o->atol;
     if (o->rtol > 0) c.rtol = o->rtol;
     c.csv = o->csv;
+    c.inputs = o->inputs != 0;
   }
   return c;
+}
+
+/* opts.inputs: make every wg_input row need a gradient (except the labels of softmax_ce, class
+ * indices with no derivative), and with it every row downstream, so the VJPs compute the
+ * inputs' adjoints. was (n_rows bytes) receives the flags to put back with
+ * wg_check_unmark_inputs. A row is an input variable when it is an input that needs a
+ * gradient now and did not before (wg_check_is_input_var). */
+static inline void wg_check_mark_inputs(wg_tape *t, unsigned char *was) {
+  for (uint32_t i = 0; i < t->n_rows; i++) {
+    was[i] = t->rows[i].needs_grad;
+    if (t->rows[i].op == WG_OP_INPUT) t->rows[i].needs_grad = 1;
+  }
+  for (uint32_t i = 0; i < t->n_rows; i++)
+    if (t->rows[i].op == WG_OP_SOFTMAX_CE) t->rows[t->rows[i].in[1]].needs_grad = 0;
+  for (uint32_t i = 0; i < t->n_rows; i++) {
+    wg_row *r = &t->rows[i];
+    for (int k = 0; k < r->n_in; k++) r->needs_grad |= t->rows[r->in[k]].needs_grad;
+  }
+}
+
+static inline void wg_check_unmark_inputs(wg_tape *t, const unsigned char *was) {
+  for (uint32_t i = 0; i < t->n_rows; i++) t->rows[i].needs_grad = was[i];
+}
+
+static inline int wg_check_is_input_var(const wg_tape *t, uint32_t i, const unsigned char *was) {
+  return t->rows[i].op == WG_OP_INPUT && t->rows[i].needs_grad && !was[i];
 }
 
 /* The pass rule: |analytic - numeric| <= atol + rtol |numeric| (false for NaN). */

@@ -148,6 +148,7 @@ static void check_row(cr_state *s, wg_tape *t, uint32_t i, wg_real **slot, wg_ch
 
 int wg_check_rows(wg_tape *t, const wg_gradcheck_opts *opts, wg_gradcheck_result *res) {
   wg_check_clear(res);
+  if (wg_tape_busy(t, "wg_check_rows")) return -1;
   if (!wg_live(t)) return -1;
   cr_state s = {wg_check_config(opts), {0}};
   wg_check_clear(&s.res);
@@ -163,12 +164,23 @@ int wg_check_rows(wg_tape *t, const wg_gradcheck_opts *opts, wg_gradcheck_result
   }
   wg_real *slot[N_SLOTS];
   for (int k = 0; k < N_SLOTS; k++) slot[k] = scratch + (size_t)k * most;
-  if (wg_forward(t) == WG_OK) {
+  size_t n_flags = t->n_rows ? t->n_rows : 1;
+  unsigned char *was = s.cfg.inputs ? wg_alloc(n_flags) : NULL;
+  if (s.cfg.inputs && !was)
+    wg_fail(t, WG_ERR_NOMEM, "wg_check_rows: out of memory (%zu bytes of flags)", n_flags);
+  else if (wg_forward(t) == WG_OK) {
+    if (was) wg_check_mark_inputs(t, was);
     if (s.cfg.csv) fprintf(s.cfg.csv, "row,op,name,analytic,numeric,abs_err,rel_err,status\n");
     wg_check_rng g = {0x5EEDull};
     for (uint32_t i = 0; i < t->n_rows && wg_live(t); i++)
       if (t->rows[i].n_in > 0 && t->rows[i].needs_grad) check_row(&s, t, i, slot, &g);
+    if (was) wg_check_unmark_inputs(t, was);
+    if (wg_live(t) && s.res.checked + s.res.skipped == 0) /* a check of nothing is no pass */
+      wg_fail(t, WG_ERR_ARG, "wg_check_rows: nothing to check: no row needs a gradient (the "
+              "tape uses no parameter%s)", was ? " and has no input" : "; opts.inputs = 1 also "
+              "checks the rows' VJPs into the wg_input rows");
   }
+  wg_free(was, n_flags);
   wg_free(scratch, bytes);
   if (!wg_live(t)) return -1;
   if (res) *res = s.res;

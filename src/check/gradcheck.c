@@ -25,11 +25,17 @@
 #include "ops/ops.h"
 #include "tape/alloc.h"
 
+/* One variable: a parameter (each once, however many leaves use it) or, with opts.inputs, an
+ * input row, whose elements the check moves. An input row's value is pointed at a copy of the
+ * caller's buffer for the check (x), and back at the buffer (own) afterwards. */
 typedef struct {
-  wg_param *p;
-  uint32_t row;   /* its first leaf row */
-  size_t off;     /* offset of its elements in the saved / analytic buffers */
-} param_ref;
+  wg_param *p;        /* NULL for an input row */
+  wg_real *x;         /* the elements to perturb */
+  const wg_real *own; /* input: the caller's buffer */
+  int rows, cols;
+  uint32_t row;       /* its (first) leaf row */
+  size_t off;         /* offset of its elements in the saved / analytic buffers */
+} check_var;
 
 typedef struct {
   wg_check_cfg cfg;
@@ -37,19 +43,31 @@ typedef struct {
   double worst_ratio;
 } gc_state;
 
-/* The parameters used on the tape, each once, in order of first use. */
-static size_t collect_params(const wg_tape *t, param_ref *ps, size_t *total) {
+static size_t var_size(const check_var *v) {
+  return (size_t)v->rows * (size_t)v->cols;
+}
+
+/* The parameters used on the tape, each once, in order of first use; then, when inputs is
+ * set (was: the flags before wg_check_mark_inputs), the input rows. *total: their elements. */
+static size_t collect_vars(const wg_tape *t, check_var *vs, const unsigned char *was,
+                           size_t *total) {
   size_t n = 0;
   *total = 0;
   for (uint32_t i = 0; i < t->n_rows; i++) {
     const wg_row *r = &t->rows[i];
     if (r->op != WG_OP_PARAM) continue;
     size_t k = 0;
-    while (k < n && ps[k].p != r->ptr) k++;
+    while (k < n && vs[k].p != r->ptr) k++;
     if (k < n) continue;
-    ps[n] = (param_ref){r->ptr, i, *total};
+    wg_param *p = r->ptr;
+    vs[n++] = (check_var){p, p->value, NULL, r->rows, r->cols, i, *total};
     *total += wg_row_size(r);
-    n++;
+  }
+  for (uint32_t i = 0; was && i < t->n_rows; i++) {
+    const wg_row *r = &t->rows[i];
+    if (!wg_check_is_input_var(t, i, was)) continue;
+    vs[n++] = (check_var){NULL, NULL, r->val, r->rows, r->cols, i, *total};
+    *total += wg_row_size(r);
   }
   return n;
 }
@@ -60,12 +78,12 @@ static double loss_at(wg_tape *t, uint32_t loss) {
   return t->rows[loss].val[0];
 }
 
-static const char *param_label(const wg_tape *t, const param_ref *pr, char *buf, size_t n) {
-  if (pr->p->name[0]) {
-    snprintf(buf, n, "%s", pr->p->name);
+static const char *var_label(const wg_tape *t, const check_var *v, char *buf, size_t n) {
+  if (v->p && v->p->name[0]) {
+    snprintf(buf, n, "%s", v->p->name);
     return buf;
   }
-  return wg_row_label(t, pr->row, buf, n);
+  return wg_row_label(t, v->row, buf, n);
 }
 
 /* Differences of the loss along element i of x with step h (x[i] is put back). */
@@ -81,20 +99,20 @@ static wg_check_fd diffs(wg_tape *t, uint32_t loss, wg_real *x, size_t i, double
 }
 
 /* Record one element's verdict in the result and the CSV. */
-static void tally(gc_state *s, const wg_tape *t, const param_ref *pr, size_t i, double ad,
+static void tally(gc_state *s, const wg_tape *t, const check_var *v, size_t i, double ad,
                   double fd, const char *status) {
   const wg_check_cfg *c = &s->cfg;
   double abs_err = fabs(ad - fd), rel_err = wg_check_rel(ad, fd);
   char name[WG_NAME_MAX + 16];
-  param_label(t, pr, name, sizeof name);
-  int r = (int)(i / (size_t)pr->p->cols), col = (int)(i % (size_t)pr->p->cols);
+  var_label(t, v, name, sizeof name);
+  int r = (int)(i / (size_t)v->cols), col = (int)(i % (size_t)v->cols);
   wg_check_count(&s->res, status, abs_err, rel_err);
   if (status[0] == 'F') {
     s->res.failed++;
     double ratio = wg_check_ratio(c, ad, fd);
     if (s->res.worst_row < 0 || ratio > s->worst_ratio) {
       s->worst_ratio = ratio;
-      s->res.worst_row = (int)pr->row;
+      s->res.worst_row = (int)v->row;
       snprintf(s->res.worst, sizeof s->res.worst, "%.*s[%d,%d]: analytic %.6g, numeric %.6g",
                WG_NAME_MAX, name, r, col, ad, fd);
     }
@@ -104,75 +122,147 @@ static void tally(gc_state *s, const wg_tape *t, const param_ref *pr, size_t i, 
             abs_err, rel_err, status);
 }
 
-/* Every element of one parameter: pass, or a kink (skipped), or a failure. A kink excuses a
+/* Every element of one variable: pass, or a kink (skipped), or a failure. A kink excuses a
  * failure only when the analytic value lies between the one-sided differences (within the
  * tolerance), as the one-sided derivative AD picks does: a wrong slope at a kink still fails. */
-static void check_param(gc_state *s, wg_tape *t, uint32_t loss, const param_ref *pr,
-                        const wg_real *analytic, double f0) {
+static void check_var_elements(gc_state *s, wg_tape *t, uint32_t loss, const check_var *v,
+                               const wg_real *analytic, double f0) {
   const wg_check_cfg *c = &s->cfg;
-  for (size_t i = 0, n = (size_t)pr->p->rows * (size_t)pr->p->cols; i < n && wg_live(t); i++) {
-    double ad = analytic[pr->off + i];
-    wg_check_fd d = diffs(t, loss, pr->p->value, i, c->eps, f0);
+  for (size_t i = 0, n = var_size(v); i < n && wg_live(t); i++) {
+    double ad = analytic[v->off + i];
+    wg_check_fd d = diffs(t, loss, v->x, i, c->eps, f0);
     const char *status = "ok";
     if (!wg_check_close(c, ad, d.central)) {
-      wg_check_fd d2 = diffs(t, loss, pr->p->value, i, c->eps / 2, f0);
+      wg_check_fd d2 = diffs(t, loss, v->x, i, c->eps / 2, f0);
       double lo = fmin(d.plus, d.minus), hi = fmax(d.plus, d.minus);
       double tol = c->atol + c->rtol * fmax(fabs(lo), fabs(hi));
       int between = ad >= lo - tol && ad <= hi + tol;
       status = wg_check_kink(c, d, d2) && between ? "kink" : "FAIL";
     }
-    if (wg_live(t)) tally(s, t, pr, i, ad, d.central, status);
+    if (wg_live(t)) tally(s, t, v, i, ad, d.central, status);
   }
+}
+
+/* The scratch of one check: the variables, the saved gradients, the analytic gradient, the
+ * copies of the inputs and the needs_grad flags, in blocks from wg_alloc. */
+typedef struct {
+  check_var *vs;
+  size_t cap, total, n_vars, n_inputs_total;
+  wg_real *saved, *analytic, *copies;
+  unsigned char *was;
+} gc_scratch;
+
+static void scratch_free(gc_scratch *g) {
+  size_t bytes = (g->total ? g->total : 1) * sizeof(wg_real);
+  wg_free(g->saved, bytes);
+  wg_free(g->analytic, bytes);
+  wg_free(g->copies, g->n_inputs_total * sizeof(wg_real));
+  wg_free(g->vs, g->cap * sizeof *g->vs);
+  wg_free(g->was, g->cap);
+}
+
+/* Point each input variable's row at a copy of its buffer (or back at the buffer). */
+static void inputs_to_copies(wg_tape *t, gc_scratch *g, int on) {
+  for (size_t k = 0; k < g->n_vars; k++) {
+    check_var *v = &g->vs[k];
+    if (v->p) continue;
+    t->rows[v->row].val = on ? v->x : (wg_real *)(uintptr_t)v->own;
+  }
+}
+
+/* Allocate the scratch and find the variables; 0 (tape failed) on out of memory. */
+static int scratch_new(wg_tape *t, const wg_check_cfg *cfg, gc_scratch *g) {
+  memset(g, 0, sizeof *g);
+  g->cap = t->n_rows ? t->n_rows : 1;
+  g->vs = wg_alloc(g->cap * sizeof *g->vs);
+  g->was = cfg->inputs ? wg_alloc(g->cap) : NULL;
+  if (!g->vs || (cfg->inputs && !g->was)) {
+    wg_fail(t, WG_ERR_NOMEM, "wg_gradcheck: out of memory (list of %zu variables)", g->cap);
+    return 0;
+  }
+  if (g->was) wg_check_mark_inputs(t, g->was);
+  g->n_vars = collect_vars(t, g->vs, g->was, &g->total);
+  for (size_t k = 0; k < g->n_vars; k++)
+    if (!g->vs[k].p) g->n_inputs_total += var_size(&g->vs[k]);
+  size_t bytes = (g->total ? g->total : 1) * sizeof(wg_real);
+  g->saved = wg_alloc(bytes), g->analytic = wg_alloc(bytes);
+  g->copies = g->n_inputs_total ? wg_alloc(g->n_inputs_total * sizeof(wg_real)) : NULL;
+  if (!g->saved || !g->analytic || (g->n_inputs_total && !g->copies)) {
+    wg_fail(t, WG_ERR_NOMEM, "wg_gradcheck: out of memory (2 x %zu bytes of gradients, %zu "
+            "of input copies)", bytes, g->n_inputs_total * sizeof(wg_real));
+    return 0;
+  }
+  for (size_t k = 0, off = 0; k < g->n_vars; k++) {
+    check_var *v = &g->vs[k];
+    if (v->p) continue;
+    v->x = g->copies + off;
+    memcpy(v->x, v->own, var_size(v) * sizeof *v->x);
+    off += var_size(v);
+  }
+  return 1;
+}
+
+/* A check of nothing must not look like a pass. */
+static int nothing_to_check(wg_tape *t, const wg_check_cfg *cfg, uint32_t loss) {
+  char name[WG_NAME_MAX + 16];
+  wg_fail(t, WG_ERR_ARG, "wg_gradcheck: nothing to check: the tape of loss %s (row %u) uses no "
+          "parameter%s", wg_row_label(t, loss, name, sizeof name), (unsigned)loss,
+          cfg->inputs ? " and has no input" : " (opts.inputs = 1 also checks the wg_input rows)");
+  return -1;
 }
 
 int wg_gradcheck(wg_tape *t, wg_var loss, const wg_gradcheck_opts *opts,
                  wg_gradcheck_result *res) {
   wg_check_clear(res);
+  if (wg_tape_busy(t, "wg_gradcheck")) return -1;
   const wg_row *l = wg_row_of(t, loss, "wg_gradcheck");
   if (!l) return -1;
   if (l->rows != 1 || l->cols != 1) {
-    wg_fail(t, WG_ERR_SHAPE, "wg_gradcheck: the loss (row %u) is (%dx%d), not (1x1)",
-            (unsigned)loss.row, l->rows, l->cols);
+    char sl[WG_SHAPE_TEXT];
+    wg_fail(t, WG_ERR_SHAPE, "wg_gradcheck: the loss %s (row %u) is not (1x1)",
+            wg_row_shape(t, loss.row, sl, sizeof sl), (unsigned)loss.row);
     return -1;
   }
   gc_state s = {wg_check_config(opts), {0}, 0};
   wg_check_clear(&s.res);
-  size_t cap = t->n_rows ? t->n_rows : 1, total;
-  param_ref *ps = wg_alloc(cap * sizeof *ps);
-  if (!ps) {
-    wg_fail(t, WG_ERR_NOMEM, "wg_gradcheck: out of memory (list of %zu parameters)", cap);
-    return -1;
-  }
-  size_t np = collect_params(t, ps, &total), bytes = (total ? total : 1) * sizeof(wg_real);
-  wg_real *saved = wg_alloc(bytes), *analytic = wg_alloc(bytes);
-  if (!saved || !analytic) {
-    wg_fail(t, WG_ERR_NOMEM, "wg_gradcheck: out of memory (2 x %zu bytes of gradients)", bytes);
+  gc_scratch g;
+  if (!scratch_new(t, &s.cfg, &g)) goto done;
+  if (g.n_vars == 0) {
+    nothing_to_check(t, &s.cfg, loss.row);
     goto done;
   }
+  inputs_to_copies(t, &g, 1);
   /* analytic: save the gradients, zero them, one backward, read, put the saved ones back */
-  for (size_t k = 0; k < np; k++) {
-    size_t n = (size_t)ps[k].p->rows * (size_t)ps[k].p->cols;
-    memcpy(saved + ps[k].off, ps[k].p->grad, n * sizeof *saved);
-    memset(ps[k].p->grad, 0, n * sizeof *saved);
+  for (size_t k = 0; k < g.n_vars; k++) {
+    const check_var *v = &g.vs[k];
+    if (!v->p) continue;
+    memcpy(g.saved + v->off, v->p->grad, var_size(v) * sizeof *g.saved);
+    memset(v->p->grad, 0, var_size(v) * sizeof *g.saved);
   }
   double f0 = loss_at(t, loss.row);
-  wg_backward(t, loss);
-  for (size_t k = 0; k < np; k++) {
-    size_t n = (size_t)ps[k].p->rows * (size_t)ps[k].p->cols;
-    memcpy(analytic + ps[k].off, ps[k].p->grad, n * sizeof *saved);
-  }
+  if (wg_backward(t, loss) == WG_OK)
+    for (size_t k = 0; k < g.n_vars; k++) {
+      const check_var *v = &g.vs[k];
+      memcpy(g.analytic + v->off, v->p ? v->p->grad : t->rows[v->row].adj,
+             var_size(v) * sizeof *g.analytic);
+    }
   if (s.cfg.csv) fprintf(s.cfg.csv, "parameter,index,i,j,analytic,numeric,abs_err,rel_err,status\n");
-  for (size_t k = 0; k < np && wg_live(t); k++) check_param(&s, t, loss.row, &ps[k], analytic, f0);
+  for (size_t k = 0; k < g.n_vars && wg_live(t); k++)
+    check_var_elements(&s, t, loss.row, &g.vs[k], g.analytic, f0);
   /* leave the tape as a forward + backward leaves it, and the gradients as they were */
+  inputs_to_copies(t, &g, 0);
+  if (g.was) wg_check_unmark_inputs(t, g.was);
   wg_forward(t);
   wg_backward(t, loss);
-  for (size_t k = 0; k < np; k++)
-    memcpy(ps[k].p->grad, saved + ps[k].off,
-           (size_t)ps[k].p->rows * (size_t)ps[k].p->cols * sizeof *saved);
+  for (size_t k = 0; k < g.n_vars; k++)
+    if (g.vs[k].p)
+      memcpy(g.vs[k].p->grad, g.saved + g.vs[k].off, var_size(&g.vs[k]) * sizeof *g.saved);
 done:
-  wg_free(saved, bytes);
-  wg_free(analytic, bytes);
-  wg_free(ps, cap * sizeof *ps);
+  if (g.was && g.vs) { /* out of memory or nothing to check after marking: unmark */
+    inputs_to_copies(t, &g, 0);
+    wg_check_unmark_inputs(t, g.was);
+  }
+  scratch_free(&g);
   if (!wg_live(t)) return -1;
   if (res) *res = s.res;
   return s.res.failed;

@@ -9,14 +9,19 @@
 
 #include "model/model.h"
 #include "tape/alloc.h"
+#include "tape/error.h"
 
 wg_status wg_errf(char *err, size_t errlen, wg_status s, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
   if (err && errlen) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
+    va_list again;
+    va_copy(again, ap);
+    vsnprintf(err, errlen, fmt, again);
+    va_end(again);
   }
+  if (s != WG_OK) wg_set_last_error_v(fmt, ap);
+  va_end(ap);
   return s;
 }
 
@@ -25,12 +30,17 @@ wg_status wg_model_fail(wg_model *m, wg_status s, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(m->error, sizeof m->error, fmt, ap);
   va_end(ap);
+  if (s != WG_OK) wg_set_last_error("%s", m->error);
   return s;
 }
 
 wg_model *wg_model_new(uint64_t seed) {
   wg_model *m = wg_alloc_zero(sizeof *m);
-  if (m) wg_rng_seed(&m->rng, seed);
+  if (!m) {
+    wg_set_last_error("wg_model_new: out of memory (%zu bytes for the model)", sizeof *m);
+    return NULL;
+  }
+  wg_rng_seed(&m->rng, seed);
   return m;
 }
 
@@ -75,7 +85,11 @@ static int init_ok(wg_init init) {
 wg_status wg_model_add(wg_model *m, const char *name, int rows, int cols, wg_init init,
                        wg_param **out) {
   if (out) *out = NULL;
-  if (!m) return WG_ERR_ARG;
+  if (!m) {
+    wg_set_last_error("wg_model_add: the model is NULL (wg_model_new failed?); parameter %.*s "
+                      "not added", WG_NAME_MAX - 1, name ? name : "(NULL)");
+    return WG_ERR_ARG;
+  }
   if (!name || !*name || strlen(name) >= WG_NAME_MAX)
     return wg_model_fail(m, WG_ERR_ARG, "wg_model_add: a name of 1 to %d characters is needed",
                          WG_NAME_MAX - 1);

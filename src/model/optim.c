@@ -30,6 +30,7 @@
 #include "model/model.h"
 #include "par/pool.h"
 #include "tape/alloc.h"
+#include "tape/error.h"
 
 struct wg_optim {
   wg_model *model;
@@ -165,12 +166,16 @@ static void adam_range(void *arg, size_t lo, size_t hi) {
 }
 
 wg_status wg_optim_step(wg_optim *o) {
-  if (!o) return WG_ERR_ARG;
+  if (!o) {
+    wg_set_last_error("wg_optim_step: the optimizer is NULL (wg_optim_new failed?)");
+    return WG_ERR_ARG;
+  }
   wg_model *m = o->model;
   if (m->n != o->n) {
     snprintf(o->error, sizeof o->error, "wg_optim_step: the model has %d parameters, the "
              "optimizer was made for %d: create the optimizer after the last wg_model_add",
              m->n, o->n);
+    wg_set_last_error("%s", o->error);
     return WG_ERR_STATE;
   }
   o->t++;

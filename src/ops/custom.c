@@ -23,23 +23,36 @@ const char *wg_op_custom_name(const wg_row *r) {
   return ci ? ci->name : "custom";
 }
 
-/* "(2x3), (3x1)" into buf: the input shapes for an error message */
-static const char *shapes_text(const wg_mat *x, int n, char *buf, size_t size) {
+/* "X (2x3), (3x1)" into buf: the inputs (names and shapes) for an error message */
+static const char *shapes_text(const wg_tape *t, const wg_var *in, int n, char *buf,
+                               size_t size) {
   size_t used = 0;
   buf[0] = '\0';
   for (int k = 0; k < n && used < size; k++) {
-    int w = snprintf(buf + used, size - used, "%s(%dx%d)", k ? ", " : "", x[k].rows, x[k].cols);
+    char one[WG_SHAPE_TEXT];
+    int w = snprintf(buf + used, size - used, "%s%s", k ? ", " : "",
+                     wg_row_shape(t, in[k].row, one, sizeof one));
     if (w < 0) break;
     used += (size_t)w;
   }
   return buf;
 }
 
+/* Mark t busy with this op's callback (wg_tape_busy refuses recording, sweeps, checks, reset
+ * and free on t meanwhile); returns what to put back after the call. */
+static wg_busy enter(wg_tape *t, const char *op, const char *callback, uint32_t row) {
+  wg_busy was = t->busy;
+  t->busy = (wg_busy){op, callback, row};
+  return was;
+}
+
 wg_var wg_custom(wg_tape *t, const wg_custom_op *op, void *ctx, int n_in, const wg_var *in) {
   if (!wg_live(t)) return wg_none();
   unsigned row = (unsigned)t->n_rows;
   if (!op) return wg_fail(t, WG_ERR_ARG, "custom: the op descriptor is NULL (row %u)", row);
-  const char *name = op->name ? op->name : "custom";
+  char name[WG_NAME_MAX], who[WG_NAME_MAX + 16]; /* the name cut to fit, never the message */
+  snprintf(name, sizeof name, "%.*s", WG_NAME_MAX - 1, op->name ? op->name : "custom");
+  snprintf(who, sizeof who, "custom op '%s'", name);
   if (!op->forward || !op->vjp)
     return wg_fail(t, WG_ERR_ARG, "custom op '%s': forward and vjp are required, %s is NULL "
                    "(row %u)", name, op->forward ? "vjp" : "forward", row);
@@ -48,8 +61,6 @@ wg_var wg_custom(wg_tape *t, const wg_custom_op *op, void *ctx, int n_in, const 
                    "(WG_MAX_INPUTS) (row %u)", name, n_in, WG_MAX_INPUTS, row);
   if (!in) return wg_fail(t, WG_ERR_ARG, "custom op '%s': the input array is NULL (row %u)",
                           name, row);
-  char who[WG_NAME_MAX + 16];
-  snprintf(who, sizeof who, "custom op '%s'", name);
   wg_mat x[WG_MAX_INPUTS];
   for (int k = 0; k < n_in; k++) {
     const wg_row *rk = wg_row_of(t, in[k], who);
@@ -58,22 +69,31 @@ wg_var wg_custom(wg_tape *t, const wg_custom_op *op, void *ctx, int n_in, const 
   }
   int rows = x[0].rows, cols = x[0].cols;
   if (op->shape) {
-    char shapes[WG_MAX_INPUTS * 32];
-    if (op->shape(n_in, x, &rows, &cols, ctx) != 0)
+    char shapes[WG_MAX_INPUTS * WG_SHAPE_TEXT];
+    wg_busy was = enter(t, name, "shape", row);
+    int rejected = op->shape(n_in, x, &rows, &cols, ctx);
+    t->busy = was;
+    if (!wg_live(t)) return wg_none(); /* the callback broke the busy rule */
+    if (rejected != 0)
       return wg_fail(t, WG_ERR_SHAPE, "%s: inputs %s: rejected by the op's shape rule (row %u)",
-                     who, shapes_text(x, n_in, shapes, sizeof shapes), row);
+                     who, shapes_text(t, in, n_in, shapes, sizeof shapes), row);
     if (rows <= 0 || cols <= 0)
       return wg_fail(t, WG_ERR_SHAPE, "%s: inputs %s: the shape rule gave (%dx%d), dimensions "
-                     "must be positive (row %u)", who, shapes_text(x, n_in, shapes, sizeof shapes),
+                     "must be positive (row %u)", who, shapes_text(t, in, n_in, shapes, sizeof shapes),
                      rows, cols, row);
   }
+  t->building = who; /* out-of-memory messages name the op */
   custom_info *ci = wg_tape_bytes_alloc(t, sizeof *ci);
-  if (!ci) return wg_none();
-  ci->op = *op;
-  snprintf(ci->name, sizeof ci->name, "%s", name);
-  ci->op.name = ci->name;
-  ci->ctx = ctx;
-  return wg_op_record_ptr(t, WG_OP_CUSTOM, n_in, in, rows, cols, 0, ci);
+  wg_var v = wg_none();
+  if (ci) {
+    ci->op = *op;
+    snprintf(ci->name, sizeof ci->name, "%s", name);
+    ci->op.name = ci->name;
+    ci->ctx = ctx;
+    v = wg_op_record_ptr(t, WG_OP_CUSTOM, n_in, in, rows, cols, 0, ci);
+  }
+  t->building = NULL;
+  return v;
 }
 
 /* Views of the inputs' values (and tangents, when tan is non-NULL). */
@@ -89,7 +109,9 @@ void wg_op_custom_forward(wg_tape *t, wg_row *r) {
   const custom_info *ci = r->ptr;
   wg_mat in[WG_MAX_INPUTS];
   input_views(t, r, in, NULL);
+  wg_busy was = enter(t, ci->name, "forward", (uint32_t)(r - t->rows));
   ci->op.forward(r->n_in, in, (wg_mat){r->rows, r->cols, r->val}, ci->ctx);
+  t->busy = was;
 }
 
 void wg_op_custom_vjp(wg_tape *t, wg_row *r) {
@@ -100,8 +122,10 @@ void wg_op_custom_vjp(wg_tape *t, wg_row *r) {
     const wg_row *x = wg_input_row(t, r, k);
     in_adj[k] = (wg_mat){x->rows, x->cols, x->needs_grad ? x->adj : NULL};
   }
+  wg_busy was = enter(t, ci->name, "vjp", (uint32_t)(r - t->rows));
   ci->op.vjp(r->n_in, in, (wg_mat){r->rows, r->cols, r->val},
              (wg_mat){r->rows, r->cols, r->adj}, in_adj, ci->ctx);
+  t->busy = was;
 }
 
 void wg_op_custom_jvp(wg_tape *t, wg_row *r) {
@@ -113,6 +137,8 @@ void wg_op_custom_jvp(wg_tape *t, wg_row *r) {
   }
   wg_mat in[WG_MAX_INPUTS], in_tan[WG_MAX_INPUTS];
   input_views(t, r, in, in_tan);
+  wg_busy was = enter(t, ci->name, "jvp", (uint32_t)(r - t->rows));
   ci->op.jvp(r->n_in, in, in_tan, (wg_mat){r->rows, r->cols, r->val},
              (wg_mat){r->rows, r->cols, r->tan}, ci->ctx);
+  t->busy = was;
 }

@@ -12,9 +12,11 @@ wg_var wg_matmul(wg_tape *t, wg_var a, wg_var b) {
   const wg_row *ra = wg_row_of(t, a, "matmul");
   const wg_row *rb = ra ? wg_row_of(t, b, "matmul") : NULL;
   if (!rb) return wg_none();
+  char sa[WG_SHAPE_TEXT], sb[WG_SHAPE_TEXT];
   if (ra->cols != rb->rows)
-    return wg_fail(t, WG_ERR_SHAPE, "matmul: (%dx%d) @ (%dx%d): inner dimensions differ (row %u)",
-                   ra->rows, ra->cols, rb->rows, rb->cols, (unsigned)t->n_rows);
+    return wg_fail(t, WG_ERR_SHAPE, "matmul: %s @ %s: inner dimensions differ (row %u)",
+                   wg_row_shape(t, a.row, sa, sizeof sa), wg_row_shape(t, b.row, sb, sizeof sb),
+                   (unsigned)t->n_rows);
   wg_var in[2] = {a, b};
   return wg_op_record(t, WG_OP_MATMUL, 2, in, ra->rows, rb->cols, 0);
 }

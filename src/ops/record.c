@@ -8,24 +8,34 @@ wg_var wg_op_record(wg_tape *t, int op, int n_in, const wg_var *in, int rows, in
   return wg_op_record_ptr(t, op, n_in, in, rows, cols, c, NULL);
 }
 
+/* The row is built just past the end of the list (n_rows stays i) and joins it once its value
+ * is computed: a failure on the way (out of memory, a custom op's callback breaking the busy
+ * rule) leaves the rows as they were, and its message names row i and the op (t->building).
+ * A row whose value is not finite (WG_CHECK_FINITE) is kept: its message names it. */
 wg_var wg_op_record_ptr(wg_tape *t, int op, int n_in, const wg_var *in, int rows, int cols,
                         wg_real c, void *ptr) {
   if (!wg_live(t)) return wg_none();
+  const char *outer = t->building; /* wg_custom names its own rows */
+  if (!outer) t->building = wg_ops[op].name;
   uint32_t i = wg_row_append(t, op, rows, cols);
-  if (i == UINT32_MAX) return wg_none();
-  wg_row *r = &t->rows[i];
-  r->n_in = (uint8_t)n_in;
-  r->c = c;
-  r->ptr = ptr;
-  for (int k = 0; k < n_in; k++) {
-    r->in[k] = in[k].row;
-    if (t->rows[in[k].row].needs_grad) r->needs_grad = 1;
+  if (i != UINT32_MAX) {
+    t->n_rows = i;
+    wg_row *r = &t->rows[i];
+    r->n_in = (uint8_t)n_in;
+    r->c = c;
+    r->ptr = ptr;
+    for (int k = 0; k < n_in; k++) {
+      r->in[k] = in[k].row;
+      if (t->rows[in[k].row].needs_grad) r->needs_grad = 1;
+    }
+    r->val = wg_tape_reals(t, wg_row_size(r));
+    if (r->val) wg_ops[op].forward(t, r);
   }
-  r->val = wg_tape_reals(t, wg_row_size(r));
-  if (!r->val) return wg_none();
-  wg_ops[op].forward(t, r);
-  if (t->checks && wg_live(t)) wg_check_forward(t, i, "");
-  return wg_live(t) ? wg_handle(t, i) : wg_none();
+  t->building = outer;
+  if (!wg_live(t)) return wg_none();
+  t->n_rows = i + 1;
+  if (t->checks && !wg_check_forward(t, i, "")) return wg_none();
+  return wg_handle(t, i);
 }
 
 const char *wg_row_op_name(const wg_row *r) {
@@ -49,11 +59,12 @@ wg_var wg_op_bcast(wg_tape *t, int op, wg_var a, wg_var b, const char *symbol) {
   const wg_row *rb = ra ? wg_row_of(t, b, wg_ops[op].name) : NULL;
   if (!rb) return wg_none();
   int rows = bcast_dim(ra->rows, rb->rows), cols = bcast_dim(ra->cols, rb->cols);
+  char sa[WG_SHAPE_TEXT], sb[WG_SHAPE_TEXT];
   if (rows < 0 || cols < 0)
     return wg_fail(t, WG_ERR_SHAPE,
-                   "%s: (%dx%d) %s (%dx%d): shapes do not broadcast (each axis must be equal or "
-                   "1) (row %u)", wg_ops[op].name, ra->rows, ra->cols, symbol,
-                   rb->rows, rb->cols, (unsigned)t->n_rows);
+                   "%s: %s %s %s: shapes do not broadcast (each axis must be equal or 1) (row %u)",
+                   wg_ops[op].name, wg_row_shape(t, a.row, sa, sizeof sa), symbol,
+                   wg_row_shape(t, b.row, sb, sizeof sb), (unsigned)t->n_rows);
   wg_var in[2] = {a, b};
   return wg_op_record(t, op, 2, in, rows, cols, 0);
 }
@@ -67,9 +78,10 @@ wg_var wg_op_pair_loss(wg_tape *t, int op, wg_var a, wg_var b) {
   const wg_row *ra = wg_row_of(t, a, wg_ops[op].name);
   const wg_row *rb = ra ? wg_row_of(t, b, wg_ops[op].name) : NULL;
   if (!rb) return wg_none();
+  char sa[WG_SHAPE_TEXT], sb[WG_SHAPE_TEXT];
   if (ra->rows != rb->rows || ra->cols != rb->cols)
-    return wg_fail(t, WG_ERR_SHAPE, "%s: (%dx%d) vs (%dx%d): shapes differ (row %u)",
-                   wg_ops[op].name, ra->rows, ra->cols, rb->rows, rb->cols,
+    return wg_fail(t, WG_ERR_SHAPE, "%s: %s vs %s: shapes differ (row %u)", wg_ops[op].name,
+                   wg_row_shape(t, a.row, sa, sizeof sa), wg_row_shape(t, b.row, sb, sizeof sb),
                    (unsigned)t->n_rows);
   wg_var in[2] = {a, b};
   return wg_op_record(t, op, 2, in, 1, 1, 0);

@@ -18,10 +18,11 @@ wg_var wg_softmax_ce(wg_tape *t, wg_var logits, wg_var labels) {
   const wg_row *z = wg_row_of(t, logits, "softmax_ce");
   const wg_row *c = z ? wg_row_of(t, labels, "softmax_ce") : NULL;
   if (!c) return wg_none();
+  char sz[WG_SHAPE_TEXT], sc[WG_SHAPE_TEXT];
   if (c->rows != z->rows || c->cols != 1)
-    return wg_fail(t, WG_ERR_SHAPE, "softmax_ce: logits (%dx%d), labels (%dx%d): labels must be "
-                   "(%dx1), one class index per row (row %u)", z->rows, z->cols, c->rows, c->cols,
-                   z->rows, (unsigned)t->n_rows);
+    return wg_fail(t, WG_ERR_SHAPE, "softmax_ce: logits %s, labels %s: labels must be (%dx1), "
+                   "one class index per row (row %u)", wg_row_shape(t, logits.row, sz, sizeof sz),
+                   wg_row_shape(t, labels.row, sc, sizeof sc), z->rows, (unsigned)t->n_rows);
   if (c->needs_grad)
     return wg_fail(t, WG_ERR_ARG, "softmax_ce: labels (row %u) need a gradient: they must be "
                    "class indices from an input, not a function of a parameter (row %u)",

@@ -7,8 +7,8 @@
 #include "tape/tape.h"
 
 wg_status wg_forward(wg_tape *t) {
-  if (!wg_live(t)) return wg_tape_status(t);
-  for (uint32_t i = 0; i < t->n_rows; i++) {
+  if (!wg_live(t) || wg_tape_busy(t, "wg_forward")) return wg_tape_status(t);
+  for (uint32_t i = 0; i < t->n_rows && t->status == WG_OK; i++) {
     wg_ops[t->rows[i].op].forward(t, &t->rows[i]);
     if (t->checks && !wg_check_forward(t, i, "wg_forward: ")) break;
   }
@@ -57,6 +57,7 @@ static int prepare_adjoints(wg_tape *t, uint32_t upto, int direct) {
 }
 
 wg_status wg_backward(wg_tape *t, wg_var loss) {
+  if (wg_tape_busy(t, "wg_backward")) return t->status;
   wg_row *l = wg_row_of(t, loss, "wg_backward");
   if (!l) return wg_tape_status(t);
   if (l->rows != 1 || l->cols != 1) {
@@ -87,7 +88,7 @@ wg_status wg_backward_seeded(wg_tape *t, uint32_t top, const wg_real *seed, int 
   wg_row *s = &t->rows[top];
   memcpy(s->adj, seed, wg_row_size(s) * sizeof *seed);
   s->adj_stale = 0;
-  for (uint32_t i = top + 1; i-- > 0;) {
+  for (uint32_t i = top + 1; i-- > 0 && t->status == WG_OK;) {
     wg_row *r = &t->rows[i];
     if (!r->needs_grad || (!into_params && r->n_in == 0)) continue;
     if (r->sink && r->adj == r->sink) continue; /* its consumers added into the sink directly */
@@ -103,7 +104,7 @@ wg_status wg_backward_seeded(wg_tape *t, uint32_t top, const wg_real *seed, int 
 }
 
 wg_status wg_jvp(wg_tape *t) {
-  if (!wg_live(t)) return wg_tape_status(t);
+  if (!wg_live(t) || wg_tape_busy(t, "wg_jvp")) return wg_tape_status(t);
   for (uint32_t i = 0; i < t->n_rows; i++) {
     wg_row *r = &t->rows[i];
     if (!wg_row_ensure_tan(t, r)) return t->status;

@@ -4,18 +4,38 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "ops/ops.h"
 #include "tape/alloc.h"
+#include "tape/error.h"
 #include "tape/tape.h"
 
 /* Every tape and every reset takes a fresh generation, so a handle from another tape or from
- * before a reset never matches. Generation 0 is never issued: {0,0} is the none handle. */
-static atomic_uint_fast32_t next_gen = 1;
+ * before a reset never matches. Generation 0 is never issued: {0,0} is the none handle. The
+ * 2^32 - 1 generations of a wg_var's 32 bits are handed out once each and never again: after
+ * the last one next_gen stays 0 and fresh_gen returns 0 ("used up"), since wrapping around
+ * would make a handle from 2^32 - 1 resets ago valid again. */
+static atomic_uint_least32_t next_gen = 1;
 
 static uint32_t fresh_gen(void) {
-  uint32_t g;
-  do g = (uint32_t)atomic_fetch_add(&next_gen, 1);
-  while (g == 0);
-  return g;
+  uint_least32_t g = atomic_load(&next_gen);
+  do
+    if (g == 0) return 0;
+  while (!atomic_compare_exchange_weak(&next_gen, &g, (uint32_t)(g + 1u))); /* last: 0 */
+  return (uint32_t)g;
+}
+
+void wg_tape_set_next_gen(uint32_t next) {
+  atomic_store(&next_gen, next);
+}
+
+/* Give t a fresh generation, or fail it (WG_ERR_STATE) when they are used up; who: the call. */
+static void take_gen(wg_tape *t, const char *who) {
+  t->gen = fresh_gen();
+  if (t->gen == 0)
+    wg_fail(t, WG_ERR_STATE, "%s: the %lu tape generations are used up (each wg_tape_new and "
+            "wg_tape_reset in the process takes one): handles from before could no longer be "
+            "told from new ones; replay with wg_forward instead of resetting and recording",
+            who, (unsigned long)UINT32_MAX);
 }
 
 static const char *const status_names[WG_STATUS_COUNT] = {
@@ -42,6 +62,7 @@ wg_var wg_fail(wg_tape *t, wg_status s, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(t->error, sizeof t->error, fmt, ap);
     va_end(ap);
+    wg_set_last_error("%s", t->error);
   }
   return wg_none();
 }
@@ -50,26 +71,39 @@ int wg_live(const wg_tape *t) {
   return t && t->status == WG_OK;
 }
 
+int wg_tape_busy(wg_tape *t, const char *call) {
+  if (!t || !t->busy.op) return 0;
+  wg_fail(t, WG_ERR_STATE, "%s: refused: custom op '%s' (row %u) is running its %s on this "
+          "tape; a custom op's callbacks may not record on, sweep, check, reset or free their "
+          "own tape (another tape is fine)", call, t->busy.op, (unsigned)t->busy.row,
+          t->busy.callback);
+  return 1;
+}
+
 wg_tape *wg_tape_new(void) {
   wg_tape *t = wg_alloc_zero(sizeof *t);
-  if (t) t->gen = fresh_gen();
+  if (!t) {
+    wg_set_last_error("wg_tape_new: out of memory (%zu bytes for the tape)", sizeof *t);
+    return NULL;
+  }
+  take_gen(t, "wg_tape_new");
   return t;
 }
 
 void wg_tape_free(wg_tape *t) {
-  if (!t) return;
+  if (!t || wg_tape_busy(t, "wg_tape_free")) return;
   wg_arena_free(&t->arena);
   wg_free(t->rows, (size_t)t->cap_rows * sizeof *t->rows);
   wg_free(t, sizeof *t);
 }
 
 void wg_tape_reset(wg_tape *t) {
-  if (!t) return;
+  if (!t || wg_tape_busy(t, "wg_tape_reset")) return;
   wg_arena_reset(&t->arena);
   t->n_rows = 0;
-  t->gen = fresh_gen();
   t->status = WG_OK;
   t->error[0] = '\0';
+  take_gen(t, "wg_tape_reset");
 }
 
 wg_status wg_tape_status(const wg_tape *t) {
@@ -95,6 +129,13 @@ const char *wg_row_label(const wg_tape *t, uint32_t row, char *buf, size_t n) {
   return buf;
 }
 
+const char *wg_row_shape(const wg_tape *t, uint32_t row, char *buf, size_t n) {
+  const wg_row *r = &t->rows[row];
+  if (r->name) snprintf(buf, n, "%s (%dx%d)", r->name, r->rows, r->cols);
+  else snprintf(buf, n, "(%dx%d)", r->rows, r->cols);
+  return buf;
+}
+
 wg_row *wg_row_of(wg_tape *t, wg_var v, const char *who) {
   if (!wg_live(t)) return NULL;
   if (v.gen == 0) {
@@ -113,9 +154,14 @@ wg_row *wg_row_of(wg_tape *t, wg_var v, const char *who) {
 
 void *wg_tape_bytes_alloc(wg_tape *t, size_t bytes) {
   void *p = wg_arena_alloc(&t->arena, bytes);
-  if (!p) wg_fail(t, WG_ERR_NOMEM, "out of memory: arena request of %zu bytes (row %u)", bytes,
-                  (unsigned)t->n_rows);
-  return p;
+  if (p) return p;
+  if (t->building)
+    wg_fail(t, WG_ERR_NOMEM, "%s: out of memory: arena request of %zu bytes (row %u)",
+            t->building, bytes, (unsigned)t->n_rows);
+  else
+    wg_fail(t, WG_ERR_NOMEM, "out of memory: arena request of %zu bytes (tape of %u rows)",
+            bytes, (unsigned)t->n_rows);
+  return NULL;
 }
 
 wg_real *wg_tape_reals(wg_tape *t, size_t n) {
@@ -127,15 +173,18 @@ wg_real *wg_tape_reals(wg_tape *t, size_t n) {
   return wg_tape_bytes_alloc(t, n * sizeof(wg_real));
 }
 
-static int grow_rows(wg_tape *t) {
+/* Double the row list for a row of op `who` (named in the messages with the row it would be). */
+static int grow_rows(wg_tape *t, const char *who) {
   uint32_t cap = t->cap_rows ? t->cap_rows * 2 : 64;
   if (cap <= t->cap_rows) {
-    wg_fail(t, WG_ERR_NOMEM, "out of memory: too many rows (%u)", (unsigned)t->n_rows);
+    wg_fail(t, WG_ERR_NOMEM, "%s: out of memory: too many rows (row %u)", who,
+            (unsigned)t->n_rows);
     return 0;
   }
   wg_row *rows = wg_realloc(t->rows, (size_t)t->cap_rows * sizeof *rows, (size_t)cap * sizeof *rows);
   if (!rows) {
-    wg_fail(t, WG_ERR_NOMEM, "out of memory: growing the row list to %u rows", (unsigned)cap);
+    wg_fail(t, WG_ERR_NOMEM, "%s: out of memory: growing the row list to %u rows (row %u)", who,
+            (unsigned)cap, (unsigned)t->n_rows);
     return 0;
   }
   t->rows = rows;
@@ -144,11 +193,13 @@ static int grow_rows(wg_tape *t) {
 }
 
 uint32_t wg_row_append(wg_tape *t, int op, int rows, int cols) {
+  if (wg_tape_busy(t, wg_ops[op].name)) return UINT32_MAX;
   if (t->n_rows == UINT32_MAX - 1) {
     wg_fail(t, WG_ERR_NOMEM, "out of memory: row limit reached");
     return UINT32_MAX;
   }
-  if (t->n_rows == t->cap_rows && !grow_rows(t)) return UINT32_MAX;
+  if (t->n_rows == t->cap_rows && !grow_rows(t, t->building ? t->building : wg_ops[op].name))
+    return UINT32_MAX;
   wg_row *r = &t->rows[t->n_rows];
   memset(r, 0, sizeof *r);
   r->op = (uint16_t)op;

@@ -37,6 +37,15 @@ typedef struct wg_row {
 
 struct wg_step_terms; /* one traced step of the reverse sweep (tape/trace.h) */
 
+/* A tape is busy while it runs a callback of a custom op (custom.c sets this around each
+ * call): recording on it, sweeping it, checking, resetting or freeing it is then refused
+ * (wg_tape_busy), so the row array never moves under a sweep and the arena never rewinds. */
+typedef struct wg_busy {
+  const char *op;            /* the custom op's name; NULL: not busy */
+  const char *callback;      /* "shape", "forward", "vjp" or "jvp" */
+  uint32_t row;              /* the op's row (for shape: the row it would have) */
+} wg_busy;
+
 struct wg_tape {
   uint32_t gen;              /* generation: handles must match it */
   wg_status status;          /* sticky: first error wins */
@@ -49,6 +58,8 @@ struct wg_tape {
    * to `trace`; the HTML page (teach/html.c) sets its own writer while it runs the sweep */
   void (*trace_writer)(wg_tape *t, const struct wg_step_terms *step);
   unsigned checks;           /* WG_CHECK_* flags */
+  wg_busy busy;              /* the custom op callback running on this tape, if any */
+  const char *building;      /* the op of the row being recorded (row n_rows), else NULL */
 };
 
 struct wg_param {
@@ -68,6 +79,10 @@ wg_var wg_fail(wg_tape *t, wg_status s, const char *fmt, ...)
 
 /* 1 when t exists and is not in error (ops bail out early otherwise). */
 int wg_live(const wg_tape *t);
+
+/* 1 when t is busy running a custom op's callback: then `call` (the op or function that was
+ * called on t) is refused, failing t with WG_ERR_STATE and a message naming both. */
+int wg_tape_busy(wg_tape *t, const char *call);
 
 /* Resolve a handle, or fail naming `who` (an op name) and return NULL. */
 wg_row *wg_row_of(wg_tape *t, wg_var v, const char *who);
@@ -125,6 +140,14 @@ const char *wg_row_op_name(const wg_row *r);
 int wg_check_forward(wg_tape *t, uint32_t row, const char *phase);
 int wg_check_backward(wg_tape *t, uint32_t row);
 int wg_check_jvp(wg_tape *t, uint32_t row);
+
+/* Tests only: the next generation fresh_gen hands out (to reach the end of the 32-bit space). */
+void wg_tape_set_next_gen(uint32_t next);
+
+/* An input as shape messages show it: "X (2x3)" when the row has a name (wg_name, or the
+ * parameter's), "(2x3)" otherwise; buf should hold WG_SHAPE_TEXT chars. */
+#define WG_SHAPE_TEXT (WG_NAME_MAX + 32)
+const char *wg_row_shape(const wg_tape *t, uint32_t row, char *buf, size_t n);
 
 /* "name" or "v7" for messages and prints; buf must hold WG_NAME_MAX + 16 chars. */
 const char *wg_row_label(const wg_tape *t, uint32_t row, char *buf, size_t n);
