@@ -374,7 +374,8 @@ WG_API wg_param *wg_model_find(const wg_model *m, const char *name); /* NULL if 
 WG_API void wg_model_zero_grad(wg_model *m);
 WG_API wg_rng *wg_model_rng(wg_model *m);
 WG_API const char *wg_model_error(const wg_model *m); /* last error, "" when none */
-/* Save every parameter as NAME.npy in an uncompressed .npz (numpy.load(path)["W1"] works). */
+/* Save every parameter as NAME.npy in an uncompressed .npz (numpy.load(path)["W1"] works).
+ * Save and load take regular files only (see "Files" at the data sets below). */
 WG_API wg_status wg_model_save(wg_model *m, const char *path);
 /* Load an .npz: every parameter of m must be in it with its shape, and nothing else. On error
  * the model is unchanged. */
@@ -430,9 +431,20 @@ typedef struct {
   char **names;     /* cols feature names */
   char *label_name;
 } wg_dataset;
-/* Read a CSV file: one header row of names, then numeric rows of equal length. The label column
- * is label_name when not NULL, else column label_index when >= 0, else the last one. On any
- * error d is left empty and err (errlen bytes) says file, line, column and what was expected. */
+/* Files (CSV, .npy, .npz, read and written): regular files only. A directory, FIFO, device or
+ * socket is refused with WG_ERR_IO naming its kind, before anything is read or written (so
+ * /dev/zero cannot fill memory and a FIFO cannot block); a read takes exactly the size the file
+ * had when opened, and a file that grows or shrinks meanwhile is a WG_ERR_IO. Functions with an
+ * err buffer (errlen bytes, may be NULL) leave "" in it when they succeed. */
+
+/* CSV limits: longer lines or more columns are a WG_ERR_FORMAT naming the line. */
+#define WG_CSV_MAX_LINE 16777216 /* bytes in one line, without its line ending (16 MiB) */
+#define WG_CSV_MAX_COLS 1048576  /* columns (fields of the header line) */
+/* Read a CSV file: one header row of names, then numeric rows of equal length (finite numbers
+ * in strtod syntax; subnormals and values that round to 0 are accepted). A UTF-8 byte-order
+ * mark before the header is skipped. The label column is label_name when not NULL, else column
+ * label_index when >= 0, else the last one. On any error d is left empty and err (errlen
+ * bytes) says file, line, column and what was expected. */
 WG_API wg_status wg_csv_load(wg_dataset *d, const char *path, const char *label_name,
                              int label_index, char *err, size_t errlen);
 WG_API void wg_dataset_free(wg_dataset *d); /* frees the contents and zeroes *d */
@@ -463,7 +475,8 @@ WG_API int wg_batches_next(wg_batches *b, wg_mat *x, wg_mat *y); /* 0 when done 
 /* .npy files: float64 '<f8', C order, 1-D or 2-D, format 1.0 or 2.0. */
 /* Write m as a 2-D array (ndim 2) or, when m is 1 x n or n x 1 and ndim is 1, as 1-D. */
 WG_API wg_status wg_npy_save(const char *path, wg_mat m, int ndim, char *err, size_t errlen);
-/* Read into a new buffer (free with wg_npy_free); a 1-D array of n becomes 1 x n. */
+/* Read into a new buffer (free with wg_npy_free); a 1-D array of n becomes 1 x n. A shape
+ * whose byte count does not fit size_t is a WG_ERR_FORMAT. */
 WG_API wg_status wg_npy_load(const char *path, wg_mat *m, char *err, size_t errlen);
 WG_API void wg_npy_free(wg_mat *m);
 

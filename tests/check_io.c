@@ -6,8 +6,11 @@
  * CRC-32 check value of "123456789" (0xCBF43926, the catalogue value of CRC-32/ISO-HDLC). */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "countalloc.h"
 #include "io/npy.h"
 #include "tape/alloc.h"
 #include "testutil.h"
@@ -95,6 +98,7 @@ static const csv_bad bad_csv[] = {
     {"a,b,c\n1,,3\n", NULL, -1, {"line 2, column 2 (b)", "empty field", NULL}},
     {"a,b,c\n1,2,nan\n", NULL, -1, {"line 2, column 3 (c)", "finite", NULL}},
     {"a,b,c\n1,2,1e999\n", NULL, -1, {"line 2, column 3", NULL, NULL}},
+    {"a,b,c\n1,-1e999,3\n", NULL, -1, {"line 2, column 2 (b)", "finite", NULL}},
     {"a,b,c\n1,2,3\n\n4,5,6\n", NULL, -1, {"line 3", "empty line", NULL}},
     {"a,b,c\n1,2,3\n", "label", -1, {"line 1", "'label'", NULL}},
     {"a,b,c\n1,2,3\n", NULL, 3, {"line 1", "label column 3", NULL}},
@@ -305,6 +309,9 @@ static const npy_bad bad_npy[] = {
     {"{'descr': '<f8', 'fortran_order': False, 'shape': (), }", 8, "0 dimensions"},
     {"{'descr': '<f8', 'fortran_order': False, 'shape': (0, 3), }", 0, "dimensions must be"},
     {"{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }", 24, "needs 32 data bytes, the file has 24"},
+    /* (2^31 - 1)^2 elements of 8 bytes: about 2^65 bytes, more than a 64-bit size_t holds */
+    {"{'descr': '<f8', 'fortran_order': False, 'shape': (2147483647, 2147483647), }", 8, "shape 2147483647 x 2147483647 is too large"},
+    {"{'descr': '<f8', 'fortran_order': False, 'shape': (3, 1, 1, 1, 1), }", 24, "5 dimensions"},
     {"{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }", 40, "needs 32 data bytes, the file has 40"},
     {"{'descr': '<f8', 'fortran_order': False, }", 32, "header is not a dict"},
     {"{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), 'x': 1}", 32, "unexpected header key 'x'"},
@@ -428,6 +435,7 @@ START_TEST(npz_rejects_mismatched_models) {
 }
 END_TEST
 
+/* the saved archive's bytes (wg_file_read: free with wg_free(buf, *len + 1)) */
 static unsigned char *saved_npz(wg_model *a, size_t *len) {
   const char *p = path_of("m.npz");
   ck_assert_int_eq(wg_model_save(a, p), WG_OK);
@@ -449,7 +457,7 @@ START_TEST(npz_rejects_every_truncation) {
   ck_assert(same_values(b, keep));
   write_bytes(q, buf, len);
   ck_assert_int_eq(wg_model_load(b, q), WG_OK);
-  wg_free(buf, len);
+  wg_free(buf, len + 1);
   wg_model_free(a), wg_model_free(b), wg_model_free(keep);
 }
 END_TEST
@@ -487,7 +495,7 @@ START_TEST(npz_rejects_corruption) {
   write_bytes(q, buf, len);
   ck_assert_int_eq(wg_model_load(b, q), WG_ERR_FORMAT);
   ck_assert_ptr_nonnull(strstr(wg_model_error(b), "compression method 8"));
-  wg_free(buf, len);
+  wg_free(buf, len + 1);
   wg_model_free(a), wg_model_free(b);
 }
 END_TEST
@@ -582,7 +590,7 @@ START_TEST(npz_checks_every_zip_field) {
     ck_assert(same_values(b, a));
     ck_assert_str_eq(wg_model_error(b), "");
   }
-  wg_free(buf, len);
+  wg_free(buf, len + 1);
   wg_model_free(a), wg_model_free(b), wg_model_free(keep);
 }
 END_TEST
@@ -807,6 +815,224 @@ START_TEST(io_survives_allocation_failures) {
 }
 END_TEST
 
+/* ---- special files, limits, stale messages (issue 12) ----------------------------------------- */
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* The loaders on path, each within 2 s: status IO and a message naming the path and `kind`.
+ * Requests above 64 MB are refused, so a loader that reads on (a regression) stops with
+ * WG_ERR_NOMEM instead of filling memory; nothing may stay allocated. */
+static void loaders_refuse(const char *path, const char *kind) {
+  ca_state st = {0};
+  st.limit = (size_t)64 << 20;
+  wg_set_allocator(ca_alloc, &st);
+  char err[256];
+  wg_mat m;
+  wg_dataset d;
+  wg_model *mo = wg_model_new(1);
+  wg_model_add(mo, "W", 2, 2, (wg_init){WG_INIT_ZEROS, 0, 0}, NULL);
+  for (int k = 0; k < 3; k++) {
+    double t0 = now();
+    wg_status s = k == 0   ? wg_npy_load(path, &m, err, sizeof err)
+                  : k == 1 ? wg_csv_load(&d, path, NULL, -1, err, sizeof err)
+                           : wg_model_load(mo, path);
+    const char *msg = k == 2 ? wg_model_error(mo) : err;
+    ck_assert_msg(s == WG_ERR_IO, "loader %d on %s: %s: %s", k, path, wg_status_string(s), msg);
+    ck_assert_msg(strncmp(msg, path, strlen(path)) == 0 && strstr(msg, kind) &&
+                      strstr(msg, "not a regular file"), "loader %d: %s", k, msg);
+    ck_assert_msg(now() - t0 < 2, "loader %d on %s took %.1f s", k, path, now() - t0);
+  }
+  wg_model_free(mo);
+  wg_set_allocator(NULL, NULL);
+  ck_assert_uint_eq(st.live, 0);
+}
+
+START_TEST(loaders_refuse_directories_fifos_and_devices) {
+  alarm(20); /* a loader blocking on the FIFO fails the test instead of hanging the suite */
+  const char *fifo = path_of("fifo");
+  ck_assert_int_eq(mkfifo(fifo, 0600), 0); /* no writer: fopen("r") would wait forever */
+  loaders_refuse(fifo, "is a FIFO");
+  loaders_refuse(dir, "is a directory");
+  loaders_refuse("/dev/zero", "is a character device"); /* endless zeros */
+  alarm(0);
+}
+END_TEST
+
+START_TEST(savers_refuse_fifos_and_devices) {
+  alarm(20); /* fopen("w") on a FIFO without a reader would wait forever */
+  const char *fifo = path_of("fifo");
+  ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+  wg_real v[4] = {1, 2, 3, 4};
+  char err[256];
+  wg_model *mo = wg_model_new(1);
+  wg_model_add(mo, "W", 2, 2, (wg_init){WG_INIT_ZEROS, 0, 0}, NULL);
+  const char *paths[2] = {fifo, "/dev/null"}, *kinds[2] = {"is a FIFO", "is a character device"};
+  for (int k = 0; k < 2; k++) {
+    double t0 = now();
+    ck_assert_int_eq(wg_npy_save(paths[k], (wg_mat){2, 2, v}, 2, err, sizeof err), WG_ERR_IO);
+    ck_assert_msg(strstr(err, paths[k]) && strstr(err, kinds[k]), "%s", err);
+    ck_assert_int_eq(wg_model_save(mo, paths[k]), WG_ERR_IO);
+    ck_assert_msg(strstr(wg_model_error(mo), kinds[k]), "%s", wg_model_error(mo));
+    ck_assert(now() - t0 < 2);
+  }
+  ck_assert_int_eq(wg_npy_save(dir, (wg_mat){2, 2, v}, 2, err, sizeof err), WG_ERR_IO);
+  ck_assert_msg(strstr(err, "cannot create: Is a directory"), "%s", err);
+  wg_model_free(mo);
+  alarm(0);
+}
+END_TEST
+
+/* A regular file holding more than its size: /proc/self/status has st_size 0 and some text,
+ * as a file that grows between fstat and the read. Refused rather than read past the size. */
+START_TEST(loaders_refuse_a_file_larger_than_its_size) {
+  const char *p = "/proc/self/status";
+  struct stat sb;
+  if (stat(p, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size != 0) {
+    fprintf(stderr, "loaders_refuse_a_file_larger_than_its_size: no %s, skipped\n", p);
+    return;
+  }
+  char err[256];
+  wg_mat m;
+  wg_dataset d;
+  ck_assert_int_eq(wg_npy_load(p, &m, err, sizeof err), WG_ERR_IO);
+  ck_assert_msg(strstr(err, "more than the 0 bytes of its size: it grew"), "%s", err);
+  ck_assert_int_eq(wg_csv_load(&d, p, NULL, -1, err, sizeof err), WG_ERR_IO);
+  ck_assert_msg(strstr(err, "it grew while it was read"), "%s", err);
+  ck_assert_ptr_null(d.x);
+  wg_model *mo = small_model(1, 4);
+  ck_assert_int_eq(wg_model_load(mo, p), WG_ERR_IO);
+  ck_assert_msg(strstr(wg_model_error(mo), "it grew while it was read"), "%s",
+                wg_model_error(mo));
+  wg_model_free(mo);
+}
+END_TEST
+
+/* n copies of unit into a new file */
+static const char *write_repeated(const char *name, const char *head, const char *unit, size_t n,
+                                  const char *tail) {
+  const char *p = path_of(name);
+  FILE *f = fopen(p, "wb");
+  ck_assert_ptr_nonnull(f);
+  fputs(head, f);
+  for (size_t i = 0; i < n; i++) fputs(unit, f);
+  fputs(tail, f);
+  ck_assert_int_eq(fclose(f), 0);
+  return p;
+}
+
+/* One field more than WG_CSV_MAX_COLS, and one byte more than WG_CSV_MAX_LINE in the header and
+ * in a data line: WG_ERR_FORMAT naming the line and the limit. */
+START_TEST(csv_refuses_lines_and_headers_over_the_limits) {
+  char err[256];
+  wg_dataset d;
+  const char *p = write_repeated("cols.csv", "", "a,", WG_CSV_MAX_COLS, "y\n0\n");
+  ck_assert_int_eq(wg_csv_load(&d, p, NULL, -1, err, sizeof err), WG_ERR_FORMAT);
+  ck_assert_msg(strstr(err, "line 1: expected at most 1048576 columns (WG_CSV_MAX_COLS), found "
+                            "1048577"), "%s", err);
+  p = write_repeated("head.csv", "", ",", (size_t)WG_CSV_MAX_LINE + 1, "\n1,2\n");
+  ck_assert_int_eq(wg_csv_load(&d, p, NULL, -1, err, sizeof err), WG_ERR_FORMAT);
+  ck_assert_msg(strstr(err, "line 1: expected at most 16777216 bytes in a line (WG_CSV_MAX_LINE)"
+                            ", found 16777217"), "%s", err);
+  p = write_repeated("line.csv", "a,b\n1,2\n1,", "0", (size_t)WG_CSV_MAX_LINE - 1, "\n");
+  ck_assert_int_eq(wg_csv_load(&d, p, NULL, -1, err, sizeof err), WG_ERR_FORMAT);
+  ck_assert_msg(strstr(err, "line 3: expected at most 16777216 bytes"), "%s", err);
+  ck_assert_ptr_null(d.x);
+  /* exactly at the line limit (spaces around a field are allowed): read */
+  p = write_repeated("max.csv", "a,b\n1,", " ", (size_t)WG_CSV_MAX_LINE - 3, "0\n");
+  ck_assert_int_eq(wg_csv_load(&d, p, NULL, -1, err, sizeof err), WG_OK);
+  ck_assert(d.rows == 1 && d.x[0] == 1 && d.y[0] == 0);
+  wg_dataset_free(&d);
+}
+END_TEST
+
+/* 65537 columns, 65535 blank lines, then one full row: 8 x 65537 x 65536 bytes (32 GB, and
+ * 2^32 + 65536 values, which wraps a 32-bit size_t) if the blank lines counted as rows before
+ * the row check. The values allocated stay bounded by the file (at most 64 MB allowed). */
+START_TEST(csv_blank_lines_do_not_inflate_the_allocation) {
+  const char *p = path_of("wide.csv");
+  FILE *f = fopen(p, "wb");
+  ck_assert_ptr_nonnull(f);
+  for (int j = 0; j < 65536; j++) fputs("a,", f);
+  fputs("y\n", f);
+  for (int i = 0; i < 65535; i++) fputc('\n', f);
+  for (int j = 0; j < 65536; j++) fputs("0,", f);
+  fputs("1\n", f);
+  ck_assert_int_eq(fclose(f), 0);
+  ca_state st = {0};
+  st.limit = (size_t)64 << 20;
+  wg_set_allocator(ca_alloc, &st);
+  char err[256];
+  wg_dataset d;
+  wg_status s = wg_csv_load(&d, p, NULL, -1, err, sizeof err);
+  wg_set_allocator(NULL, NULL);
+  ck_assert_msg(s == WG_ERR_FORMAT, "%s: %s", wg_status_string(s), err);
+  ck_assert_msg(strstr(err, "line 2: expected 65537 comma-separated fields (as in the header), "
+                            "found 0 (an empty line)"), "%s", err);
+  ck_assert_uint_eq(st.live, 0);
+}
+END_TEST
+
+/* A UTF-8 byte-order mark (as Excel writes) is not part of the first column's name. */
+START_TEST(csv_skips_a_byte_order_mark) {
+  const char *p = write_text("bom.csv", "\xEF\xBB\xBFid,x,label\n7,1.5,0\n8,2.5,1\n");
+  wg_dataset d;
+  char err[256];
+  ck_assert_int_eq(wg_csv_load(&d, p, "id", -1, err, sizeof err), WG_OK);
+  ck_assert_str_eq(d.label_name, "id");
+  ck_assert(d.y[0] == 7 && d.y[1] == 8 && d.x[0] == 1.5 && d.x[3] == 1);
+  wg_dataset_free(&d);
+  ck_assert_int_eq(wg_csv_load(&d, p, NULL, 0, err, sizeof err), WG_OK);
+  ck_assert_str_eq(d.label_name, "id");
+  wg_dataset_free(&d);
+}
+END_TEST
+
+/* Subnormal numbers are finite (strtod flags them with ERANGE): 1e-310 as NumPy's savetxt
+ * writes it, the smallest subnormal 2^-1074, and 1e-400, which rounds to 0. */
+START_TEST(csv_accepts_subnormal_numbers) {
+  const char *p = write_text("sub.csv", "a,b\n1e-310,0\n-4.9406564584124654e-324,1\n1e-400,0\n");
+  wg_dataset d;
+  char err[256];
+  ck_assert_int_eq(wg_csv_load(&d, p, NULL, -1, err, sizeof err), WG_OK);
+  ck_assert_int_eq(d.rows, 3);
+  ck_assert(d.x[0] == 1e-310 && d.x[0] > 0 && d.x[0] < 2.2250738585072014e-308);
+  ck_assert(d.x[1] == -ldexp(1, -1074));
+  ck_assert(d.x[2] == 0);
+  wg_dataset_free(&d);
+}
+END_TEST
+
+/* Success leaves "" in err, whatever an earlier failure wrote there. */
+START_TEST(success_clears_the_message) {
+  const char *p = write_text("ok.csv", "a,b,y\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n");
+  char err[256];
+  wg_dataset d, tr, te;
+  wg_scaler sc;
+  wg_rng r;
+  wg_rng_seed(&r, 1);
+  wg_real v[2] = {1, 2};
+  wg_mat m;
+  const char *q = path_of("ok.npy");
+  for (int k = 0; k < 6; k++) {
+    strcpy(err, "stale message");
+    wg_status s = k == 0   ? wg_csv_load(&d, p, NULL, -1, err, sizeof err)
+                  : k == 1 ? wg_dataset_split(&d, 0.5, &r, &tr, &te, err, sizeof err)
+                  : k == 2 ? wg_scaler_fit(&sc, &tr, err, sizeof err)
+                  : k == 3 ? wg_scaler_apply(&sc, &te, err, sizeof err)
+                  : k == 4 ? wg_npy_save(q, (wg_mat){1, 2, v}, 2, err, sizeof err)
+                           : wg_npy_load(q, &m, err, sizeof err);
+    ck_assert_int_eq(s, WG_OK);
+    ck_assert_msg(err[0] == 0, "call %d left '%s'", k, err);
+  }
+  wg_npy_free(&m), wg_scaler_free(&sc);
+  wg_dataset_free(&d), wg_dataset_free(&tr), wg_dataset_free(&te);
+}
+END_TEST
+
 Suite *make_suite(void) {
   Suite *s = suite_create("io");
   TCase *tc = tcase_create("csv");
@@ -840,6 +1066,18 @@ Suite *make_suite(void) {
   tcase_add_test(tc, io_refuses_bad_arguments);
   tcase_add_test(tc, npy_reads_large_files);
   tcase_add_test(tc, io_survives_allocation_failures);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("hostile files");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_set_timeout(tc, 30);
+  tcase_add_test(tc, loaders_refuse_directories_fifos_and_devices);
+  tcase_add_test(tc, savers_refuse_fifos_and_devices);
+  tcase_add_test(tc, loaders_refuse_a_file_larger_than_its_size);
+  tcase_add_test(tc, csv_refuses_lines_and_headers_over_the_limits);
+  tcase_add_test(tc, csv_blank_lines_do_not_inflate_the_allocation);
+  tcase_add_test(tc, csv_skips_a_byte_order_mark);
+  tcase_add_test(tc, csv_accepts_subnormal_numbers);
+  tcase_add_test(tc, success_clears_the_message);
   suite_add_tcase(s, tc);
   tc = tcase_create("numpy");
   tcase_add_checked_fixture(tc, setup, teardown);

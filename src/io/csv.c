@@ -2,15 +2,22 @@
  *
  * Format: line 1 holds the column names, separated by commas; every following line holds the
  * same number of numeric fields (strtod syntax, finite, spaces around a field allowed). Lines
- * may end in \n or \r\n; blank lines are allowed only at the end of the file. One column is
- * the label, the others are the features in file order. Any deviation fails with
- * "FILE: line L, column C (NAME): expected ..., found '...'" and leaves the dataset empty. */
-#include <errno.h>
+ * may end in \n or \r\n; blank lines are allowed only at the end of the file; a UTF-8
+ * byte-order mark before the header is skipped. Limits (wengert.h): WG_CSV_MAX_LINE bytes per
+ * line, WG_CSV_MAX_COLS columns, INT_MAX lines. One column is the label, the others are the
+ * features in file order. Any deviation fails with
+ * "FILE: line L, column C (NAME): expected ..., found '...'" and leaves the dataset empty.
+ *
+ * Two passes over the text: the first checks every line's length and field count and counts
+ * the rows, so the values allocated (rows x cols) are bounded by the file's own size; the second
+ * parses the numbers. */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/file.h"
 #include "model/model.h"
 #include "tape/alloc.h"
 
@@ -28,13 +35,19 @@ void wg_dataset_free(wg_dataset *d) {
   memset(d, 0, sizeof *d);
 }
 
-/* x, y and a names array of NULLs for rows x cols; 0 on OOM (d then freed) */
+/* x, y and a names array of NULLs for rows x cols; 0 on OOM or when a size does not fit size_t
+ * (d then freed and empty) */
 static int dataset_alloc(wg_dataset *d, int rows, int cols) {
   memset(d, 0, sizeof *d);
+  size_t n, x_bytes, y_bytes, name_bytes;
+  if (rows <= 0 || cols <= 0 || !io_mul((size_t)rows, (size_t)cols, &n) ||
+      !io_mul(n, sizeof *d->x, &x_bytes) || !io_mul((size_t)rows, sizeof *d->y, &y_bytes) ||
+      !io_mul((size_t)cols, sizeof *d->names, &name_bytes))
+    return 0;
   d->rows = rows, d->cols = cols;
-  d->x = wg_alloc((size_t)rows * (size_t)cols * sizeof *d->x);
-  d->y = wg_alloc((size_t)rows * sizeof *d->y);
-  d->names = wg_alloc_zero((size_t)cols * sizeof *d->names);
+  d->x = wg_alloc(x_bytes);
+  d->y = wg_alloc(y_bytes);
+  d->names = wg_alloc_zero(name_bytes);
   if (d->x && d->y && d->names) return 1;
   wg_dataset_free(d);
   return 0;
@@ -55,48 +68,6 @@ typedef struct {
   size_t errlen;
 } where;
 
-/* the whole file into a NUL-terminated heap buffer of *size + 1 bytes */
-static char *slurp(const where *w, size_t *size, wg_status *st) {
-  FILE *f = fopen(w->path, "rb");
-  if (!f) {
-    *st = wg_errf(w->err, w->errlen, WG_ERR_IO, "%s: cannot open: %s", w->path, strerror(errno));
-    return NULL;
-  }
-  size_t cap = 1 << 16, n = 0;
-  char *buf = wg_alloc(cap);
-  int oom = !buf;
-  while (buf) {
-    if (n + 1 == cap) {
-      char *b = wg_realloc(buf, cap, 2 * cap);
-      if (!b) {
-        oom = 1;
-        break;
-      }
-      buf = b, cap *= 2;
-    }
-    size_t got = fread(buf + n, 1, cap - 1 - n, f);
-    n += got;
-    if (got == 0) break;
-  }
-  int bad = ferror(f);
-  fclose(f);
-  if (oom || bad) {
-    wg_free(buf, cap);
-    *st = wg_errf(w->err, w->errlen, bad ? WG_ERR_IO : WG_ERR_NOMEM, "%s: %s", w->path,
-                  bad ? "read error" : "out of memory reading the file");
-    return NULL;
-  }
-  char *exact = wg_realloc(buf, cap, n + 1); /* shrink so the size to free is n + 1 */
-  if (!exact) {
-    wg_free(buf, cap);
-    *st = wg_errf(w->err, w->errlen, WG_ERR_NOMEM, "%s: out of memory", w->path);
-    return NULL;
-  }
-  exact[n] = 0;
-  *size = n;
-  return exact;
-}
-
 /* one line [s, e) without its \r\n; returns the start of the next line or NULL at the end */
 static const char *next_line(const char *s, const char *end, const char **e) {
   if (s >= end) return NULL;
@@ -112,10 +83,17 @@ static int blank(const char *s, const char *e) {
   return 1;
 }
 
+/* fields of a line of at most WG_CSV_MAX_LINE bytes (so the count fits an int) */
 static int count_fields(const char *s, const char *e) {
   int n = 1;
   for (; s < e; s++) n += *s == ',';
   return n;
+}
+
+static wg_status line_too_long(const where *w, int line, const char *s, const char *e) {
+  return wg_errf(w->err, w->errlen, WG_ERR_FORMAT, "%s: line %d: expected at most %d bytes in a "
+                 "line (WG_CSV_MAX_LINE), found %zu", w->path, line, WG_CSV_MAX_LINE,
+                 (size_t)(e - s));
 }
 
 /* field [s, e) trimmed of spaces, and of surrounding double quotes when unquote */
@@ -131,16 +109,18 @@ static void shown(char *out, size_t n, const char *s, const char *e) {
   snprintf(out, n, "'%.*s%s'", len, s, (int)(e - s) > 40 ? "..." : "");
 }
 
-/* parse a finite number filling the whole field */
-static int parse_number(const char *s, const char *e, double *v) {
+/* Parse a number filling the whole field, finite as a wg_real. strtod's ERANGE is not looked
+ * at: it flags underflow too (1e-310 is a subnormal, 1e-400 rounds to 0, both finite, as NumPy
+ * reads them), while an overflow returns +-HUGE_VAL, which isfinite refuses. */
+static int parse_number(const char *s, const char *e, wg_real *v) {
   char tmp[128];
   if (e - s <= 0 || e - s >= (long)sizeof tmp) return 0;
   memcpy(tmp, s, (size_t)(e - s));
   tmp[e - s] = 0;
   char *stop;
-  errno = 0;
-  *v = strtod(tmp, &stop);
-  return stop == tmp + (e - s) && isfinite(*v) && errno != ERANGE;
+  double d = strtod(tmp, &stop);
+  *v = (wg_real)d;
+  return stop == tmp + (e - s) && isfinite(d) && isfinite(*v);
 }
 
 /* Split the header into names[cols]; 0 and an error on an empty name or OOM. */
@@ -186,52 +166,91 @@ static int pick_label(const where *w, char **names, int ncols, const char *label
   return -1;
 }
 
-/* Parse data lines into d (allocated rows x (ncols-1)). */
+/* Check the data lines after the header (at p): each fits WG_CSV_MAX_LINE and has ncols
+ * fields; blank lines only at the end. *rows = the lines up to the last non-blank one. */
+static wg_status count_rows(const where *w, const char *p, const char *end, int ncols, int *rows) {
+  const char *e;
+  int line = 1, first_blank = 0; /* the line that opened the current run of blank lines */
+  *rows = 0;
+  for (const char *s = p, *q; (q = next_line(s, end, &e)) != NULL; s = q) {
+    if (line == INT_MAX)
+      return wg_errf(w->err, w->errlen, WG_ERR_FORMAT, "%s: line %d: expected at most %d lines, "
+                     "found more", w->path, line, INT_MAX);
+    line++;
+    if (e - s > WG_CSV_MAX_LINE) return line_too_long(w, line, s, e);
+    if (blank(s, e)) {
+      if (!first_blank) first_blank = line;
+      continue;
+    }
+    int nf = first_blank ? 0 : count_fields(s, e), at = first_blank ? first_blank : line;
+    if (nf != ncols)
+      return wg_errf(w->err, w->errlen, WG_ERR_FORMAT, "%s: line %d: expected %d comma-separated"
+                     " fields (as in the header), found %d%s", w->path, at, ncols, nf,
+                     nf ? "" : " (an empty line)");
+    *rows = line - 1;
+  }
+  if (*rows == 0)
+    return wg_errf(w->err, w->errlen, WG_ERR_FORMAT, "%s: line 2: expected data rows after the "
+                   "header, found none", w->path);
+  return WG_OK;
+}
+
+/* Parse the data lines (checked by count_rows) into d (allocated rows x (ncols-1)). */
 static wg_status read_rows(const where *w, const char *p, const char *end, int ncols, int label,
                            char **names, wg_dataset *d) {
   const char *e = NULL;
   for (int i = 0; i < d->rows; i++) {
     const char *s = p;
     p = next_line(p, end, &e);
-    int line = i + 2;
-    int nf = blank(s, e) ? 0 : count_fields(s, e);
-    if (nf != ncols)
-      return wg_errf(w->err, w->errlen, WG_ERR_FORMAT, "%s: line %d: expected %d comma-separated"
-                     " fields (as in the header), found %d%s", w->path, line, ncols, nf,
-                     nf ? "" : " (an empty line)");
     for (int j = 0, k = 0; j < ncols; j++) {
       const char *f = s, *fe = memchr(s, ',', (size_t)(e - s));
       if (!fe) fe = e;
       s = fe + 1;
       trim(&f, &fe, 0);
-      double v;
+      wg_real v;
       if (!parse_number(f, fe, &v)) {
         char txt[64];
         shown(txt, sizeof txt, f, fe);
         return wg_errf(w->err, w->errlen, WG_ERR_FORMAT, "%s: line %d, column %d (%s): expected "
-                       "a finite number, found %s", w->path, line, j + 1, names[j],
+                       "a finite number, found %s", w->path, i + 2, j + 1, names[j],
                        f == fe ? "an empty field" : txt);
       }
       if (j == label) d->y[i] = v;
-      else d->x[(size_t)i * d->cols + k++] = v;
+      else d->x[(size_t)i * (size_t)d->cols + (size_t)k++] = v;
     }
   }
   return WG_OK;
 }
 
+/* The header line [h, e): its field count, at most WG_CSV_MAX_COLS; 0 and an error if not. */
+static int header_columns(const where *w, const char *h, const char *e, wg_status *st) {
+  if (e - h > WG_CSV_MAX_LINE) {
+    *st = line_too_long(w, 1, h, e);
+    return 0;
+  }
+  int ncols = count_fields(h, e);
+  if (ncols > WG_CSV_MAX_COLS) {
+    *st = wg_errf(w->err, w->errlen, WG_ERR_FORMAT, "%s: line 1: expected at most %d columns "
+                  "(WG_CSV_MAX_COLS), found %d", w->path, WG_CSV_MAX_COLS, ncols);
+    return 0;
+  }
+  return ncols;
+}
+
 wg_status wg_csv_load(wg_dataset *d, const char *path, const char *label_name, int label_index,
                       char *err, size_t errlen) {
+  io_clear(err, errlen);
   if (!d) return wg_errf(err, errlen, WG_ERR_ARG, "wg_csv_load: dataset is NULL");
   memset(d, 0, sizeof *d);
   if (!path) return wg_errf(err, errlen, WG_ERR_ARG, "wg_csv_load: path is NULL");
   where w = {path, err, errlen};
-  wg_status st = WG_OK;
+  wg_status st;
   size_t size;
-  char *buf = slurp(&w, &size, &st);
-  if (!buf) return st;
-  const char *end = buf + size, *e, *p = buf, *h = buf;
+  unsigned char *bytes;
+  if ((st = wg_file_read(path, &bytes, &size, err, errlen))) return st;
+  const char *buf = (const char *)bytes, *end = buf + size, *e, *p = buf, *h = buf;
   char **names = NULL;
-  int ncols = 0, label = -1;
+  int ncols = 0, label = -1, rows = 0;
   const char *nul = memchr(buf, 0, size); /* a binary file: names would be cut short */
   if (nul) {
     int line = 1;
@@ -240,6 +259,7 @@ wg_status wg_csv_load(wg_dataset *d, const char *path, const char *label_name, i
                  "%zu): not a CSV file?", path, line, (size_t)(nul - buf));
     goto done;
   }
+  if (size >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) p = h = buf + 3; /* UTF-8 BOM */
   /* header */
   p = next_line(p, end, &e);
   if (!p || blank(h, e)) {
@@ -247,9 +267,8 @@ wg_status wg_csv_load(wg_dataset *d, const char *path, const char *label_name, i
                  " found %s", path, p ? "an empty line" : "an empty file");
     goto done;
   }
-  ncols = count_fields(h, e);
-  names = wg_alloc_zero((size_t)ncols * sizeof *names);
-  if (!names) {
+  if (!(ncols = header_columns(&w, h, e, &st))) goto done;
+  if (!(names = wg_alloc_zero((size_t)ncols * sizeof *names))) { /* ncols <= 2^20: no wrap */
     st = wg_errf(err, errlen, WG_ERR_NOMEM, "%s: out of memory", path);
     goto done;
   }
@@ -260,18 +279,7 @@ wg_status wg_csv_load(wg_dataset *d, const char *path, const char *label_name, i
     goto done;
   }
   if ((label = pick_label(&w, names, ncols, label_name, label_index, &st)) < 0) goto done;
-  /* rows: every line up to the last non-blank one */
-  int rows = 0, lines = 0;
-  for (const char *q = p, *s = p; (q = next_line(s, end, &e)) != NULL; s = q) {
-    lines++;
-    if (!blank(s, e)) rows = lines;
-    if (lines == 0x7fffffff) break;
-  }
-  if (rows == 0) {
-    st = wg_errf(err, errlen, WG_ERR_FORMAT, "%s: line 2: expected data rows after the header, "
-                 "found none", path);
-    goto done;
-  }
+  if ((st = count_rows(&w, p, end, ncols, &rows))) goto done;
   if (!dataset_alloc(d, rows, ncols - 1)) {
     st = wg_errf(err, errlen, WG_ERR_NOMEM, "%s: out of memory for %d x %d values", path, rows,
                  ncols);
@@ -286,7 +294,7 @@ wg_status wg_csv_load(wg_dataset *d, const char *path, const char *label_name, i
   }
 done:
   free_names(names, ncols);
-  wg_free(buf, size + 1);
+  wg_free(bytes, size + 1);
   if (st) wg_dataset_free(d);
   return st;
 }
@@ -316,6 +324,7 @@ static int copy_part(wg_dataset *dst, const wg_dataset *src, int from, int rows)
 
 wg_status wg_dataset_split(const wg_dataset *all, double test_fraction, wg_rng *r,
                            wg_dataset *train, wg_dataset *test, char *err, size_t errlen) {
+  io_clear(err, errlen);
   if (!all || !r || !train || !test || !all->x)
     return wg_errf(err, errlen, WG_ERR_ARG, "wg_dataset_split: NULL argument");
   memset(train, 0, sizeof *train), memset(test, 0, sizeof *test);
@@ -346,6 +355,7 @@ void wg_scaler_free(wg_scaler *s) {
 
 /* mean_j = (1/m) sum_i x_ij;  std_j = sqrt((1/m) sum_i (x_ij - mean_j)^2), 0 -> 1 */
 wg_status wg_scaler_fit(wg_scaler *s, const wg_dataset *d, char *err, size_t errlen) {
+  io_clear(err, errlen);
   if (!s || !d || !d->x || d->rows <= 0)
     return wg_errf(err, errlen, WG_ERR_ARG, "wg_scaler_fit: NULL or empty argument");
   s->cols = d->cols;
@@ -372,6 +382,7 @@ wg_status wg_scaler_fit(wg_scaler *s, const wg_dataset *d, char *err, size_t err
 
 /* x_ij = (x_ij - mean_j) / std_j */
 wg_status wg_scaler_apply(const wg_scaler *s, wg_dataset *d, char *err, size_t errlen) {
+  io_clear(err, errlen);
   if (!s || !d || !s->mean || !d->x)
     return wg_errf(err, errlen, WG_ERR_ARG, "wg_scaler_apply: NULL or unfitted argument");
   if (s->cols != d->cols)

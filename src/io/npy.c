@@ -11,67 +11,16 @@
  *   data         rows * cols little-endian IEEE doubles in C (row-major) order
  * A 1-D array of n elements reads as a 1 x n matrix. Anything else (another dtype, Fortran
  * order, more dimensions, a zero dimension, a short or long data part) is refused. */
-#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "io/file.h"
 #include "io/npy.h"
 #include "model/model.h"
 #include "tape/alloc.h"
 
 static const unsigned char magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
-
-/* ---- whole files ----------------------------------------------------------------------------- */
-
-wg_status wg_file_read(const char *path, unsigned char **buf, size_t *len, char *err,
-                       size_t errlen) {
-  *buf = NULL, *len = 0;
-  FILE *f = fopen(path, "rb");
-  if (!f) return wg_errf(err, errlen, WG_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-  size_t cap = 4096, n = 0;
-  unsigned char *b = wg_alloc(cap);
-  int oom = !b;
-  while (b) {
-    if (n == cap) {
-      unsigned char *nb = wg_realloc(b, cap, 2 * cap);
-      if (!nb) {
-        oom = 1;
-        break;
-      }
-      b = nb, cap *= 2;
-    }
-    size_t got = fread(b + n, 1, cap - n, f);
-    n += got;
-    if (got == 0) break;
-  }
-  int bad = ferror(f);
-  fclose(f);
-  if (oom || bad) {
-    wg_free(b, cap);
-    return wg_errf(err, errlen, bad ? WG_ERR_IO : WG_ERR_NOMEM, "%s: %s", path,
-                   bad ? "read error" : "out of memory reading the file");
-  }
-  unsigned char *exact = wg_realloc(b, cap, n ? n : 1);
-  if (!exact) {
-    wg_free(b, cap);
-    return wg_errf(err, errlen, WG_ERR_NOMEM, "%s: out of memory", path);
-  }
-  *buf = exact, *len = n;
-  return WG_OK;
-}
-
-wg_status wg_file_write(const char *path, const unsigned char *buf, size_t len, char *err,
-                        size_t errlen) {
-  FILE *f = fopen(path, "wb");
-  if (!f) return wg_errf(err, errlen, WG_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
-  size_t put = fwrite(buf, 1, len, f);
-  int bad = put != len || fflush(f) != 0;
-  if (fclose(f) != 0) bad = 1;
-  if (bad) return wg_errf(err, errlen, WG_ERR_IO, "%s: write error (%zu of %zu bytes)", path, put,
-                          len);
-  return WG_OK;
-}
 
 /* ---- encoding -------------------------------------------------------------------------------- */
 
@@ -92,6 +41,7 @@ static double get_f64(const unsigned char *p) {
 wg_status wg_npy_encode(wg_mat m, int ndim, int version, unsigned char **buf, size_t *len,
                         char *err, size_t errlen) {
   *buf = NULL, *len = 0;
+  io_clear(err, errlen);
   if (!m.data || m.rows <= 0 || m.cols <= 0)
     return wg_errf(err, errlen, WG_ERR_ARG, "npy: matrix (%dx%d) is empty or NULL", m.rows,
                    m.cols);
@@ -103,7 +53,10 @@ wg_status wg_npy_encode(wg_mat m, int ndim, int version, unsigned char **buf, si
     return wg_errf(err, errlen, WG_ERR_ARG, "npy: version %d: only 1 or 2 (0 = automatic)",
                    version);
   char dict[128];
-  size_t n = (size_t)m.rows * (size_t)m.cols;
+  size_t n, bytes, total;
+  if (!io_mul((size_t)m.rows, (size_t)m.cols, &n) || !io_mul(n, 8, &bytes))
+    return wg_errf(err, errlen, WG_ERR_NOMEM, "npy: (%dx%d) is too large: its size "
+                   "in bytes exceeds SIZE_MAX", m.rows, m.cols);
   int dl = ndim == 1 ? snprintf(dict, sizeof dict, "{'descr': '<f8', 'fortran_order': False, "
                                 "'shape': (%zu,), }", n)
                      : snprintf(dict, sizeof dict, "{'descr': '<f8', 'fortran_order': False, "
@@ -113,9 +66,9 @@ wg_status wg_npy_encode(wg_mat m, int ndim, int version, unsigned char **buf, si
   if (version == 0) version = ((prefix + need + 63) / 64 * 64 - prefix) > 65535 ? 2 : 1;
   if (version == 2) prefix = 12;
   size_t hlen = (prefix + need + 63) / 64 * 64 - prefix;
-  if (n > (SIZE_MAX - prefix - hlen) / 8)
-    return wg_errf(err, errlen, WG_ERR_NOMEM, "npy: (%dx%d) is too large", m.rows, m.cols);
-  size_t total = prefix + hlen + 8 * n;
+  if (!io_add(prefix + hlen, bytes, &total))
+    return wg_errf(err, errlen, WG_ERR_NOMEM, "npy: (%dx%d) is too large: its size "
+                   "in bytes exceeds SIZE_MAX", m.rows, m.cols);
   unsigned char *b = wg_alloc(total);
   if (!b) return wg_errf(err, errlen, WG_ERR_NOMEM, "npy: out of memory (%zu bytes)", total);
   memcpy(b, magic, 6);
@@ -184,7 +137,7 @@ static int read_shape(cursor *c, long long *dims, int *nd) {
     }
     if (!digits) return 0;
     if (*nd < 3) dims[*nd] = v;
-    (*nd)++;
+    if (*nd < INT_MAX) (*nd)++; /* a header of 4 GB could list 2^31 dimensions */
     if (eat(c, ')')) return 1;
     if (!eat(c, ',')) return 0;
   }
@@ -193,6 +146,7 @@ static int read_shape(cursor *c, long long *dims, int *nd) {
 wg_status wg_npy_decode(const unsigned char *buf, size_t len, const char *what, wg_mat *m,
                         char *err, size_t errlen) {
   *m = (wg_mat){0, 0, NULL};
+  io_clear(err, errlen);
   if (len < 10)
     return wg_errf(err, errlen, WG_ERR_FORMAT, "%s: truncated: %zu bytes, a .npy file has at "
                    "least 10", what, len);
@@ -255,11 +209,14 @@ wg_status wg_npy_decode(const unsigned char *buf, size_t len, const char *what, 
   if (rows <= 0 || cols <= 0 || rows > INT_MAX || cols > INT_MAX)
     return wg_errf(err, errlen, WG_ERR_FORMAT, "%s: shape %lld x %lld: dimensions must be 1 .. "
                    "%d", what, rows, cols, INT_MAX);
-  size_t n = (size_t)rows * (size_t)cols, data = len - prefix - hlen;
-  if (n > SIZE_MAX / 8 || data != 8 * n)
+  size_t n, bytes, data = len - prefix - hlen;
+  if (!io_mul((size_t)rows, (size_t)cols, &n) || !io_mul(n, 8, &bytes))
+    return wg_errf(err, errlen, WG_ERR_FORMAT, "%s: shape %lld x %lld is too large: its data "
+                   "would exceed SIZE_MAX (%zu) bytes", what, rows, cols, (size_t)SIZE_MAX);
+  if (data != bytes)
     return wg_errf(err, errlen, WG_ERR_FORMAT, "%s: shape %lld x %lld needs %zu data bytes, the "
-                   "file has %zu", what, rows, cols, 8 * n, data);
-  wg_real *v = wg_alloc(n * sizeof *v);
+                   "file has %zu", what, rows, cols, bytes, data);
+  wg_real *v = wg_alloc(n * sizeof *v); /* sizeof *v <= 8: at most `bytes` */
   if (!v) return wg_errf(err, errlen, WG_ERR_NOMEM, "%s: out of memory", what);
   for (size_t i = 0; i < n; i++) v[i] = (wg_real)get_f64(buf + prefix + hlen + 8 * i);
   *m = (wg_mat){(int)rows, (int)cols, v};
@@ -273,6 +230,7 @@ syntax:
 /* ---- files ----------------------------------------------------------------------------------- */
 
 wg_status wg_npy_save(const char *path, wg_mat m, int ndim, char *err, size_t errlen) {
+  io_clear(err, errlen);
   if (!path) return wg_errf(err, errlen, WG_ERR_ARG, "wg_npy_save: path is NULL");
   unsigned char *buf;
   size_t len;
@@ -284,6 +242,7 @@ wg_status wg_npy_save(const char *path, wg_mat m, int ndim, char *err, size_t er
 }
 
 wg_status wg_npy_load(const char *path, wg_mat *m, char *err, size_t errlen) {
+  io_clear(err, errlen);
   if (!m) return wg_errf(err, errlen, WG_ERR_ARG, "wg_npy_load: matrix is NULL");
   *m = (wg_mat){0, 0, NULL};
   if (!path) return wg_errf(err, errlen, WG_ERR_ARG, "wg_npy_load: path is NULL");
@@ -292,7 +251,7 @@ wg_status wg_npy_load(const char *path, wg_mat *m, char *err, size_t errlen) {
   wg_status st = wg_file_read(path, &buf, &len, err, errlen);
   if (st) return st;
   st = wg_npy_decode(buf, len, path, m, err, errlen);
-  wg_free(buf, len ? len : 1);
+  wg_free(buf, len + 1);
   return st;
 }
 

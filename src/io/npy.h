@@ -1,9 +1,10 @@
-/* npy.h - .npy encoding in memory and whole-file reads and writes, shared by npy.c and npz.c. */
+/* npy.h - .npy encoding in memory, shared by npy.c and npz.c (whole files: io/file.h). */
 #ifndef WG_NPY_H
 #define WG_NPY_H
 #include <stddef.h>
 #include <stdint.h>
 
+#include "io/file.h"
 #include "wengert.h"
 
 /* Encode m as a .npy image (ndim 1 or 2, version 0 = 1.0 unless the header needs 2.0, or 1 / 2
@@ -14,11 +15,6 @@ wg_status wg_npy_encode(wg_mat m, int ndim, int version, unsigned char **buf, si
  * with `what` (a file name). */
 wg_status wg_npy_decode(const unsigned char *buf, size_t len, const char *what, wg_mat *m,
                         char *err, size_t errlen);
-/* The whole file into a new buffer of *len bytes (free with wg_free(buf, *len ? *len : 1)). */
-wg_status wg_file_read(const char *path, unsigned char **buf, size_t *len, char *err,
-                       size_t errlen);
-wg_status wg_file_write(const char *path, const unsigned char *buf, size_t len, char *err,
-                        size_t errlen);
 
 /* CRC-32 of zip (reflected 0xEDB88320, init and final xor ~0): "123456789" -> 0xCBF43926 */
 uint32_t wg_crc32(const unsigned char *p, size_t n);

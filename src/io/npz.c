@@ -97,8 +97,9 @@ wg_status wg_model_save(wg_model *m, const char *path) {
     e[i].crc = wg_crc32(e[i].npy, e[i].len);
     e[i].offset = (uint32_t)(total - 22 - dir);
     size_t nl = strlen(e[i].name);
-    total += 30 + nl + e[i].len + 46 + nl, dir += 46 + nl;
-    if (total > 0xFFFFFFFFu)
+    dir += 46 + nl;
+    if (!io_add(total, 30 + 46 + 2 * nl, &total) || !io_add(total, e[i].len, &total) ||
+        total > 0xFFFFFFFFu)
       st = wg_model_fail(m, WG_ERR_ARG, "%s: over 4 GiB needs zip64, which is not written",
                          path);
   }
@@ -137,15 +138,17 @@ static long find_end(const unsigned char *b, size_t len) {
 static wg_status read_entry(wg_model *m, const char *path, const unsigned char *b, size_t dir_off,
                             size_t *pos, size_t dir_end, char *name, const unsigned char **data,
                             size_t *size) {
+  /* bounds are compared by subtraction (c <= dir_end <= dir_off + ... < len), so no sum can
+   * wrap where size_t is 32 bits and an offset near 2^32 */
   size_t c = *pos;
-  if (c + 46 > dir_end || wg_le32(b + c) != CENTRAL_SIG)
+  if (dir_end - c < 46 || wg_le32(b + c) != CENTRAL_SIG)
     return wg_model_fail(m, WG_ERR_FORMAT, "%s: bad central directory entry at byte %zu "
                          "(expected signature 0x02014b50)", path, c);
   uint32_t flags = wg_le16(b + c + 8), method = wg_le16(b + c + 10), crc = wg_le32(b + c + 16);
   uint32_t csize = wg_le32(b + c + 20), usize = wg_le32(b + c + 24);
   size_t nl = wg_le16(b + c + 28), xl = wg_le16(b + c + 30), cl = wg_le16(b + c + 32);
   size_t off = wg_le32(b + c + 42);
-  if (c + 46 + nl + xl + cl > dir_end)
+  if (nl + xl + cl > dir_end - c - 46)
     return wg_model_fail(m, WG_ERR_FORMAT, "%s: central directory entry at byte %zu runs past "
                          "the directory", path, c);
   if (nl == 0 || nl > WG_NAME_MAX + 3)
@@ -167,7 +170,7 @@ static wg_status read_entry(wg_model *m, const char *path, const unsigned char *
     return wg_model_fail(m, WG_ERR_FORMAT, "%s: %s: stored sizes differ (%u vs %u)", path, name,
                          (unsigned)csize, (unsigned)usize);
   /* the local header */
-  if (off + 30 > dir_off || wg_le32(b + off) != LOCAL_SIG)
+  if (off > dir_off || dir_off - off < 30 || wg_le32(b + off) != LOCAL_SIG)
     return wg_model_fail(m, WG_ERR_FORMAT, "%s: %s: no local header at byte %zu (expected "
                          "signature 0x04034b50)", path, name, off);
   uint32_t lflags = wg_le16(b + off + 6), lcrc = wg_le32(b + off + 14);
@@ -176,7 +179,8 @@ static wg_status read_entry(wg_model *m, const char *path, const unsigned char *
   if (wg_le16(b + off + 8) != 0)
     return wg_model_fail(m, WG_ERR_FORMAT, "%s: %s: local header says method %u: expected 0",
                          path, name, (unsigned)wg_le16(b + off + 8));
-  if (lnl != nl || off + 30 + lnl > dir_off || memcmp(b + off + 30, name, nl) != 0)
+  size_t room = dir_off - off - 30; /* bytes between the local header and the directory */
+  if (lnl != nl || lnl > room || memcmp(b + off + 30, name, nl) != 0)
     return wg_model_fail(m, WG_ERR_FORMAT, "%s: %s: local header names another file", path,
                          name);
   int deferred = (lflags & 8) && lcs == 0 && lus == 0 && lcrc == 0;
@@ -185,8 +189,8 @@ static wg_status read_entry(wg_model *m, const char *path, const unsigned char *
     return wg_model_fail(m, WG_ERR_FORMAT, "%s: %s: local header sizes (%u, %u) differ from the "
                          "central directory (%u, %u)", path, name, (unsigned)lcs, (unsigned)lus,
                          (unsigned)csize, (unsigned)usize);
-  size_t start = off + 30 + lnl + lxl;
-  if (start > dir_off || csize > dir_off - start)
+  size_t start = off + 30 + lnl + lxl; /* lnl <= room, lxl < 2^16: no wrap */
+  if (lxl > room - lnl || csize > room - lnl - lxl)
     return wg_model_fail(m, WG_ERR_FORMAT, "%s: %s: %u data bytes at byte %zu run past the data "
                          "area (truncated?)", path, name, (unsigned)csize, start);
   uint32_t got = wg_crc32(b + start, csize);
@@ -270,7 +274,7 @@ wg_status wg_model_load(wg_model *m, const char *path) {
     wg_npy_free(&vals[i]);
   }
   wg_free(vals, (size_t)m->n * sizeof *vals);
-  wg_free(buf, len ? len : 1);
+  wg_free(buf, len + 1);
   if (!st) m->error[0] = 0;
   return st;
 }
