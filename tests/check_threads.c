@@ -324,7 +324,9 @@ static int first_use_child(int with_setter) {
 }
 
 extern char **environ;
-static char *self_path; /* argv[0]: the child is this program again */
+/* argv[0]: the child is this program again (not /proc/self/exe, which is valgrind's own
+ * binary under valgrind; valgrind lets the child run untraced) */
+static char *self_path;
 
 /* Run first_use_child in a fresh process; its exit status (-1 if it did not exit). */
 static int run_child(const char *mode) {
@@ -332,7 +334,7 @@ static int run_child(const char *mode) {
   snprintf(mode_arg, sizeof mode_arg, "%s", mode);
   char *argv[] = {self_path, flag, mode_arg, NULL};
   pid_t pid;
-  if (posix_spawn(&pid, "/proc/self/exe", NULL, NULL, argv, environ)) return -1;
+  if (posix_spawnp(&pid, self_path, NULL, NULL, argv, environ)) return -1;
   int status;
   if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return -1;
   return WEXITSTATUS(status);
