@@ -224,8 +224,9 @@ valgrind: check-deps
 	  else cat $$t.vg; echo "valgrind: $$(basename $$t) FAILED"; exit 1; fi; \
 	done; echo "valgrind: no errors, no leaks"
 
-# ThreadSanitizer on the threads tests: two tapes on two user threads, and the pool's workers
-# splitting products, elementwise passes and optimizer steps (gcc's libtsan; CC=clang works too).
+# ThreadSanitizer on the threads tests: two tapes on two user threads, the pool's workers
+# splitting products, elementwise passes and optimizer steps, and the pool started by two user
+# threads at once while a third changes the thread count (gcc's libtsan; CC=clang works too).
 tsan: check-deps
 	@$(MAKE) --no-print-directory B=build/tsan OPT=-O1 EXTRA_CFLAGS="-fsanitize=thread" \
 	  build/tsan/tests/check_threads

@@ -15,11 +15,15 @@ static pthread_mutex_t run_lock = PTHREAD_MUTEX_INITIALIZER; /* held around a ru
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;       /* job state below */
 static pthread_cond_t start_cv = PTHREAD_COND_INITIALIZER, done_cv = PTHREAD_COND_INITIALIZER;
 
+/* The configuration: written only with run_lock held (start_pool, wg_set_threads, the exit
+ * handler). workers, n_workers and wanted are read only with it held too; `limit` is atomic so
+ * that wg_par_threads can read it without the lock (the backward sweep asks, unlocked). */
 static pthread_t workers[WG_MAX_THREADS];
 static int n_workers;               /* running workers (slots 1..n_workers) */
-static int wanted;                  /* threads asked for; 0 until WG_NUM_THREADS has been read */
-static int limit = 1;               /* threads runs use: 1 + the first limit - 1 workers; the
+static int wanted;                  /* threads asked for; 0 until set or WG_NUM_THREADS read */
+static atomic_int limit = 1;        /* threads runs use: 1 + the first limit - 1 workers; the
                                        others sleep (kept, so going back up costs nothing) */
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT; /* start_pool has run */
 static int job_limit;               /* limit of the posted job */
 static atomic_ulong job_gen;        /* bumped for every posted job */
 static unsigned long born_gen;      /* job_gen when the current workers were created */
@@ -116,10 +120,12 @@ static void stop_workers(void) {
   pthread_mutex_unlock(&mu);
   for (int i = 0; i < n_workers; i++) pthread_join(workers[i], NULL);
   n_workers = 0;
+  atomic_store(&limit, 1);
   atomic_store(&stopping, 0);
 }
 
-/* Create workers up to wanted - 1; stop at the first failure (the pool then runs with fewer). */
+/* Create workers up to wanted - 1; stop at the first failure (the pool then runs with fewer).
+ * run_lock held. */
 static void start_workers(void) {
   while (n_workers < wanted - 1) {
     pthread_mutex_lock(&mu); /* a new worker must start from the current generation */
@@ -129,22 +135,35 @@ static void start_workers(void) {
       break;
     n_workers++;
   }
-  limit = wanted < 1 + n_workers ? wanted : 1 + n_workers;
+  atomic_store(&limit, wanted < 1 + n_workers ? wanted : 1 + n_workers);
 }
 
 static int clamp_threads(long n) {
   return n < 1 ? 1 : n > WG_MAX_THREADS ? WG_MAX_THREADS : (int)n;
 }
 
-/* The first use reads WG_NUM_THREADS (default 1) and starts the workers. */
-static void ensure_pool(void) {
-  if (wanted) return;
-  const char *s = getenv("WG_NUM_THREADS");
-  wanted = s ? clamp_threads(strtol(s, NULL, 10)) : 1;
+/* The first use reads WG_NUM_THREADS (default 1) unless wg_set_threads came first, and starts
+ * the workers. pthread_once runs it exactly once: threads that arrive meanwhile wait until it
+ * has returned, so two first uses at once cannot both start workers (two workers on one slot
+ * would share its scratch buffer). It takes run_lock like every writer of the configuration,
+ * so it must never be reached with run_lock held: wg_par_lock calls it before locking, and
+ * only wg_par_lock's callers call wg_par_threads and wg_par_run with the lock held. */
+static void start_pool(void) {
+  pthread_mutex_lock(&run_lock);
+  if (!wanted) {
+    const char *s = getenv("WG_NUM_THREADS");
+    wanted = s ? clamp_threads(strtol(s, NULL, 10)) : 1;
+  }
   start_workers();
+  pthread_mutex_unlock(&run_lock);
+}
+
+static void ensure_pool(void) {
+  pthread_once(&pool_once, start_pool); /* after the first time: one load and a compare */
 }
 
 void wg_par_lock(void) {
+  ensure_pool();
   pthread_mutex_lock(&run_lock);
 }
 
@@ -154,17 +173,17 @@ void wg_par_unlock(void) {
 
 int wg_par_threads(void) {
   ensure_pool();
-  return limit;
+  return atomic_load(&limit);
 }
 
 void wg_par_run(wg_task_fn fn, void *arg, int n_tasks) {
-  ensure_pool();
-  if (limit == 1 || n_tasks <= 1) {
+  int threads = atomic_load(&limit); /* cannot change: the caller holds run_lock */
+  if (threads == 1 || n_tasks <= 1) {
     for (int i = 0; i < n_tasks; i++) fn(arg, i, 0);
     return;
   }
   pthread_mutex_lock(&mu);
-  job_fn = fn, job_arg = arg, job_n = n_tasks, job_open = 1, job_limit = limit;
+  job_fn = fn, job_arg = arg, job_n = n_tasks, job_open = 1, job_limit = threads;
   for (int i = 0; i < n_tasks && i < WG_MAX_TASKS; i++) atomic_store(&claimed[i], 0);
   atomic_store(&next_task, WG_MAX_TASKS);
   atomic_fetch_add(&job_gen, 1);
@@ -190,12 +209,15 @@ static int par_parts(size_t n, size_t grain) {
   return parts < (size_t)t ? (int)parts : t;
 }
 
+/* It does not start the pool first: called before the first use, it creates the workers for
+ * n, and start_pool later finds the count set, leaves WG_NUM_THREADS unread and has nothing
+ * left to create. */
 int wg_set_threads(int n) {
-  wg_par_lock();
+  pthread_mutex_lock(&run_lock);
   wanted = clamp_threads(n); /* an explicit setting wins over WG_NUM_THREADS */
   start_workers();           /* creates what is missing; extra workers just sleep */
-  int got = limit;
-  wg_par_unlock();
+  int got = atomic_load(&limit);
+  pthread_mutex_unlock(&run_lock);
   return got;
 }
 
@@ -231,9 +253,9 @@ void *wg_par_scratch(int id, size_t bytes) {
 }
 
 void wg_par_release(void) {
-  wg_par_lock();
+  pthread_mutex_lock(&run_lock); /* not wg_par_lock: freeing buffers does not start the pool */
   for (int i = 0; i < WG_MAX_THREADS; i++) scratch_release(&scr[i]);
-  wg_par_unlock();
+  pthread_mutex_unlock(&run_lock);
 }
 
 void wg_free_buffers(void) {

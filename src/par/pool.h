@@ -7,7 +7,11 @@
  * says otherwise; if a worker cannot be created the pool runs with the threads it has.
  *
  * Callers hold the pool lock around a run (wg_par_lock / wg_par_unlock): it serialises
- * library calls made from several user threads at once and protects the scratch buffers. */
+ * library calls made from several user threads at once and protects the scratch buffers.
+ * The pool starts at its first use (wg_par_lock or wg_par_threads), exactly once even when
+ * several user threads get there at the same moment (pthread_once). Its configuration (the
+ * thread count, the workers) changes only with the lock held, so the count a caller holding
+ * the lock reads stays valid until it unlocks. */
 #ifndef WG_POOL_H
 #define WG_POOL_H
 #include <stddef.h>
@@ -19,8 +23,12 @@ typedef void (*wg_task_fn)(void *arg, int task, int slot);
 
 void wg_par_lock(void);
 void wg_par_unlock(void);
-int wg_par_threads(void);                              /* threads a run may use (>= 1) */
-void wg_par_run(wg_task_fn fn, void *arg, int n_tasks); /* lock held; returns when all done */
+/* Threads a run may use (>= 1). Callable without the lock (an atomic read; another thread's
+ * wg_set_threads may change it right after); with the lock held it is the count of the runs
+ * made before unlocking. */
+int wg_par_threads(void);
+/* Lock held (taken by wg_par_lock, which has started the pool); returns when all are done. */
+void wg_par_run(wg_task_fn fn, void *arg, int n_tasks);
 
 /* Scratch buffer of slot `id` of at least `bytes`, 64-byte aligned,
  * kept between calls (allocated through wg_alloc's hook the first time it is needed and
