@@ -109,7 +109,8 @@ clean:
 
 # ---- teaching: docs regenerated from the engine (make docs) ----------------------------------
 # `make docs` regenerates docs/ops.md (from src/ops/oplist.h), the engine output in
-# docs/chain-rule.md (between its <!-- begin: NAME --> / <!-- end: NAME --> markers) and, with
+# docs/chain-rule.md and docs/gradcheck.md (between their <!-- begin: NAME --> /
+# <!-- end: NAME --> markers: chain_rule, gradcheck_custom and eps_sweep with --blocks) and, with
 # Graphviz, docs/img/seed_graph.svg. tests/check_print.c fails when the committed docs differ
 # from what these programs write now.
 .PHONY: docs graph chain-rule teach-page
@@ -119,13 +120,18 @@ all: $(B)/tools/ops_md
 chain-rule: $(B)/examples/chain_rule
 	./$(B)/examples/chain_rule
 
-docs: $(B)/tools/ops_md $(B)/examples/chain_rule graph
+docs: $(B)/tools/ops_md $(B)/examples/chain_rule $(B)/examples/gradcheck_custom \
+      $(B)/examples/eps_sweep graph
 	./$(B)/tools/ops_md > $(B)/ops.md
 	mv $(B)/ops.md docs/ops.md
 	./$(B)/examples/chain_rule --blocks > $(B)/chain_rule.blocks
 	awk -f docs/tools/splice.awk $(B)/chain_rule.blocks docs/chain-rule.md > $(B)/chain-rule.md
 	mv $(B)/chain-rule.md docs/chain-rule.md
-	@echo "make docs: wrote docs/ops.md and docs/chain-rule.md"
+	./$(B)/examples/gradcheck_custom --blocks > $(B)/gradcheck.blocks
+	./$(B)/examples/eps_sweep --blocks >> $(B)/gradcheck.blocks
+	awk -f docs/tools/splice.awk $(B)/gradcheck.blocks docs/gradcheck.md > $(B)/gradcheck.md
+	mv $(B)/gradcheck.md docs/gradcheck.md
+	@echo "make docs: wrote docs/ops.md, docs/chain-rule.md and docs/gradcheck.md"
 
 graph: $(B)/examples/tape_graph
 	@mkdir -p docs/img

@@ -311,8 +311,8 @@ static void net_step_record(void *ctx) {
 }
 
 /* The same step written by hand in closed form: no tape, the same gemm and array math.
- *   Z_l = H_{l-1} W_l + b_l, H_l = act(Z_l), A = sigmoid(Z_L), L = bce(A, y)
- *   dZ_L = (A - y) / m;  dW_l = H_{l-1}^T dZ_l;  db_l = colsum(dZ_l)
+ *   Z_l = H_{l-1} W_l + b_l, H_l = act(Z_l), A = sigmoid(Z_L), L = bce(A, t)
+ *   dZ_L = (A - t) / m;  dW_l = H_{l-1}^T dZ_l;  db_l = colsum(dZ_l)
  *   dH_{l-1} = dZ_l W_l^T;  dZ_{l-1} = dH_{l-1} * act'(Z_{l-1}) */
 static void net_step_hand(void *ctx) {
   net *w = ctx;

@@ -5,7 +5,7 @@
  * mini-batches of 32 shuffled every epoch -> Adam -> held-out accuracy.
  *   logistic regression:  z = X W + b                      W (30x1), b (1x1)
  *   MLP:                  z = relu(X W1 + b1) W2 + b2       W1 (30x16), W2 (16x1)
- *   loss:                 bce_logits(z, y) = mean(max(z,0) - z y + log1p(exp(-|z|)))
+ *   loss:                 bce_logits(z, t) = mean(max(z,0) - z t + log1p(exp(-|z|))), t the labels
  * The tape is reset and re-recorded for every batch (the last batch is smaller); the arena
  * keeps its memory, so after the first batch nothing is allocated.
  *

@@ -2,7 +2,8 @@
  * label 0..9).
  *
  *   z = relu(X W1 + b1) W2 + b2        W1 (64x64), W2 (64x10): one logit per class
- *   L = softmax_ce(z, y) = mean_i [ logsumexp(z_i) - z_i,y_i ],  dz = (softmax(z) - onehot)/m
+ *   L = softmax_ce(z, c) = mean_i [ logsumexp(z_i) - z_i,c_i ],  dz = (softmax(z) - onehot)/m,
+ *   c: the labels, c_i the class of sample i
  * Seeded 80/20 split, standardisation fitted on the training split, mini-batches of 32
  * shuffled every epoch, Adam; the tape is reset and re-recorded per batch.
  *

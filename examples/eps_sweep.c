@@ -2,7 +2,7 @@
  *
  * The seed's model: one sigmoid unit with binary cross-entropy on the breast-cancer data
  * (569 samples x 30 features, standardized), samples as rows:
- *   A = sigmoid(X W + b),  L = bce(A, y) = -(1/m) sum [y log A + (1 - y) log(1 - A)]
+ *   A = sigmoid(X W + b),  L = bce(A, t) = -(1/m) sum [t log A + (1 - t) log(1 - A)], t the labels
  * W (30x1) and b (1x1) are taken after 20 steps of gradient descent from zero (rate 0.5), a
  * point where the loss is curved in every direction. For h = 1e-1 down to 1e-12 (half
  * decades) it prints and writes, against the analytic gradient g from wg_backward, the largest
@@ -14,7 +14,22 @@
  * -1 where round-off (~ eps_mach |L| / h) does.
  *
  * usage: eps_sweep [--data examples/data/breast_cancer.csv] [--csv out.csv] [--steps 20]
- * Replays the tape (wg_forward) for every perturbation: nothing is recorded twice. */
+ *                  [--blocks]
+ * Replays the tape (wg_forward) for every perturbation: nothing is recorded twice.
+ *
+ * --blocks prints the table as docs/gradcheck.md quotes it (`make docs` splices it in between
+ * "@@ begin eps-sweep" / "@@ end eps-sweep"; tests/check_print.c compares), the same with any
+ * compiler. The engine's loss (the double columns) is rounded differently by each compiler
+ * (clang contracts a * b + c into one fused multiply-add, gcc -std=c11 does not), so where
+ * round-off can reach the printed digits its error is shown as a bound. Round-off in a
+ * difference of two losses is taken as at most 10 eps |L| / h; an error is printed in full only
+ * when it is 2000 times larger, so that round-off moves it by less than one unit of its 4th
+ * digit. Otherwise it is printed as the power of ten above twice the error ("< 1e-09"): the
+ * factor 2 keeps an error near a power of ten (9.7e-11 with gcc, 1.04e-10 with clang at
+ * h = 1e-6) on one side of it. A slope is printed only between two full errors. The float
+ * column is this file's plain C, compiled without contraction (FP_CONTRACT OFF below; gcc's
+ * -std=c11 default): the same operations in the same order with either compiler, printed in
+ * full. */
 #include <errno.h>
 #include <float.h>
 #include <math.h>
@@ -23,6 +38,11 @@
 #include <string.h>
 
 #include "wengert.h"
+
+/* no fused multiply-adds in this file (gcc -std=c11 does not contract; clang would) */
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF
+#endif
 
 #define MAX_ROWS 1024
 #define N_FEAT 30
@@ -88,20 +108,32 @@ static wg_real *param_slot(wg_param *W, wg_param *b, int k) {
   return k < N_FEAT ? &wg_param_value(W).data[k] : &wg_param_value(b).data[0];
 }
 
+/* An error as --blocks prints it (see the top); *full says whether it is printed in full. */
+static void err_cell(char *buf, size_t n, double err, double h, double eps, double absL,
+                     int *full) {
+  *full = err > 2000 * (10 * eps * absL / h);
+  if (*full) snprintf(buf, n, "%.3e", err);
+  else snprintf(buf, n, "< %.0e", pow(10, ceil(log10(2 * err))));
+}
+
 static double loss_at(wg_tape *t, wg_var L) {
   if (wg_forward(t) != WG_OK) die("replay failed", wg_tape_error(t));
   return wg_value(t, L).data[0];
 }
 
-int main(int argc, char **argv) {
+/* The program, writing its report to out (main passes stdout; tests/check_print.c includes this
+ * file with EPS_SWEEP_NO_MAIN and calls it with --blocks). */
+static int eps_sweep_main(FILE *out, int argc, char **argv) {
   const char *data = "examples/data/breast_cancer.csv", *csv_path = NULL;
-  int steps = 20;
+  int steps = 20, blocks = 0;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--data") && i + 1 < argc) data = argv[++i];
     else if (!strcmp(argv[i], "--csv") && i + 1 < argc) csv_path = argv[++i];
     else if (!strcmp(argv[i], "--steps") && i + 1 < argc) steps = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--blocks")) blocks = 1;
     else {
-      fprintf(stderr, "usage: eps_sweep [--data file.csv] [--csv out.csv] [--steps N]\n");
+      fprintf(stderr, "usage: eps_sweep [--data file.csv] [--csv out.csv] [--steps N] "
+                      "[--blocks]\n");
       return 2;
     }
   }
@@ -141,13 +173,15 @@ int main(int argc, char **argv) {
   if (csv) fprintf(csv, "h,forward_err,central_err,central_float_err\n");
   double gmax = 0;
   for (int k = 0; k <= N_FEAT; k++) gmax = fmax(gmax, fabs(g[k]));
-  printf("eps_sweep: %d samples x %d features, loss %.6f after %d steps, max |dL/dparam| %.3e\n",
+  if (blocks) fprintf(out, "@@ begin eps-sweep\n");
+  fprintf(out, "eps_sweep: %d samples x %d features, loss %.6f after %d steps, max |dL/dparam| %.3e\n",
          m, N_FEAT, L0, steps, gmax);
-  printf("max over the 31 parameters of |finite difference - analytic|\n");
-  printf("%9s  %11s %6s  %11s %6s  %13s %6s\n", "h", "forward", "slope", "central", "slope",
+  fprintf(out, "max over the 31 parameters of |finite difference - analytic|\n");
+  fprintf(out, "%9s  %11s %6s  %11s %6s  %13s %6s\n", "h", "forward", "slope", "central", "slope",
          "central float", "slope");
   enum { NH = 23 };
   double hs[NH], ef[NH], ec[NH], el[NH];
+  int full[NH][3]; /* --blocks: which errors are printed in full */
   int best_f = 0, best_c = 0;
   for (int s = 0; s < NH; s++) {
     double h = pow(10.0, -1.0 - 0.5 * s);
@@ -174,22 +208,44 @@ int main(int argc, char **argv) {
     hs[s] = h, ef[s] = worst_f, ec[s] = worst_c, el[s] = worst_l;
     if (worst_f < ef[best_f]) best_f = s;
     if (worst_c < ec[best_c]) best_c = s;
+    char tf[24], tc[24], lf[24] = "h < float ulp"; /* x + h rounds to x in float */
+    full[s][0] = full[s][1] = full[s][2] = 1;
+    snprintf(tf, sizeof tf, "%.3e", worst_f);
+    snprintf(tc, sizeof tc, "%.3e", worst_c);
+    if (worst_l == worst_l) snprintf(lf, sizeof lf, "%.3e", worst_l);
+    if (blocks) {
+      err_cell(tf, sizeof tf, worst_f, h, DBL_EPSILON, fabs(L0), &full[s][0]);
+      err_cell(tc, sizeof tc, worst_c, h, DBL_EPSILON, fabs(L0), &full[s][1]);
+    }
     char sf[16] = "", sc[16] = "", sl[16] = "";
     if (s > 0) { /* local slope of log(err) against log(h), from the previous row */
       double dh = log10(hs[s]) - log10(hs[s - 1]);
-      snprintf(sf, sizeof sf, "%+.2f", (log10(ef[s]) - log10(ef[s - 1])) / dh);
-      snprintf(sc, sizeof sc, "%+.2f", (log10(ec[s]) - log10(ec[s - 1])) / dh);
-      if (isfinite(el[s]) && isfinite(el[s - 1]))
+      if (full[s][0] && full[s - 1][0])
+        snprintf(sf, sizeof sf, "%+.2f", (log10(ef[s]) - log10(ef[s - 1])) / dh);
+      if (full[s][1] && full[s - 1][1])
+        snprintf(sc, sizeof sc, "%+.2f", (log10(ec[s]) - log10(ec[s - 1])) / dh);
+      if (isfinite(el[s]) && isfinite(el[s - 1]) && full[s][2] && full[s - 1][2])
         snprintf(sl, sizeof sl, "%+.2f", (log10(el[s]) - log10(el[s - 1])) / dh);
     }
-    char lf[24] = "h < float ulp"; /* x + h rounds to x in float: no difference at all */
-    if (worst_l == worst_l) snprintf(lf, sizeof lf, "%.3e", worst_l);
-    printf("%9.2e  %11.3e %6s  %11.3e %6s  %13s %6s\n", h, worst_f, sf, worst_c, sc, lf, sl);
+    char line[128];
+    int n = snprintf(line, sizeof line, "%9.2e  %11s %6s  %11s %6s  %13s %6s", h, tf, sf, tc,
+                     sc, lf, sl);
+    while (n > 0 && line[n - 1] == ' ') line[--n] = '\0'; /* no trailing blanks */
+    fprintf(out, "%s\n", line);
     if (csv) fprintf(csv, "%.6e,%.6e,%.6e,%.6e\n", h, worst_f, worst_c, worst_l);
   }
-  printf("minimum: forward %.3e at h = %.2e (sqrt(eps) = %.2e); central %.3e at h = %.2e "
-         "(cbrt(eps) = %.2e)\n", ef[best_f], hs[best_f], sqrt(DBL_EPSILON), ec[best_c],
-         hs[best_c], cbrt(DBL_EPSILON));
+  char mf[24], mc[24];
+  int unused;
+  snprintf(mf, sizeof mf, "%.3e", ef[best_f]);
+  snprintf(mc, sizeof mc, "%.3e", ec[best_c]);
+  if (blocks) { /* at a minimum round-off is as large as truncation: always a bound */
+    err_cell(mf, sizeof mf, ef[best_f], 1, 1, 1, &unused);
+    err_cell(mc, sizeof mc, ec[best_c], 1, 1, 1, &unused);
+  }
+  fprintf(out, "minimum: forward %s at h = %.2e (sqrt(eps) = %.2e); central %s at h = %.2e "
+         "(cbrt(eps) = %.2e)\n", mf, hs[best_f], sqrt(DBL_EPSILON), mc, hs[best_c],
+         cbrt(DBL_EPSILON));
+  if (blocks) fprintf(out, "@@ end eps-sweep\n");
   if (csv && fclose(csv) != 0) die("error writing", csv_path);
   if (wg_tape_status(t)) die("tape error", wg_tape_error(t));
   wg_tape_free(t);
@@ -197,3 +253,9 @@ int main(int argc, char **argv) {
   wg_param_free(b);
   return 0;
 }
+
+#ifndef EPS_SWEEP_NO_MAIN
+int main(int argc, char **argv) {
+  return eps_sweep_main(stdout, argc, argv);
+}
+#endif

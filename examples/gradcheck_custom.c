@@ -3,7 +3,7 @@
  * A two-layer network with a custom softplus hidden layer, on deterministic data:
  *   H = softplus(X W1 + b1)      X (16x4), W1 (4x3), b1 (1x3)      <- wg_custom
  *   P = sigmoid(H W2 + b2)       W2 (3x1), b2 (1x1)
- *   L = bce(P, y)
+ *   L = bce(P, t)                t (16x1): the labels, 0 or 1
  * softplus(x) = log(1 + exp(x)), computed as max(x, 0) + log1p(exp(-|x|)); its derivative is
  * sigmoid(x), so the VJP is dx += dy * sigmoid(x). With --wrong the VJP forgets the incoming
  * adjoint dy (dx += sigmoid(x)), a classic chain-rule slip. The three checks then say:
@@ -11,9 +11,14 @@
  *   wg_check_rows  which row has the wrong derivative (finite differences of each row alone)
  *   wg_dot_test    that forward mode (the op's JVP, right) and reverse mode disagree
  *
- * usage: gradcheck_custom [--wrong] [--csv gradcheck.csv] */
+ * usage: gradcheck_custom [--wrong] [--csv gradcheck.csv] | --blocks
+ *   --blocks prints the output docs/gradcheck.md quotes, between "@@ begin NAME" / "@@ end NAME"
+ *   lines: both runs, and lines of the --wrong run's CSV. `make docs` splices them into the doc
+ *   and tests/check_print.c (which includes this file with GRADCHECK_CUSTOM_NO_MAIN) fails when
+ *   the doc differs from what this prints now. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "wengert.h"
@@ -67,28 +72,17 @@ static const char *err_text(char *buf, double err, int failed) {
   return buf;
 }
 
-int main(int argc, char **argv) {
-  softplus_ctx ctx = {0};
-  FILE *csv = NULL;
-  for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--wrong")) ctx.forget_dy = 1;
-    else if (!strcmp(argv[i], "--csv") && i + 1 < argc) {
-      if (!(csv = fopen(argv[++i], "w"))) {
-        fprintf(stderr, "gradcheck_custom: cannot write %s\n", argv[i]);
-        return 1;
-      }
-    } else {
-      fprintf(stderr, "usage: gradcheck_custom [--wrong] [--csv gradcheck.csv]\n");
-      return 2;
-    }
-  }
+/* The network, the three checks, their report on out; with csv, wg_gradcheck's CSV there.
+ * Returns 0, or 1 when the tape failed. */
+static int gradcheck_custom_run(FILE *out, int forget_dy, FILE *csv) {
+  softplus_ctx ctx = {forget_dy};
   enum { M = 16, D = 4, K = 3 };
   unsigned long long s = 2024;
-  double x[M * D], y[M];
+  double x[M * D], labels[M];
   for (int i = 0; i < M; i++) {
     double sum = 0;
     for (int j = 0; j < D; j++) sum += x[i * D + j] = lcg(&s);
-    y[i] = sum > 0;
+    labels[i] = sum > 0;
   }
   wg_param *W1 = wg_param_new("W1", D, K), *b1 = wg_param_new("b1", 1, K);
   wg_param *W2 = wg_param_new("W2", K, 1), *b2 = wg_param_new("b2", 1, 1);
@@ -106,43 +100,119 @@ int main(int argc, char **argv) {
   const wg_custom_op softplus = {"softplus", NULL, softplus_forward, softplus_vjp,
                                  softplus_jvp};
   /* one statement per row, so the row numbers do not depend on argument evaluation order */
-  wg_var X = wg_input(t, M, D, x), Y = wg_input(t, M, 1, y);  /* rows 0, 1 */
+  wg_var X = wg_input(t, M, D, x), T = wg_input(t, M, 1, labels); /* rows 0, 1 */
   wg_var w1 = wg_use(t, W1), c1 = wg_use(t, b1);                /* rows 2, 3 */
   wg_var Z1 = wg_add(t, wg_matmul(t, X, w1), c1);               /* rows 4, 5 */
   wg_var H = wg_custom(t, &softplus, &ctx, 1, &Z1);             /* row 6 */
   wg_name(t, H, "H");
   wg_var w2 = wg_use(t, W2), c2 = wg_use(t, b2);                /* rows 7, 8 */
   wg_var P = wg_sigmoid(t, wg_add(t, wg_matmul(t, H, w2), c2)); /* rows 9, 10, 11 */
-  wg_var L = wg_bce(t, P, Y);                                   /* row 12 */
+  wg_var L = wg_bce(t, P, T);                                   /* row 12 */
   wg_backward(t, L);
   if (wg_tape_status(t)) {
     fprintf(stderr, "gradcheck_custom: %s\n", wg_tape_error(t));
     return 1;
   }
-  printf("softplus VJP: %s; loss %.6f, %d rows on the tape\n",
+  fprintf(out, "softplus VJP: %s; loss %.6f, %d rows on the tape\n",
          ctx.forget_dy ? "WRONG (forgets dy)" : "right", wg_value(t, L).data[0], wg_tape_rows(t));
 
   wg_gradcheck_result r;
   wg_gradcheck_opts opts = {.csv = csv};
   char e1[32], e2[32];
   int failed = wg_gradcheck(t, L, &opts, &r);
-  printf("wg_gradcheck:  %d of %d elements failed (%d skipped), max abs err %s, max rel err "
+  fprintf(out, "wg_gradcheck:  %d of %d elements failed (%d skipped), max abs err %s, max rel err "
          "%s\n", failed, r.checked, r.skipped, err_text(e1, r.max_abs_err, failed),
          err_text(e2, r.max_rel_err, failed));
-  if (failed > 0) printf("               worst: %s (leaf row %d)\n", r.worst, r.worst_row);
+  if (failed > 0) fprintf(out, "               worst: %s (leaf row %d)\n", r.worst, r.worst_row);
 
   failed = wg_check_rows(t, NULL, &r);
-  printf("wg_check_rows: %d of %d rows failed (%d skipped), max abs err %s\n", failed,
+  fprintf(out, "wg_check_rows: %d of %d rows failed (%d skipped), max abs err %s\n", failed,
          r.checked, r.skipped, err_text(e1, r.max_abs_err, failed));
-  if (failed > 0) printf("               first failing: %s\n", r.worst);
+  if (failed > 0) fprintf(out, "               first failing: %s\n", r.worst);
 
   double d = wg_dot_test(t, L, 1);
-  printf("wg_dot_test:   <w, J u> vs <J^T w, u>: relative discrepancy %s\n",
+  fprintf(out, "wg_dot_test:   <w, J u> vs <J^T w, u>: relative discrepancy %s\n",
          err_text(e1, d, d > 1e-10));
-  if (csv) fclose(csv);
   int bad = wg_tape_status(t) != WG_OK;
   if (bad) fprintf(stderr, "gradcheck_custom: %s\n", wg_tape_error(t));
   wg_tape_free(t);
   for (int k = 0; k < 4; k++) wg_param_free(ps[k]);
   return bad;
 }
+
+/* One line of wg_gradcheck's CSV as the doc shows it: analytic and numeric cut to 6 significant
+ * digits, and the errors of a passing element as a bound (their last digits, like all of a
+ * rounding-level error, depend on the compiler); a failing element's errors as written. */
+static void csv_line_for_doc(FILE *out, const char *line) {
+  char f[9][64];
+  int n = sscanf(line, "%63[^,],%63[^,],%63[^,],%63[^,],%63[^,],%63[^,],%63[^,],%63[^,],%63s",
+                 f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8]);
+  if (n != 9) {
+    fprintf(out, "(unexpected CSV line: %s)", line);
+    return;
+  }
+  int ok = strcmp(f[8], "FAIL") != 0;
+  char e1[32], e2[32];
+  fprintf(out, "%s,%s,%s,%s,%.6g,%.6g,%s,%s,%s\n", f[0], f[1], f[2], f[3], strtod(f[4], NULL),
+          strtod(f[5], NULL), ok ? err_text(e1, strtod(f[6], NULL), 0) : f[6],
+          ok ? err_text(e2, strtod(f[7], NULL), 0) : f[7], f[8]);
+}
+
+/* What docs/gradcheck.md quotes: the right run, the wrong run, and the wrong run's CSV lines
+ * for W1[0,0], b1[0,1] and W2[0,0] under its header. Returns 0, or 1 on a failure. */
+static int gradcheck_custom_blocks(FILE *out) {
+  FILE *csv = tmpfile();
+  if (!csv) return 1;
+  fprintf(out, "@@ begin gradcheck-custom-right\n");
+  int bad = gradcheck_custom_run(out, 0, NULL);
+  fprintf(out, "@@ end gradcheck-custom-right\n@@ begin gradcheck-custom-wrong\n");
+  bad |= gradcheck_custom_run(out, 1, csv);
+  fprintf(out, "@@ end gradcheck-custom-wrong\n@@ begin gradcheck-custom-wrong-csv\n");
+  const char *want[] = {"parameter,", "W1,0,", "...", "b1,1,", "W2,0,"};
+  char line[512];
+  for (int k = 0; k < 5; k++) {
+    if (!strcmp(want[k], "...")) {
+      fprintf(out, "...\n");
+      continue;
+    }
+    int found = 0;
+    rewind(csv);
+    while (!found && fgets(line, sizeof line, csv))
+      if (!strncmp(line, want[k], strlen(want[k]))) found = 1;
+    if (!found) {
+      fprintf(out, "(no line %s in the CSV)\n", want[k]);
+      bad = 1;
+    } else if (k == 0) fputs(line, out);
+    else csv_line_for_doc(out, line);
+  }
+  fprintf(out, "@@ end gradcheck-custom-wrong-csv\n");
+  fclose(csv);
+  return bad;
+}
+
+#ifndef GRADCHECK_CUSTOM_NO_MAIN
+int main(int argc, char **argv) {
+  int forget_dy = 0, blocks = 0;
+  FILE *csv = NULL;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--wrong")) forget_dy = 1;
+    else if (!strcmp(argv[i], "--blocks")) blocks = 1;
+    else if (!strcmp(argv[i], "--csv") && i + 1 < argc) {
+      if (!(csv = fopen(argv[++i], "w"))) {
+        fprintf(stderr, "gradcheck_custom: cannot write %s\n", argv[i]);
+        return 1;
+      }
+    } else {
+      fprintf(stderr, "usage: gradcheck_custom [--wrong] [--csv gradcheck.csv] | --blocks\n");
+      return 2;
+    }
+  }
+  if (blocks) return gradcheck_custom_blocks(stdout);
+  int bad = gradcheck_custom_run(stdout, forget_dy, csv);
+  if (csv && fclose(csv) != 0) {
+    fprintf(stderr, "gradcheck_custom: error writing the CSV\n");
+    return 1;
+  }
+  return bad;
+}
+#endif

@@ -4,14 +4,16 @@
  *
  *   Z = X W + b         X (m x n), W (n x 1), b (1 x 1, broadcast down the m rows)
  *   A = sigmoid(Z)      A = yhat (m x 1)
- *   L = -(1/m) sum_i [ y_i log a_i + (1 - y_i) log(1 - a_i) ]
+ *   L = -(1/m) sum_i [ t_i log a_i + (1 - t_i) log(1 - a_i) ]
  *
- * By hand, the chain rule gives, per sample,
+ * The labels (targets, 0 or 1) are t; the seed's derivation writes them y, but in wengert's
+ * rules y is a row's own output (docs/chain-rule.md, "Names"). By hand, the chain rule gives,
+ * per sample,
  *
- *   dL/dyhat = (-y/yhat + (1-y)/(1-yhat)) / m      dyhat/dz = yhat (1 - yhat)
- *   dL/dz    = (yhat - y) / m                      dz/dW    = A_prev^T = X^T
+ *   dL/dyhat = (-t/yhat + (1-t)/(1-yhat)) / m      dyhat/dz = yhat (1 - yhat)
+ *   dL/dz    = (yhat - t) / m                      dz/dW    = A_prev^T = X^T
  *
- * so dL/dW = (1/m) X^T (A - y) and dL/db = (1/m) sum(A - y). The program records the loss
+ * so dL/dW = (1/m) X^T (A - t) and dL/db = (1/m) sum(A - t). The program records the loss
  * from primitives (log, mul, sub, mean, neg) so that the engine knows none of this, runs
  * wg_backward, and prints each factor as the tape computed it next to the formula. Then it
  * checks the fused wg_bce_logits and trains the unit with wg_forward replay.
@@ -61,7 +63,7 @@ static void check_tape(wg_tape *t, const char *when) {
 typedef struct {
   int m, n;     /* samples, features */
   double *x;    /* m x n, row-major */
-  double *y;    /* m labels, 0 or 1 */
+  double *t;    /* m labels (targets), 0 or 1 */
 } dataset;
 
 /* Parse one line of comma-separated numbers into out[0..cap); returns the count, or -1 and
@@ -122,11 +124,11 @@ static dataset read_csv(const char *path) {
     if (d.m == cap) {
       cap = cap ? 2 * cap : 256;
       d.x = realloc(d.x, (size_t)cap * (size_t)d.n * sizeof *d.x);
-      d.y = realloc(d.y, (size_t)cap * sizeof *d.y);
-      if (!d.x || !d.y) die("out of memory reading %s", path);
+      d.t = realloc(d.t, (size_t)cap * sizeof *d.t);
+      if (!d.x || !d.t) die("out of memory reading %s", path);
     }
     memcpy(d.x + (size_t)d.m * d.n, row, (size_t)d.n * sizeof *row);
-    d.y[d.m++] = label;
+    d.t[d.m++] = label;
   }
   int read_error = ferror(f) ? (errno ? errno : EIO) : 0;
   free(line);
@@ -150,7 +152,7 @@ static void split(const dataset *all, dataset *train, dataset *test) {
     dataset *d = (i % 5 == 4 && b < mt) ? test : train;
     int *k = d == test ? &b : &a;
     memcpy(d->x + (size_t)*k * n, all->x + (size_t)i * n, (size_t)n * sizeof(double));
-    d->y[(*k)++] = all->y[i];
+    d->t[(*k)++] = all->t[i];
   }
 }
 
@@ -236,18 +238,18 @@ static options parse_args(int argc, char **argv) {
 /* ---- the network, recorded on a tape ---- */
 
 typedef struct {
-  wg_var X, Y, Z, A, L;
+  wg_var X, T, Z, A, L;
 } seed_graph;
 
 /* Record Z = X W + b, A = sigmoid(Z) and the composed binary cross-entropy
- * L = -mean( y * log(A) + (1 - y) * log(1 - A) ). Nothing here is a loss op: the engine only
+ * L = -mean( t * log(A) + (1 - t) * log(1 - A) ), t the labels. Nothing here is a loss op: the engine only
  * sees matmul, add, sigmoid, log, sub, mul, mean and neg. One op per statement, so the rows
  * are appended in the order they are written (C leaves the order of argument evaluation
  * open). */
 static seed_graph record_seed(wg_tape *t, const dataset *d, wg_param *W, wg_param *b) {
   seed_graph g;
   g.X = wg_input(t, d->m, d->n, d->x);          /* row  0  X (m x n)          */
-  g.Y = wg_input(t, d->m, 1, d->y);             /* row  1  y (m x 1)          */
+  g.T = wg_input(t, d->m, 1, d->t);             /* row  1  t (m x 1), labels  */
   wg_var w = wg_use(t, W);                      /* row  2  W (n x 1)          */
   wg_var xw = wg_matmul(t, g.X, w);             /* row  3  X W                */
   wg_var bias = wg_use(t, b);                   /* row  4  b (1 x 1)          */
@@ -255,16 +257,16 @@ static seed_graph record_seed(wg_tape *t, const dataset *d, wg_param *W, wg_para
   g.A = wg_sigmoid(t, g.Z);                     /* row  6  A = sigmoid(Z)     */
   wg_var one = wg_scalar(t, 1);                 /* row  7  1                  */
   wg_var log_a = wg_log(t, g.A);                /* row  8  log A              */
-  wg_var pos = wg_mul(t, g.Y, log_a);           /* row  9  y log A            */
-  wg_var one_y = wg_sub(t, one, g.Y);           /* row 10  1 - y              */
+  wg_var pos = wg_mul(t, g.T, log_a);           /* row  9  t log A            */
+  wg_var one_t = wg_sub(t, one, g.T);           /* row 10  1 - t              */
   wg_var one_a = wg_sub(t, one, g.A);           /* row 11  1 - A              */
   wg_var log_1a = wg_log(t, one_a);             /* row 12  log(1 - A)         */
-  wg_var neg = wg_mul(t, one_y, log_1a);        /* row 13  (1 - y) log(1 - A) */
+  wg_var neg = wg_mul(t, one_t, log_1a);        /* row 13  (1 - t) log(1 - A) */
   wg_var both = wg_add(t, pos, neg);            /* row 14                     */
   wg_var avg = wg_mean(t, both);                /* row 15  mean over m        */
   g.L = wg_neg(t, avg);                         /* row 16  L                  */
   wg_name(t, g.X, "X");
-  wg_name(t, g.Y, "y");
+  wg_name(t, g.T, "t");
   wg_name(t, g.Z, "Z");
   wg_name(t, g.A, "A");
   wg_name(t, g.L, "L");
@@ -293,19 +295,19 @@ static void expect_close(double diff, double scale) {
   if (!(diff <= TOLERANCE * scale)) all_agree = 0;
 }
 
-static double accuracy(const double *a, const double *y, int m) {
+static double accuracy(const double *a, const double *lab, int m) {
   int right = 0;
-  for (int i = 0; i < m; i++) right += (a[i] >= 0.5) == (y[i] == 1);
+  for (int i = 0; i < m; i++) right += (a[i] >= 0.5) == (lab[i] == 1);
   return 100.0 * right / m;
 }
 
 /* The samples shown in the tables: the first three of class 0 and the first two of class 1,
  * so both branches of the loss appear. */
-static int pick_samples(const double *y, int m, int *idx) {
+static int pick_samples(const double *lab, int m, int *idx) {
   int k = 0, zeros = 0, ones = 0;
   for (int i = 0; i < m && k < SHOW; i++) {
-    if (y[i] == 0 && zeros < 3) idx[k++] = i, zeros++;
-    else if (y[i] == 1 && ones < SHOW - 3) idx[k++] = i, ones++;
+    if (lab[i] == 0 && zeros < 3) idx[k++] = i, zeros++;
+    else if (lab[i] == 1 && ones < SHOW - 3) idx[k++] = i, ones++;
   }
   return k;
 }
@@ -338,11 +340,12 @@ static void show_shapes(const lesson *s) {
   wg_tape *t = s->t;
   printf("1. Shapes (samples as rows)\n");
   shape("X", wg_value(t, s->g.X), "inputs, one sample per row");
+  shape("t", wg_value(t, s->g.T), "labels (targets), 0 or 1; the seed writes them y");
   shape("W", wg_param_value(s->W), "weights");
   shape("b", wg_param_value(s->b), "bias, broadcast down the rows");
   shape("Z", wg_value(t, s->g.Z), "Z = X W + b");
   shape("A", wg_value(t, s->g.A), "A = yhat = sigmoid(Z)");
-  shape("L", wg_value(t, s->g.L), "L = -mean(y log A + (1-y) log(1-A))");
+  shape("L", wg_value(t, s->g.L), "L = -mean(t log A + (1-t) log(1-A))");
   printf("  L = %.6f at the starting weights\n\n", wg_value(t, s->g.L).data[0]);
 }
 
@@ -350,20 +353,20 @@ static void show_shapes(const lesson *s) {
 static void show_chain(const lesson *s) {
   wg_tape *t = s->t;
   int m = s->train->m, n = s->train->n;
-  const double *y = s->train->y;
+  const double *lab = s->train->t;
   wg_mat A = wg_value(t, s->g.A), dA = wg_grad(t, s->g.A), dZ = wg_grad(t, s->g.Z);
   double *expect = xmalloc((size_t)m * sizeof *expect);
-  int idx[SHOW], shown = pick_samples(y, m, idx);
+  int idx[SHOW], shown = pick_samples(lab, m, idx);
 
   /* factor 1: dL/dyhat, the adjoint of row A */
-  for (int i = 0; i < m; i++) expect[i] = (-y[i] / A.data[i] + (1 - y[i]) / (1 - A.data[i])) / m;
+  for (int i = 0; i < m; i++) expect[i] = (-lab[i] / A.data[i] + (1 - lab[i]) / (1 - A.data[i])) / m;
   printf("2. The chain, factor by factor, as the tape computed it\n");
   printf("  dL/dyhat: the adjoint of A, wg_grad(t, A)\n");
-  printf("    formula (-y/yhat + (1-y)/(1-yhat)) / m\n");
-  printf("    %6s %3s %10s %16s %16s\n", "sample", "y", "yhat", "tape", "formula");
+  printf("    formula (-t/yhat + (1-t)/(1-yhat)) / m\n");
+  printf("    %6s %3s %10s %16s %16s\n", "sample", "t", "yhat", "tape", "formula");
   for (int k = 0; k < shown; k++) {
     int i = idx[k];
-    printf("    %6d %3.0f %10.6f %16.8e %16.8e\n", i, y[i], A.data[i], dA.data[i], expect[i]);
+    printf("    %6d %3.0f %10.6f %16.8e %16.8e\n", i, lab[i], A.data[i], dA.data[i], expect[i]);
   }
   double d_dA = max_abs_diff(dA.data, expect, (size_t)m);
   expect_close(d_dA, max_abs(expect, (size_t)m));
@@ -387,11 +390,11 @@ static void show_chain(const lesson *s) {
   }
   printf("    largest |tape - formula| over %d samples: %.3e\n", m, worst_ratio);
 
-  /* their product: dL/dz = (yhat - y) / m */
-  for (int i = 0; i < m; i++) expect[i] = (A.data[i] - y[i]) / m;
+  /* their product: dL/dz = (yhat - t) / m */
+  for (int i = 0; i < m; i++) expect[i] = (A.data[i] - lab[i]) / m;
   double d_dZ = max_abs_diff(dZ.data, expect, (size_t)m);
   expect_close(d_dZ, max_abs(expect, (size_t)m));
-  printf("    their product, the adjoint of Z, against (yhat - y) / m: largest difference %.3e\n\n",
+  printf("    their product, the adjoint of Z, against (yhat - t) / m: largest difference %.3e\n\n",
          d_dZ);
 
   /* factor 3: dz/dW */
@@ -406,17 +409,17 @@ static void show_chain(const lesson *s) {
 /* The whole chain against the seed's closed form. */
 static void show_closed_form(const lesson *s) {
   int m = s->train->m, n = s->train->n;
-  const double *X = s->train->x, *y = s->train->y;
+  const double *X = s->train->x, *lab = s->train->t;
   wg_mat A = wg_value(s->t, s->g.A), eW = wg_param_grad(s->W), eb = wg_param_grad(s->b);
   double *gW = xmalloc((size_t)n * sizeof *gW), gb = 0;
   for (int j = 0; j < n; j++) gW[j] = 0;
-  for (int i = 0; i < m; i++) { /* gW = (1/m) X^T (A - y), gb = (1/m) sum(A - y) */
-    double r = A.data[i] - y[i];
+  for (int i = 0; i < m; i++) { /* gW = (1/m) X^T (A - t), gb = (1/m) sum(A - t) */
+    double r = A.data[i] - lab[i];
     for (int j = 0; j < n; j++) gW[j] += X[(size_t)i * n + j] * r / m;
     gb += r / m;
   }
   printf("3. The engine's gradient beside the seed's closed form\n");
-  printf("    dL/dW = (1/m) X^T (A - y)       dL/db = (1/m) sum(A - y)\n");
+  printf("    dL/dW = (1/m) X^T (A - t)       dL/db = (1/m) sum(A - t)\n");
   printf("    %-8s %20s %20s %11s\n", "entry", "engine", "closed form", "|diff|");
   for (int j = 0; j < SHOW && j < n; j++)
     printf("    W[%2d]    %20.15f %20.15f %11.3e\n", j, eW.data[j], gW[j],
@@ -429,7 +432,7 @@ static void show_closed_form(const lesson *s) {
   printf("    largest |engine - closed form| over W and b: %.3e (gradient entries up to %.3e)\n",
          worst, scale);
   printf("    The bias needs no rule of its own: b (1 x 1) was broadcast over m rows, so the add\n"
-         "    row's VJP sums dZ over them, and that sum is (1/m) sum(A - y).\n\n");
+         "    row's VJP sums dZ over them, and that sum is (1/m) sum(A - t).\n\n");
   free(gW);
 }
 
@@ -443,10 +446,10 @@ static void show_fused(const lesson *s) {
 
   wg_tape *f = wg_tape_new();
   if (!f) die("out of memory creating the tape");
-  wg_var X = wg_input(f, m, n, s->train->x), Y = wg_input(f, m, 1, s->train->y);
+  wg_var X = wg_input(f, m, n, s->train->x), T = wg_input(f, m, 1, s->train->t);
   wg_var XW = wg_matmul(f, X, wg_use(f, s->W));
   wg_var Z = wg_add(f, XW, wg_use(f, s->b));
-  wg_var L = wg_bce_logits(f, Z, Y);
+  wg_var L = wg_bce_logits(f, Z, T);
   wg_param_zero_grad(s->W);
   wg_param_zero_grad(s->b);
   wg_backward(f, L);
@@ -456,7 +459,7 @@ static void show_fused(const lesson *s) {
   double lc = wg_value(s->t, s->g.L).data[0], lf = wg_value(f, L).data[0];
   expect_close(dg, fmax(max_abs(saveW, (size_t)n), fabs(saveb)));
   expect_close(fabs(lc - lf), fabs(lc));
-  printf("4. The fused wg_bce_logits(Z, y), whose VJP is (sigmoid(Z) - y) / m\n");
+  printf("4. The fused wg_bce_logits(Z, t), whose VJP is (sigmoid(Z) - t) / m\n");
   printf("    loss: composed %.15f   fused %.15f   |diff| %.3e\n", lc, lf, fabs(lc - lf));
   printf("    gradient: largest |fused - composed| over W and b: %.3e\n\n", dg);
   wg_tape_free(f);
@@ -469,10 +472,10 @@ static void train(const lesson *s, int steps, double lr) {
   const dataset *tr = s->train, *te = s->test;
   wg_tape *tt = wg_tape_new();
   if (!tt) die("out of memory creating the tape");
-  wg_var tX = wg_input(tt, te->m, te->n, te->x), tY = wg_input(tt, te->m, 1, te->y);
+  wg_var tX = wg_input(tt, te->m, te->n, te->x), tT = wg_input(tt, te->m, 1, te->t);
   wg_var tXW = wg_matmul(tt, tX, wg_use(tt, s->W));
   wg_var tA = wg_sigmoid(tt, wg_add(tt, tXW, wg_use(tt, s->b)));
-  wg_var tL = wg_bce(tt, tA, tY);
+  wg_var tL = wg_bce(tt, tA, tT);
   check_tape(tt, "recording the test tape");
 
   printf("5. Training: %d steps of gradient descent, learning rate %g, by wg_forward replay\n",
@@ -492,8 +495,8 @@ static void train(const lesson *s, int steps, double lr) {
       wg_forward(tt);
       check_tape(tt, "scoring the test set");
       printf("    %6d %12.6f %9.2f%% %12.6f %9.2f%%\n", step, wg_value(s->t, s->g.L).data[0],
-             accuracy(wg_value(s->t, s->g.A).data, tr->y, tr->m), wg_value(tt, tL).data[0],
-             accuracy(wg_value(tt, tA).data, te->y, te->m));
+             accuracy(wg_value(s->t, s->g.A).data, tr->t, tr->m), wg_value(tt, tL).data[0],
+             accuracy(wg_value(tt, tA).data, te->t, te->m));
     }
     if (step == steps) break;
     for (int j = 0; j < w.rows; j++) w.data[j] -= lr * gw.data[j];
@@ -538,7 +541,7 @@ int main(int argc, char **argv) {
   wg_tape_free(s.t);
   wg_param_free(s.W);
   wg_param_free(s.b);
-  free(all.x), free(all.y), free(train_set.x), free(train_set.y);
-  free(test_set.x), free(test_set.y);
+  free(all.x), free(all.t), free(train_set.x), free(train_set.t);
+  free(test_set.x), free(test_set.t);
   return all_agree ? 0 : 3;
 }

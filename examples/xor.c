@@ -5,7 +5,7 @@
  * regression cannot exceed 3 of 4; two hidden units can (roughly: one detects "x1 or x2",
  * the other "x1 and x2", the output takes "or and not and").
  *   z = tanh(X W1 + b1) W2 + b2     W1 (2x2), b1 (1x2), W2 (2x1), b2 (1x1)
- *   L = bce_logits(z, y)
+ *   L = bce_logits(z, t)       t: the labels
  * The four points are the whole batch, so the tape is recorded once and replayed with
  * wg_forward after each Adam step.
  *

@@ -11,13 +11,13 @@
  *
  *   wg_param *W = wg_param_new("W", 30, 1), *b = wg_param_new("b", 1, 1);
  *   wg_tape *t = wg_tape_new();
- *   wg_var X = wg_input(t, m, 30, x_data), Y = wg_input(t, m, 1, y_data);
+ *   wg_var X = wg_input(t, m, 30, x_data), T = wg_input(t, m, 1, labels); // T: targets
  *   wg_var A = wg_sigmoid(t, wg_add(t, wg_matmul(t, X, wg_use(t, W)), wg_use(t, b)));
- *   wg_var L = wg_bce(t, A, Y);
+ *   wg_var L = wg_bce(t, A, T);
  *   for (int step = 0; step < 100; step++) {
  *     wg_param_zero_grad(W); wg_param_zero_grad(b);
  *     if (step > 0) wg_forward(t);              // replay on the updated W, b
- *     wg_backward(t, L);                        // dL/dW = (1/m) X^T (A - y)
+ *     wg_backward(t, L);                        // dL/dW = (1/m) X^T (A - T)
  *     wg_mat w = wg_param_value(W), g = wg_param_grad(W);
  *     for (int i = 0; i < 30; i++) w.data[i] -= 0.5 * g.data[i];
  *     wg_param_value(b).data[0] -= 0.5 * wg_param_grad(b).data[0];

@@ -414,8 +414,8 @@ END_TEST
 /* ---- the ops that now use vmath, end to end ---------------------------------------------- */
 
 /* Logistic regression on the tape (matmul, add, sigmoid, bce with its clamped logs kept in
- * aux) against the seed's closed form: A = sigmoid(X w + b), L = -mean(y log A + (1-y)
- * log(1-A)), dL/dw = X^T (A - y) / m, dL/db = mean(A - y), computed here with libm; record
+ * aux) against the seed's closed form: A = sigmoid(X w + b), L = -mean(t log A + (1-t)
+ * log(1-A)), dL/dw = X^T (A - t) / m, dL/db = mean(A - t) (t: the labels y[]), computed here with libm; record
  * and a replay after changing w both agree. */
 START_TEST(logistic_closed_form) {
   enum { M = 37, K = 5 };

@@ -1,9 +1,10 @@
 /* check_print.c - the Wengert table, the DOT graph and the backward trace on the seed's
- * network, and the docs generated from the engine (docs/ops.md, docs/chain-rule.md).
+ * network, and the docs generated from the engine (docs/ops.md, docs/chain-rule.md,
+ * docs/gradcheck.md).
  *
  * Reference numbers: the seed's closed forms, computed here from the data with libm
- * (A = sigmoid(X W + b), dL/dW = (1/m) X^T (A - y), dL/db = (1/m) sum(A - y)); printed numbers
- * are parsed back and compared with wg_value / wg_grad / wg_param_grad to the printed
+ * (A = sigmoid(X W + b), dL/dW = (1/m) X^T (A - t), dL/db = (1/m) sum(A - t), t the labels);
+ * printed numbers are parsed back and compared with wg_value / wg_grad / wg_param_grad to the printed
  * precision (4 significant digits: relative error below 5e-4). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,10 @@
 #include "../examples/chain_rule.c"
 #define OPS_MD_NO_MAIN
 #include "../docs/tools/ops_md.c"
+#define GRADCHECK_CUSTOM_NO_MAIN
+#include "../examples/gradcheck_custom.c"
+#define EPS_SWEEP_NO_MAIN
+#include "../examples/eps_sweep.c"
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
@@ -333,15 +338,15 @@ START_TEST(trace_seed_steps_and_numbers) {
   n = trace_numbers(line_starting(out, "W param:"), got, 16);
   assert_close4(got, wg_param_grad(s.W).data, n, "grad(W)");
 
-  /* against the closed forms: (A - y)/m and (1/m) X^T (A - y) */
+  /* against the closed forms: (A - t)/m and (1/m) X^T (A - t) */
   double A[SEED_M], gW[SEED_N], gb;
   seed_reference(A, gW, &gb);
   wg_real dz[SEED_M], gw[SEED_N] = {gW[0], gW[1]};
   for (int i = 0; i < SEED_M; i++) dz[i] = (A[i] - seed_t[i]) / SEED_M;
   n = trace_numbers(line_starting(out, "A sigmoid:"), got, 16);
-  assert_close4(got, dz, n, "(A - y)/m");
+  assert_close4(got, dz, n, "(A - t)/m");
   n = trace_numbers(line_starting(out, "W param:"), got, 16);
-  assert_close4(got, gw, n, "(1/m) X^T (A - y)");
+  assert_close4(got, gw, n, "(1/m) X^T (A - t)");
   free(out);
   seed_free(t, &s);
 }
@@ -598,15 +603,10 @@ START_TEST(ops_md_matches_oplist) {
 }
 END_TEST
 
-/* Every block chain_rule prints now is in docs/chain-rule.md between its markers, verbatim;
- * every marker in the doc names a block (no timings: they would vary from run to run); the
- * doc's code excerpt is in examples/seed_tiny.h line for line. */
-START_TEST(chain_rule_md_matches_program) {
-  capture c;
-  cap_open(&c);
-  chain_rule_blocks(c.f, 1, 0);
-  char *blocks = cap_close(&c);
-  char *doc = read_source("docs/chain-rule.md");
+/* Every "@@ begin NAME" block in `blocks` is in the doc `path` between its markers, verbatim,
+ * and every marker in the doc names a block; returns the number of blocks. */
+static int assert_doc_has_blocks(const char *path, const char *doc, const char *blocks,
+                                 const char *program) {
   int n_blocks = 0;
   for (const char *p = strstr(blocks, "@@ begin "); p; p = strstr(p + 1, "@@ begin ")) {
     char name[64];
@@ -621,12 +621,10 @@ START_TEST(chain_rule_md_matches_program) {
     snprintf(want, need, "<!-- begin: %s -->\n```text\n%.*s```\n<!-- end: %s -->\n", name,
              (int)(body_end - body), body, name);
     ck_assert_msg(strstr(doc, want) != NULL,
-                  "docs/chain-rule.md: block %s differs from build/examples/chain_rule --blocks "
-                  "(run `make docs`)", name);
+                  "%s: block %s differs from %s --blocks (run `make docs`)", path, name, program);
     free(want);
     n_blocks++;
   }
-  ck_assert_int_ge(n_blocks, 15);
   /* no stale markers: each begin marker in the doc is a block printed now */
   int n_markers = 0;
   for (const char *p = strstr(doc, "<!-- begin: "); p; p = strstr(p + 1, "<!-- begin: ")) {
@@ -634,11 +632,24 @@ START_TEST(chain_rule_md_matches_program) {
     char name[64], key[96];
     ck_assert_int_eq(sscanf(p, "<!-- begin: %63s", name), 1);
     snprintf(key, sizeof key, "@@ begin %s\n", name);
-    ck_assert_msg(strstr(blocks, key) != NULL,
-                  "docs/chain-rule.md: marker %s names no block", name);
+    ck_assert_msg(strstr(blocks, key) != NULL, "%s: marker %s names no block", path, name);
     n_markers++;
   }
   ck_assert_int_eq(n_markers, n_blocks);
+  return n_blocks;
+}
+
+/* Every block chain_rule prints now is in docs/chain-rule.md between its markers, verbatim;
+ * every marker in the doc names a block (no timings: they would vary from run to run); the
+ * doc's code excerpt is in examples/seed_tiny.h line for line. */
+START_TEST(chain_rule_md_matches_program) {
+  capture c;
+  cap_open(&c);
+  chain_rule_blocks(c.f, 1, 0);
+  char *blocks = cap_close(&c);
+  char *doc = read_source("docs/chain-rule.md");
+  ck_assert_int_ge(assert_doc_has_blocks("docs/chain-rule.md", doc, blocks,
+                                         "build/examples/chain_rule"), 15);
   /* the code excerpt */
   char *src = read_source("examples/seed_tiny.h");
   const char *code = strstr(doc, "<!-- code: examples/seed_tiny.h -->\n```c\n");
@@ -654,6 +665,30 @@ START_TEST(chain_rule_md_matches_program) {
   }
   ck_assert_int_ge(lines, 5);
   free(src);
+  free(blocks);
+  free(doc);
+}
+END_TEST
+
+/* docs/gradcheck.md quotes gradcheck_custom (both runs, CSV lines) and eps_sweep's table as
+ * they print now with --blocks; the blocks hold no digit that depends on the compiler (this
+ * test passes built with gcc and with clang). */
+START_TEST(gradcheck_md_matches_programs) {
+  char data[4096];
+  source_path(data, sizeof data, "examples/data/breast_cancer.csv");
+  char a0[] = "eps_sweep", a1[] = "--blocks", a2[] = "--data";
+  char *argv[] = {a0, a1, a2, data, NULL};
+  capture c;
+  cap_open(&c);
+  ck_assert_int_eq(gradcheck_custom_blocks(c.f), 0);
+  ck_assert_int_eq(eps_sweep_main(c.f, 4, argv), 0);
+  char *blocks = cap_close(&c);
+  char *doc = read_source("docs/gradcheck.md");
+  ck_assert_int_eq(assert_doc_has_blocks("docs/gradcheck.md", doc, blocks,
+                                         "build/examples/gradcheck_custom and eps_sweep"), 4);
+  /* independently of the programs: the planted mistake is caught as the prose says */
+  ck_assert_ptr_nonnull(strstr(doc, "wg_gradcheck:  15 of 19 elements failed (0 skipped)"));
+  ck_assert_ptr_nonnull(strstr(doc, "first failing: row 6 (softplus H)"));
   free(blocks);
   free(doc);
 }
@@ -682,6 +717,7 @@ Suite *make_suite(void) {
   tc = tcase_create("docs");
   tcase_add_test(tc, ops_md_matches_oplist);
   tcase_add_test(tc, chain_rule_md_matches_program);
+  tcase_add_test(tc, gradcheck_md_matches_programs);
   tcase_set_timeout(tc, 30);
   suite_add_tcase(s, tc);
   return s;

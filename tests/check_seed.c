@@ -2,17 +2,17 @@
  *
  * One sigmoid unit, binary cross-entropy averaged over m samples, the loss COMPOSED from
  * primitives (nothing in the engine knows this formula):
- *   L = -mean(y * log(A) + (1 - y) * log(1 - A)),   A = sigmoid(z),  z = X W + b
+ *   L = -mean(t * log(A) + (1 - t) * log(1 - A)),   A = sigmoid(z),  z = X W + b,  t the labels
  * The seed derives by hand
- *   dL/dA = (-y/A + (1-y)/(1-A)) / m,   dL/dz = dL/dA * A (1 - A) = (A - y)/m,
- *   dL/dW = (1/m) X^T (A - y),          dL/db = (1/m) sum(A - y)
+ *   dL/dA = (-t/A + (1-t)/(1-A)) / m,   dL/dz = dL/dA * A (1 - A) = (A - t)/m,
+ *   dL/dW = (1/m) X^T (A - t),          dL/db = (1/m) sum(A - t)
  * and the tests compute those expressions in plain C from wg_value(A) and compare, all to
  * 1e-12 relative. Then the fused losses (wg_bce_logits, wg_bce on sigmoid) must agree with
  * the composed graph, a two-layer network must agree with the hand recursion
- *   delta2 = (A2 - y)/m, dW2 = A1^T delta2, delta1 = (delta2 W2^T) * act'(z1), dW1 = X^T delta1,
+ *   delta2 = (A2 - t)/m, dW2 = A1^T delta2, delta1 = (delta2 W2^T) * act'(z1), dW1 = X^T delta1,
  *   db = column sums of delta,
  * and both conventions are checked: samples as rows (z = X W + b) and samples as columns
- * (z = W A + b, dL/dW = (1/m)(A_out - y) A^T). Data: the UCI breast cancer set (standardized
+ * (z = W A + b, dL/dW = (1/m)(A_out - t) A^T). Data: the UCI breast cancer set (standardized
  * here) and deterministic random data. */
 #include <math.h>
 #include <stdio.h>
@@ -123,7 +123,7 @@ static double rel_norm(const double *a, const double *b, int n) {
 
 /* ---- the composed loss --------------------------------------------------------------- */
 
-/* L = -mean(y log(A) + (1 - y) log(1 - A)) from wg_log, wg_mul, wg_sub, wg_add, wg_mean, wg_neg */
+/* L = -mean(t log(A) + (1 - t) log(1 - A)) from wg_log, wg_mul, wg_sub, wg_add, wg_mean, wg_neg */
 static wg_var composed_bce(wg_tape *t, wg_var A, wg_var Y) {
   wg_var one = wg_scalar(t, 1.0);
   wg_var pos = wg_mul(t, Y, wg_log(t, A));
@@ -183,7 +183,7 @@ static seed_run seed_engine(const dataset *d, int columns, unsigned long long se
   return r;
 }
 
-/* the seed's dL/dyhat = (-y/yhat + (1-y)/(1-yhat)) / m */
+/* the seed's dL/dyhat = (-t/yhat + (1-t)/(1-yhat)) / m, t the labels (y[] here) */
 static void seed_dA(const seed_run *r, const double *y, double *out) {
   for (int i = 0; i < r->m; i++)
     out[i] = (-y[i] / r->A[i] + (1 - y[i]) / (1 - r->A[i])) / r->m;
@@ -195,7 +195,7 @@ static void seed_dz(const seed_run *r, const double *y, double *out) {
   for (int i = 0; i < r->m; i++) out[i] *= r->A[i] * (1 - r->A[i]);
 }
 
-/* dL/dW = (1/m) X^T (A - y): the same numbers in both conventions (as n x 1 or 1 x n) */
+/* dL/dW = (1/m) X^T (A - t): the same numbers in both conventions (as n x 1 or 1 x n) */
 static void seed_dW(const seed_run *r, const dataset *d, double *out) {
   for (int j = 0; j < d->n; j++) {
     out[j] = 0;
@@ -226,7 +226,7 @@ static void assert_seed_claims(const seed_run *r, const dataset *d, const char *
   snprintf(msg, sizeof msg, "%s: adjoint of z", what);
   seed_dz(r, d->y, ref);
   ASSERT_CLOSE_ELEM(r->dz, ref, d->m, msg);
-  snprintf(msg, sizeof msg, "%s: adjoint of z vs the collapse (A - y)/m", what);
+  snprintf(msg, sizeof msg, "%s: adjoint of z vs the collapse (A - t)/m", what);
   for (int i = 0; i < d->m; i++) ref[i] = (r->A[i] - d->y[i]) / d->m;
   ASSERT_CLOSE_NORM(r->dz, ref, d->m, msg);
   snprintf(msg, sizeof msg, "%s: dL/dW", what);
@@ -312,7 +312,7 @@ END_TEST
 START_TEST(columns_random_data_all_seed_claims) {
   dataset d = random_data(40, 7, 77);
   seed_run r = seed_engine(&d, 1, 6);
-  assert_seed_claims(&r, &d, "columns, random"); /* dW (1 x n) = (1/m)(A - y) A_in^T */
+  assert_seed_claims(&r, &d, "columns, random"); /* dW (1 x n) = (1/m)(A - t) A_in^T */
   seed_run_free(&r);
   dataset_free(&d);
 }
@@ -376,7 +376,7 @@ END_TEST
 
 /* Samples as rows, tanh hidden layer:
  *   z1 = X W1 + b1 (m x h), A1 = tanh(z1), z2 = A1 W2 + b2 (m x 1), A2 = sigmoid(z2), L = bce
- *   delta2 = (A2 - y)/m, dW2 = A1^T delta2, db2 = sum(delta2),
+ *   delta2 = (A2 - t)/m, dW2 = A1^T delta2, db2 = sum(delta2),
  *   delta1 = (delta2 W2^T) * (1 - A1^2), dW1 = X^T delta1, db1 = column sums of delta1 */
 START_TEST(two_layer_rows_tanh_real_matches_hand_recursion) {
   enum { H = 5 };
@@ -421,8 +421,8 @@ END_TEST
 
 /* Samples as columns, sigmoid hidden layer, the seed's own notation:
  *   Z1 = W1 A0 + b1 (h x m, b1 h x 1 broadcast along columns), A1 = sigmoid(Z1),
- *   Z2 = W2 A1 + b2 (1 x m), A2 = sigmoid(Z2), L = bce_logits(Z2, y)
- *   delta2 = (A2 - y)/m (1 x m), dW2 = delta2 A1^T, db2 = sum(delta2),
+ *   Z2 = W2 A1 + b2 (1 x m), A2 = sigmoid(Z2), L = bce_logits(Z2, t)
+ *   delta2 = (A2 - t)/m (1 x m), dW2 = delta2 A1^T, db2 = sum(delta2),
  *   delta1 = (W2^T delta2) * A1 (1 - A1) (h x m), dW1 = delta1 A0^T, db1 = row sums of delta1 */
 START_TEST(two_layer_columns_sigmoid_random_matches_hand_recursion) {
   enum { M = 30, N = 6, H = 4 };

@@ -45,7 +45,7 @@ static void ops_md_write(FILE *o) {
         "input, `c` the row's constant. Products `*` and quotients `/` are elementwise;\n"
         "`a b` with matrices is the matrix product. `unbcast(g)` sums `g` over the axes an\n"
         "input was broadcast along (a 1xN bias receives the column sums), which is how the\n"
-        "bias gradient `(1/m) sum(A - y)` falls out of the generic sweep. A VJP always\n"
+        "bias gradient `(1/m) sum(A - t)` falls out of the generic sweep. A VJP always\n"
         "accumulates (`+=`, `-=`): an input used twice receives both terms.\n"
         "\n"
         "| op | inputs | forward | VJP (reverse mode) | JVP (forward mode) |\n"

@@ -2,7 +2,8 @@
 #
 #   awk -f tools/splice.awk BLOCKS DOC > NEW_DOC
 #
-# BLOCKS holds "@@ begin NAME" ... "@@ end NAME" sections (build/examples/chain_rule --blocks).
+# BLOCKS holds "@@ begin NAME" ... "@@ end NAME" sections (build/examples/chain_rule --blocks,
+# gradcheck_custom --blocks, eps_sweep --blocks).
 # In DOC, everything between "<!-- begin: NAME -->" and "<!-- end: NAME -->" is replaced by
 # the block NAME in a ```text fence. A marker naming no block, or a block no marker names, is
 # an error (exit 1), so the doc and the program cannot silently part ways.

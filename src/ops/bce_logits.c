@@ -2,7 +2,7 @@
  *
  *   forward: L = (1/N) sum_i [ max(z_i, 0) - z_i t_i + log1p(exp(-|z_i|)) ]   z, t (m x n)
  *            = bce(sigmoid(z), t) written so that no exp overflows and no log sees 0
- *   VJP:     dz_i += dL (sigmoid(z_i) - t_i) / N      (the seed's collapse to A - y)
+ *   VJP:     dz_i += dL (sigmoid(z_i) - t_i) / N      (the seed's collapse to A - t)
  *            dt_i -= dL z_i / N
  *   JVP:     tL = (1/N) sum_i [ (sigmoid(z_i) - t_i) tz_i - z_i tt_i ] */
 #include <math.h>

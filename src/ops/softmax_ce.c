@@ -4,7 +4,7 @@
  *   forward: L = (1/m) sum_i [ lse(z_i) - z_i,c_i ]        z (m x n) logits, c (m x 1) labels
  *            lse(z_i) = M_i + log sum_k exp(z_ik - M_i),  M_i = max_k z_ik   (no overflow)
  *            = -(1/m) sum_i log softmax(z_i)_c_i
- *   VJP:     dz_ij += dL (p_ij - [j == c_i]) / m,  p = softmax(z)   (the seed's A - y, per class)
+ *   VJP:     dz_ij += dL (p_ij - [j == c_i]) / m,  p = softmax(z)   (the seed's A - t, per class)
  *            labels get no adjoint: they must not need a gradient.
  *   JVP:     tL = (1/m) sum_ij (p_ij - [j == c_i]) tz_ij   (labels are discrete: no tangent)
  *
