@@ -45,6 +45,8 @@
  *       if (wg_tape_status(t)) fprintf(stderr, "%s\n", wg_tape_error(t));
  *   - Messages name the op, the shapes and the row: "matmul: (4x3) @ (2x3): inner dimensions
  *     differ (row 7)". wg_tape_reset clears the status.
+ *   - A shape whose bytes (rows x cols x sizeof(wg_real)) do not fit in size_t is a shape error
+ *     (WG_ERR_SHAPE), never a wrapped count: with a 32-bit size_t, (65536x1)(1x65537) is one.
  *   - A NULL tape behaves as a tape whose allocation failed: every call is safe and reports
  *     WG_ERR_NOMEM. Handles from another tape or from before a reset are reported, never
  *     dereferenced. The library never prints and never calls exit or abort.
@@ -118,7 +120,9 @@ WG_API size_t wg_tape_bytes(const wg_tape *t);      /* arena bytes in use */
 WG_API wg_var wg_input(wg_tape *t, int rows, int cols, const wg_real *data); /* references data */
 WG_API wg_var wg_scalar(wg_tape *t, wg_real c);                              /* 1x1 constant */
 
-WG_API wg_param *wg_param_new(const char *name, int rows, int cols); /* zeros; NULL on error */
+/* Zeros; NULL when a dimension is not positive, when the value and gradient (2 rows cols
+ * sizeof(wg_real) bytes) do not fit in size_t, or when memory runs out. */
+WG_API wg_param *wg_param_new(const char *name, int rows, int cols);
 WG_API void wg_param_free(wg_param *p);
 WG_API wg_mat wg_param_value(wg_param *p); /* writable view of the value */
 WG_API wg_mat wg_param_grad(wg_param *p);  /* writable view of the accumulated gradient */
@@ -303,7 +307,8 @@ typedef struct {
   wg_init_kind kind;
   double a, b; /* CONSTANT: a; UNIFORM: bounds a, b; NORMAL: mean a, std b */
 } wg_init;
-/* Fill w as described above (nothing happens for an empty w, or a NULL r when one is needed). */
+/* Fill w as described above (nothing happens for an empty w, a w whose byte count does not fit
+ * in size_t, or a NULL r when one is needed). */
 WG_API void wg_init_fill(wg_mat w, wg_init init, wg_rng *r);
 
 /* A model: a named, ordered set of parameters and the seeded generator that initialises them.
@@ -312,7 +317,8 @@ typedef struct wg_model wg_model;
 WG_API wg_model *wg_model_new(uint64_t seed); /* NULL if out of memory */
 WG_API void wg_model_free(wg_model *m);       /* frees the model and all its parameters */
 /* Create parameter `name` (unique, < 64 chars) of shape rows x cols, initialised with init
- * from the model's generator; *out (may be NULL) receives it. */
+ * from the model's generator; *out (may be NULL) receives it. A shape whose value and gradient
+ * bytes do not fit in size_t is WG_ERR_SHAPE; no memory for it, WG_ERR_NOMEM. */
 WG_API wg_status wg_model_add(wg_model *m, const char *name, int rows, int cols, wg_init init,
                               wg_param **out);
 WG_API int wg_model_count(const wg_model *m);

@@ -67,6 +67,7 @@ wg_var wg_custom(wg_tape *t, const wg_custom_op *op, void *ctx, int n_in, const 
                      "must be positive (row %u)", who, shapes_text(x, n_in, shapes, sizeof shapes),
                      rows, cols, row);
   }
+  if (!wg_op_fits(t, who, n_in, in, rows, cols)) return wg_none();
   custom_info *ci = wg_tape_bytes_alloc(t, sizeof *ci);
   if (!ci) return wg_none();
   ci->op = *op;

@@ -452,7 +452,7 @@ void wg_gemm(int trans_a, int trans_b, int m, int n, int k, const wg_real *A, in
     gemv(!trans_b, n, k, B, ldb, A, trans_a ? lda : 1, beta, C, 1);
     return;
   }
-  if ((size_t)m * n * k <= SMALL) {
+  if ((double)m * n * k <= SMALL) { /* in double: m n k can exceed any size_t */
     gemm_plain(trans_a, trans_b, m, n, k, A, lda, B, ldb, beta, C, ldc);
     return;
   }

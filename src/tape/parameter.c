@@ -3,15 +3,18 @@
 #include <string.h>
 
 #include "tape/alloc.h"
+#include "tape/size.h"
 #include "tape/tape.h"
 
 wg_param *wg_param_new(const char *name, int rows, int cols) {
   if (rows <= 0 || cols <= 0) return NULL;
+  /* one block: the struct, padding to 64 bytes, value and grad (bytes each), 64 bytes of
+   * alignment slack; a shape whose size does not fit in size_t is refused */
+  size_t head = (sizeof(wg_param) + 63) & ~(size_t)63, bytes, data_bytes, size;
+  if (!wg_shape_bytes(rows, cols, sizeof(wg_real), &bytes) ||
+      !wg_mul_size(bytes, 2, &data_bytes) || !wg_add_size(head + 64, data_bytes, &size))
+    return NULL;
   size_t n = (size_t)rows * (size_t)cols;
-  if (n > (SIZE_MAX - sizeof(wg_param) - 64) / (2 * sizeof(wg_real))) return NULL;
-  /* one block: the struct, padding to 64 bytes, value, grad */
-  size_t head = (sizeof(wg_param) + 63) & ~(size_t)63;
-  size_t size = head + 2 * n * sizeof(wg_real) + 64;
   unsigned char *block = wg_alloc_zero(size);
   if (!block) return NULL;
   wg_param *p = (wg_param *)block;
