@@ -52,7 +52,8 @@ $(B)/libwengert.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(B)/libwengert.so: $(LIB_OBJ)
-	$(CC) -shared -Wl,-soname,libwengert.so.0 -Wl,--no-undefined -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -shared -Wl,-soname,libwengert.so.0 -Wl,--no-undefined \
+	  -o $@ $^ $(LDLIBS)
 
 examples: $(EX_BIN)
 $(B)/examples/%: examples/%.c $(B)/libwengert.a
@@ -202,7 +203,7 @@ $(B)/bench/bench: bench/bench.c $(B)/libwengert.a
 # ---- reliability (make sanitize, valgrind, fuzz, coverage) ----------------------------------
 # Each builds the library and the Check suites again into its own build dir (B=build/<name>)
 # with its own flags, so they never mix with the normal build.
-.PHONY: sanitize valgrind tsan fuzz coverage
+.PHONY: sanitize valgrind tsan fuzz coverage m32
 SUITES_IN = $(TEST_SRC:tests/%.c=$(1)/tests/%)
 
 # WG_TEST_NO_BROWSER: check_html's headless Chromium runs belong to `make test`; these targets
@@ -264,6 +265,23 @@ fuzz:
 	    "in $(FUZZ_SECONDS) s, $$(sed -n 's/^stat::new_units_added: *//p' build/fuzz/$$n.log)" \
 	    "new inputs, peak RSS $$(sed -n 's/^stat::peak_rss_mb: *//p' build/fuzz/$$n.log) MB, no crash/leak/UB"; \
 	done
+
+# A 32-bit x86 build (where size_t is 32 bits, so every size check matters) of the library,
+# the examples, the bench and the Check suites, then the suite. Debian: gcc-multilib and the
+# i386 Check library (check:i386, libsubunit-dev:i386; .ci/run installs them). SSE2 math, as
+# on x86-64: x87's long double intermediates would change the last bits of results (and turn
+# off the vector kernels, which need FLT_EVAL_METHOD 0).
+M32_FLAGS := -m32 -msse2 -mfpmath=sse
+m32: check-deps
+	@mkdir -p build/m32; if ! printf '#include <check.h>\nint main(void) { srunner_free(NULL); return 0; }\n' | \
+	    $(CC) -m32 $(CHECK_CFLAGS) -x c - -o build/m32/probe $(CHECK_LIBS) >/dev/null 2>&1; then \
+	  echo "make m32: needs gcc-multilib and the i386 Check library. On Debian, as root:"; \
+	  echo "  dpkg --add-architecture i386 && apt-get update &&" \
+	    "apt-get install gcc-multilib check:i386 libsubunit-dev:i386"; exit 1; \
+	fi; rm -f build/m32/probe
+	@$(MAKE) --no-print-directory B=build/m32 EXTRA_CFLAGS="$(M32_FLAGS) $(EXTRA_CFLAGS)" \
+	  all tests build/m32/bench/bench
+	@sh tests/run.sh $(call SUITES_IN,build/m32)
 
 # gcov + gcovr: line and branch coverage of src/ by the whole Check suite; fails below the
 # minimums (COV_LINES=0 COV_BRANCHES=0 to only print).

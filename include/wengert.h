@@ -57,6 +57,8 @@
  *   - Messages name the op, the inputs (with their wg_name, or a parameter's name), the shapes
  *     and the row: "matmul: X (4x3) @ W (2x3): inner dimensions differ (row 7)".
  *     wg_tape_reset clears the status.
+ *   - A shape whose bytes (rows x cols x sizeof(wg_real)) do not fit in size_t is a shape error
+ *     (WG_ERR_SHAPE), never a wrapped count: with a 32-bit size_t, (65536x1)(1x65537) is one.
  *   - A NULL tape behaves as a tape whose allocation failed: every call is safe and reports
  *     WG_ERR_NOMEM. Handles from another tape or from before a reset are reported, never
  *     dereferenced. The library never prints and never calls exit or abort.
@@ -144,7 +146,8 @@ WG_API wg_var wg_input(wg_tape *t, int rows, int cols, const wg_real *data); /* 
 WG_API wg_var wg_scalar(wg_tape *t, wg_real c);                              /* 1x1 constant */
 
 /* Zeros. name: copied (up to 63 chars); "" for an unnamed parameter. NULL on error (a NULL
- * name, a dimension <= 0, out of memory), with the reason in wg_last_error(). */
+ * name, a dimension <= 0, a value and gradient (2 rows cols sizeof(wg_real) bytes) that do not
+ * fit in size_t, out of memory), with the reason in wg_last_error(). */
 WG_API wg_param *wg_param_new(const char *name, int rows, int cols);
 WG_API void wg_param_free(wg_param *p);
 WG_API wg_mat wg_param_value(wg_param *p); /* writable view of the value */
@@ -355,7 +358,8 @@ typedef struct {
   wg_init_kind kind;
   double a, b; /* CONSTANT: a; UNIFORM: bounds a, b; NORMAL: mean a, std b */
 } wg_init;
-/* Fill w as described above (nothing happens for an empty w, or a NULL r when one is needed). */
+/* Fill w as described above (nothing happens for an empty w, a w whose byte count does not fit
+ * in size_t, or a NULL r when one is needed). */
 WG_API void wg_init_fill(wg_mat w, wg_init init, wg_rng *r);
 
 /* A model: a named, ordered set of parameters and the seeded generator that initialises them.
@@ -365,7 +369,8 @@ WG_API wg_model *wg_model_new(uint64_t seed); /* NULL if out of memory (see wg_l
 WG_API void wg_model_free(wg_model *m);       /* frees the model and all its parameters */
 /* Create parameter `name` (unique, < 64 chars) of shape rows x cols, initialised with init
  * from the model's generator; *out (may be NULL) receives it. A NULL m: WG_ERR_ARG, with the
- * message in wg_last_error() (as for every failure). */
+ * message in wg_last_error() (as for every failure). A shape whose value and gradient bytes do
+ * not fit in size_t is WG_ERR_SHAPE; no memory for it, WG_ERR_NOMEM. */
 WG_API wg_status wg_model_add(wg_model *m, const char *name, int rows, int cols, wg_init init,
                               wg_param **out);
 WG_API int wg_model_count(const wg_model *m);

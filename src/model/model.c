@@ -3,6 +3,7 @@
  * The model owns its parameters (wg_param_new / wg_param_free) in creation order; names are
  * unique so save/load can match them. Initialisers draw from the model's wg_rng, so the same
  * seed and the same sequence of wg_model_add calls give the same weights everywhere. */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "model/model.h"
 #include "tape/alloc.h"
 #include "tape/error.h"
+#include "tape/size.h"
 
 wg_status wg_errf(char *err, size_t errlen, wg_status s, const char *fmt, ...) {
   va_list ap;
@@ -55,7 +57,9 @@ void wg_model_free(wg_model *m) {
 void wg_init_fill(wg_mat w, wg_init init, wg_rng *r) {
   if (!w.data || w.rows <= 0 || w.cols <= 0) return;
   if (!r && init.kind != WG_INIT_ZEROS && init.kind != WG_INIT_CONSTANT) return;
-  size_t n = (size_t)w.rows * (size_t)w.cols;
+  size_t n, bytes; /* a shape no buffer can have (its bytes overflow) is left alone */
+  if (!wg_shape_bytes(w.rows, w.cols, sizeof *w.data, &bytes)) return;
+  n = bytes / sizeof *w.data;
   double fan_in = w.rows, fan_out = w.cols, lo = 0, hi = 0, mean = 0, std = 0;
   int uniform = 0;
   switch (init.kind) {
@@ -96,6 +100,11 @@ wg_status wg_model_add(wg_model *m, const char *name, int rows, int cols, wg_ini
   if (rows <= 0 || cols <= 0)
     return wg_model_fail(m, WG_ERR_ARG, "wg_model_add: %s: dimensions (%dx%d) must be positive",
                          name, rows, cols);
+  size_t bytes;
+  if (!wg_shape_bytes(rows, cols, 2 * sizeof(wg_real), &bytes))
+    return wg_model_fail(m, WG_ERR_SHAPE, "wg_model_add: %s: a (%dx%d) parameter (value and "
+                         "gradient, %zu bytes per element) is more than a %d-bit size_t counts",
+                         name, rows, cols, 2 * sizeof(wg_real), (int)(sizeof(size_t) * CHAR_BIT));
   if (wg_model_find(m, name))
     return wg_model_fail(m, WG_ERR_ARG, "wg_model_add: the model already has a parameter %s",
                          name);

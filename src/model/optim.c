@@ -31,6 +31,7 @@
 #include "par/pool.h"
 #include "tape/alloc.h"
 #include "tape/error.h"
+#include "tape/size.h"
 
 struct wg_optim {
   wg_model *model;
@@ -85,11 +86,14 @@ wg_optim *wg_optim_new(wg_model *m, wg_optim_config cfg, char *err, size_t errle
   wg_optim *o = wg_alloc_zero(sizeof *o);
   if (!o) return wg_errf(err, errlen, WG_ERR_NOMEM, "wg_optim_new: out of memory"), NULL;
   o->model = m, o->cfg = cfg, o->n = m->n;
-  for (int k = 0; k < m->n; k++) o->total += (size_t)m->params[k]->rows * m->params[k]->cols;
-  size_t per = cfg.kind == WG_SGD ? (cfg.momentum != 0 ? 1 : 0) : 2;
+  /* Neither count wraps: every parameter's block holds its value and gradient (16 bytes per
+   * element) in memory at once, so total and 2 total fit in size_t; the bytes are checked. */
+  for (int k = 0; k < m->n; k++)
+    o->total += (size_t)m->params[k]->rows * (size_t)m->params[k]->cols;
+  size_t per = cfg.kind == WG_SGD ? (cfg.momentum != 0 ? 1 : 0) : 2, bytes;
   o->buf_len = per * o->total;
   if (o->buf_len) {
-    o->buf = wg_alloc_zero(o->buf_len * sizeof *o->buf);
+    o->buf = wg_mul_size(o->buf_len, sizeof *o->buf, &bytes) ? wg_alloc_zero(bytes) : NULL;
     if (!o->buf) {
       size_t want = o->buf_len;
       wg_free(o, sizeof *o);

@@ -82,6 +82,7 @@ wg_var wg_custom(wg_tape *t, const wg_custom_op *op, void *ctx, int n_in, const 
                      "must be positive (row %u)", who, shapes_text(t, in, n_in, shapes, sizeof shapes),
                      rows, cols, row);
   }
+  if (!wg_op_fits(t, who, n_in, in, rows, cols)) return wg_none();
   t->building = who; /* out-of-memory messages name the op */
   custom_info *ci = wg_tape_bytes_alloc(t, sizeof *ci);
   wg_var v = wg_none();

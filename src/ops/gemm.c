@@ -13,23 +13,31 @@
  * increasing p, the micro-kernel's p loop inside) whatever the thread count: threads split
  * the columns of C (in whole NR panels: the tiles are the same for every thread count), never
  * a sum, so results are bitwise identical for 1..N threads. */
+#include <float.h>
 #include <string.h>
 
 #include "ops/gemm.h"
 #include "par/pool.h"
 
 /* ---- the register tile: vectors of VL reals, MR x NR per micro-kernel call ---------------- */
-#if defined(__GNUC__) && !defined(WG_REAL_FLOAT) && defined(__AVX512F__)
+/* The vector kernels need double arithmetic in double (FLT_EVAL_METHOD 0): x87 math (32-bit
+ * x86 without -mfpmath=sse) evaluates in long double, which the vector types cannot take,
+ * and gets the plain C kernels below. */
+#if defined(__GNUC__) && !defined(WG_REAL_FLOAT) && FLT_EVAL_METHOD == 0
+#define WG_GEMM_VECTOR 1
+#endif
+
+#if defined(WG_GEMM_VECTOR) && defined(__AVX512F__)
 #define VL 8 /* 32 registers of 8 doubles: 24 accumulators, 3 for B, 1 for A */
 #define MR 8
 #define NV 3
 typedef double vreal __attribute__((vector_size(64)));
-#elif defined(__GNUC__) && !defined(WG_REAL_FLOAT) && defined(__AVX__)
+#elif defined(WG_GEMM_VECTOR) && defined(__AVX__)
 #define VL 4 /* 16 registers of 4 doubles: 12 accumulators, 2 for B, 1 for A */
 #define MR 6
 #define NV 2
 typedef double vreal __attribute__((vector_size(32)));
-#elif defined(__GNUC__) && !defined(WG_REAL_FLOAT)
+#elif defined(WG_GEMM_VECTOR)
 #define VL 2 /* SSE2 (any x86-64) or other 128-bit SIMD: 8 accumulators */
 #define MR 4
 #define NV 2
@@ -39,7 +47,7 @@ typedef double vreal __attribute__((vector_size(16)));
 #if defined(VL)
 #define NR (NV * VL)
 #else
-#define NR 4 /* plain C fallback for compilers without vector extensions */
+#define NR 4 /* plain C fallback: no vector extensions, the float build, or x87 math */
 #define MR 4
 #endif
 
@@ -452,7 +460,7 @@ void wg_gemm(int trans_a, int trans_b, int m, int n, int k, const wg_real *A, in
     gemv(!trans_b, n, k, B, ldb, A, trans_a ? lda : 1, beta, C, 1);
     return;
   }
-  if ((size_t)m * n * k <= SMALL) {
+  if ((double)m * n * k <= SMALL) { /* in double: m n k can exceed any size_t */
     gemm_plain(trans_a, trans_b, m, n, k, A, lda, B, ldb, beta, C, ldc);
     return;
   }

@@ -12,6 +12,7 @@ wg_var wg_input(wg_tape *t, int rows, int cols, const wg_real *data) {
   if (!data)
     return wg_fail(t, WG_ERR_ARG, "input: data is NULL for a (%dx%d) input (row %u)", rows, cols,
                    (unsigned)t->n_rows);
+  if (!wg_op_fits(t, "input", 0, NULL, rows, cols)) return wg_none();
   uint32_t i = wg_row_append(t, WG_OP_INPUT, rows, cols);
   if (i == UINT32_MAX) return wg_none();
   t->rows[i].val = (wg_real *)(uintptr_t)data; /* never written through: see the VJP */

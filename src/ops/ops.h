@@ -47,6 +47,13 @@ wg_var wg_op_record(wg_tape *t, int op, int n_in, const wg_var *in, int rows, in
 wg_var wg_op_record_ptr(wg_tape *t, int op, int n_in, const wg_var *in, int rows, int cols,
                         wg_real c, void *ptr);
 
+/* 1 when a (rows x cols) value can be counted: rows cols elements and their bytes fit in
+ * size_t (a 32-bit size_t holds 65536 x 65535 elements, not 65536 x 65537). Otherwise fail
+ * the tape with WG_ERR_SHAPE naming who, the n_in inputs' shapes, the result and the row,
+ * and return 0. Every row's shape passes here (wg_op_record_ptr, wg_input), so the element
+ * and byte counts of a row's buffers, wg_row_size(r) * sizeof(wg_real), never wrap. */
+int wg_op_fits(wg_tape *t, const char *who, int n_in, const wg_var *in, int rows, int cols);
+
 /* The user's name of a custom row (custom.c); wg_row_op_name is the one to call. */
 const char *wg_op_custom_name(const wg_row *r);
 

@@ -1,7 +1,28 @@
 /* record.c - recording a row, and the shape rules shared by op families. */
+#include <limits.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "ops/ops.h"
+#include "tape/size.h"
+
+int wg_op_fits(wg_tape *t, const char *who, int n_in, const wg_var *in, int rows, int cols) {
+  size_t bytes;
+  if (wg_shape_bytes(rows, cols, sizeof(wg_real), &bytes)) return 1;
+  char from[WG_MAX_INPUTS * 32] = "";
+  size_t used = 0;
+  for (int k = 0; k < n_in && k < WG_MAX_INPUTS; k++) {
+    const wg_row *x = &t->rows[in[k].row];
+    snprintf(from + used, sizeof from - used, "(%dx%d)%s", x->rows, x->cols,
+             k + 1 < n_in ? ", " : " -> ");
+    used += strlen(from + used);
+  }
+  wg_fail(t, WG_ERR_SHAPE, "%s: %s(%dx%d): %llu elements of %zu bytes are more than a %d-bit "
+          "size_t counts (row %u)", who, from, rows, cols,
+          (unsigned long long)rows * (unsigned long long)cols, sizeof(wg_real),
+          (int)(sizeof(size_t) * CHAR_BIT), (unsigned)t->n_rows);
+  return 0;
+}
 
 wg_var wg_op_record(wg_tape *t, int op, int n_in, const wg_var *in, int rows, int cols,
                     wg_real c) {
@@ -15,6 +36,7 @@ wg_var wg_op_record(wg_tape *t, int op, int n_in, const wg_var *in, int rows, in
 wg_var wg_op_record_ptr(wg_tape *t, int op, int n_in, const wg_var *in, int rows, int cols,
                         wg_real c, void *ptr) {
   if (!wg_live(t)) return wg_none();
+  if (!wg_op_fits(t, wg_ops[op].name, n_in, in, rows, cols)) return wg_none();
   const char *outer = t->building; /* wg_custom names its own rows */
   if (!outer) t->building = wg_ops[op].name;
   uint32_t i = wg_row_append(t, op, rows, cols);

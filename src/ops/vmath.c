@@ -13,13 +13,16 @@
  *   tanh(x)  |x| >= 22: +-1. Otherwise t = expm1(2|x|) (as above: 2^n (1 + expm1(r)) - 1),
  *            tanh(|x|) = t / (t + 2) (no cancellation for small x), sign copied from x.
  *   sigmoid  e = exp(-|x|) <= 1: x >= 0 gives 1 / (1 + e), x < 0 gives e / (1 + e). */
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
 #include "ops/vmath.h"
 #include "par/pool.h"
 
-#if defined(__GNUC__) && !defined(WG_REAL_FLOAT)
+/* Vectors need double arithmetic in double (FLT_EVAL_METHOD 0); x87 math (32-bit x86 without
+ * -mfpmath=sse) evaluates in long double and takes the libm path below. */
+#if defined(__GNUC__) && !defined(WG_REAL_FLOAT) && FLT_EVAL_METHOD == 0
 #define WG_VMATH_VECTOR 1
 #if defined(__AVX512F__)
 #define VL 8
@@ -175,7 +178,7 @@ static void sigmoid_range(const wg_real *x, wg_real *y, size_t lo, size_t hi) {
   ARRAY_LOOP(vsigmoid1, x, y, lo, hi);
 }
 
-#else /* no vector extensions (or the float build): libm per element */
+#else /* no vector extensions, the float build or x87 math: libm per element */
 
 static wg_real sigmoid_scalar(wg_real x) {
   if (x >= 0) return 1 / (1 + exp(-x));

@@ -10,8 +10,9 @@
  * as libm: exp(+-0) = 1, exp(-Inf) = 0, exp(+Inf) = +Inf, overflow to +Inf above 709.78,
  * gradual underflow to subnormals and 0 below -708.4; log(+-0) = -Inf, log(x < 0) = NaN,
  * log(+Inf) = +Inf, subnormal x exact; tanh(+-0) = +-0, tanh(+-Inf) = +-1; sigmoid(-Inf) = 0,
- * sigmoid(+Inf) = 1; NaN in, NaN out. Compilers without vector extensions (and the float
- * build) call libm per element. Large arrays are split over the thread pool (src/par/). */
+ * sigmoid(+Inf) = 1; NaN in, NaN out. Compilers without vector extensions, the float build
+ * and x87 math (32-bit x86 without -mfpmath=sse) call libm per element. Large arrays are
+ * split over the thread pool (src/par/). */
 #ifndef WG_VMATH_H
 #define WG_VMATH_H
 #include <stddef.h>

@@ -3,14 +3,15 @@
 
 #include "tape/alloc.h"
 #include "tape/arena.h"
+#include "tape/size.h"
 
 static size_t round_up(size_t n) {
   return (n + (WG_ARENA_ALIGN - 1)) & ~(size_t)(WG_ARENA_ALIGN - 1);
 }
 
 static wg_chunk *chunk_new(size_t size) {
-  size_t total = sizeof(wg_chunk) + WG_ARENA_ALIGN + size;
-  if (size > SIZE_MAX - sizeof(wg_chunk) - WG_ARENA_ALIGN) return NULL;
+  size_t total; /* the header, alignment slack, the usable bytes */
+  if (!wg_add_size(sizeof(wg_chunk) + WG_ARENA_ALIGN, size, &total)) return NULL;
   wg_chunk *c = wg_alloc(total);
   if (!c) return NULL;
   uintptr_t start = (uintptr_t)(c + 1);
@@ -30,7 +31,8 @@ static wg_chunk *next_chunk(wg_arena *a, size_t bytes) {
   wg_chunk *c = a->cur ? a->cur->next : a->head, *last = a->cur;
   for (; c; last = c, c = c->next)
     if (c->size >= bytes) return c;
-  size_t size = a->cur && a->cur->size * 2 > bytes ? a->cur->size * 2 : bytes;
+  size_t size = bytes, twice; /* twice the current chunk, or the request if larger */
+  if (a->cur && wg_mul_size(a->cur->size, 2, &twice) && twice > bytes) size = twice;
   if (size < WG_ARENA_MIN_CHUNK) size = WG_ARENA_MIN_CHUNK;
   c = chunk_new(size);
   if (!c) return NULL;

@@ -4,6 +4,7 @@
 
 #include "tape/alloc.h"
 #include "tape/error.h"
+#include "tape/size.h"
 #include "tape/tape.h"
 
 /* NULL with a message for wg_last_error; the name shown is cut to WG_NAME_MAX - 1 chars. */
@@ -16,12 +17,13 @@ wg_param *wg_param_new(const char *name, int rows, int cols) {
   if (!name)
     return refuse("(NULL)", rows, cols, "the name is NULL (use \"\" for an unnamed parameter)");
   if (rows <= 0 || cols <= 0) return refuse(name, rows, cols, "dimensions must be positive");
+  /* one block: the struct, padding to 64 bytes, value and grad (bytes each), 64 bytes of
+   * alignment slack; a shape whose size does not fit in size_t is refused */
+  size_t head = (sizeof(wg_param) + 63) & ~(size_t)63, bytes, data_bytes, size;
+  if (!wg_shape_bytes(rows, cols, sizeof(wg_real), &bytes) ||
+      !wg_mul_size(bytes, 2, &data_bytes) || !wg_add_size(head + 64, data_bytes, &size))
+    return refuse(name, rows, cols, "its value and gradient bytes do not fit in size_t");
   size_t n = (size_t)rows * (size_t)cols;
-  if (n > (SIZE_MAX - sizeof(wg_param) - 64) / (2 * sizeof(wg_real)))
-    return refuse(name, rows, cols, "too many elements for this machine's size_t");
-  /* one block: the struct, padding to 64 bytes, value, grad */
-  size_t head = (sizeof(wg_param) + 63) & ~(size_t)63;
-  size_t size = head + 2 * n * sizeof(wg_real) + 64;
   unsigned char *block = wg_alloc_zero(size);
   if (!block) return refuse(name, rows, cols, "out of memory");
   wg_param *p = (wg_param *)block;

@@ -7,6 +7,7 @@
 #include "ops/ops.h"
 #include "tape/alloc.h"
 #include "tape/error.h"
+#include "tape/size.h"
 #include "tape/tape.h"
 
 /* Every tape and every reset takes a fresh generation, so a handle from another tape or from
@@ -165,12 +166,13 @@ void *wg_tape_bytes_alloc(wg_tape *t, size_t bytes) {
 }
 
 wg_real *wg_tape_reals(wg_tape *t, size_t n) {
-  if (n > SIZE_MAX / sizeof(wg_real)) {
+  size_t bytes;
+  if (!wg_mul_size(n, sizeof(wg_real), &bytes)) {
     wg_fail(t, WG_ERR_NOMEM, "out of memory: %zu elements overflow (row %u)", n,
             (unsigned)t->n_rows);
     return NULL;
   }
-  return wg_tape_bytes_alloc(t, n * sizeof(wg_real));
+  return wg_tape_bytes_alloc(t, bytes);
 }
 
 /* Double the row list for a row of op `who` (named in the messages with the row it would be). */

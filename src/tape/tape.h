@@ -95,6 +95,8 @@ uint32_t wg_row_append(wg_tape *t, int op, int rows, int cols);
 wg_real *wg_tape_reals(wg_tape *t, size_t n);
 void *wg_tape_bytes_alloc(wg_tape *t, size_t bytes);
 
+/* Elements of a row's value (and adjoint, tangent). Never wraps: every shape on a tape has
+ * passed wg_op_fits (src/ops/ops.h), so this count times sizeof(wg_real) fits in size_t. */
 static inline size_t wg_row_size(const wg_row *r) {
   return (size_t)r->rows * (size_t)r->cols;
 }
