@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "io/npy.h"
+#include "io/npz.h"
 #include "model/model.h"
 #include "tape/alloc.h"
 
@@ -42,14 +43,9 @@ uint32_t wg_crc32(const unsigned char *p, size_t n) {
 
 /* ---- writing --------------------------------------------------------------------------------- */
 
-typedef struct {
-  char name[WG_NAME_MAX + 8]; /* NAME.npy */
-  unsigned char *npy;
-  size_t len;
-  uint32_t crc, offset;
-} entry;
+typedef wg_npz_entry entry;
 
-static void free_entries(entry *e, int n) {
+void wg_npz_free_entries(wg_npz_entry *e, int n) {
   for (int i = 0; e && i < n; i++) wg_free(e[i].npy, e[i].len);
   wg_free(e, (size_t)n * sizeof *e);
 }
@@ -76,24 +72,12 @@ static unsigned char *put_central(unsigned char *p, const entry *e) {
   return p + 46 + nl;
 }
 
-wg_status wg_model_save(wg_model *m, const char *path) {
-  if (!m) return WG_ERR_ARG;
-  if (!path) return wg_model_fail(m, WG_ERR_ARG, "wg_model_save: path is NULL");
-  if (m->n == 0) return wg_model_fail(m, WG_ERR_STATE, "wg_model_save: the model is empty");
-  if (m->n > 65535) return wg_model_fail(m, WG_ERR_ARG, "wg_model_save: more than 65535 entries");
-  entry *e = wg_alloc_zero((size_t)m->n * sizeof *e);
-  if (!e) return wg_model_fail(m, WG_ERR_NOMEM, "wg_model_save: out of memory");
+/* Write entries e[0..n) (name and .npy bytes set) as a stored zip at path; errors go to m. */
+wg_status wg_npz_write(wg_model *m, const char *path, wg_npz_entry *e, int n) {
+  if (n > 65535) return wg_model_fail(m, WG_ERR_ARG, "%s: more than 65535 entries", path);
   wg_status st = WG_OK;
   size_t total = 22, dir = 0;
-  for (int i = 0; i < m->n && !st; i++) {
-    wg_param *p = m->params[i];
-    snprintf(e[i].name, sizeof e[i].name, "%s.npy", p->name);
-    char msg[200];
-    st = wg_npy_encode(wg_param_value(p), 2, 0, &e[i].npy, &e[i].len, msg, sizeof msg);
-    if (st) {
-      wg_model_fail(m, st, "%s: %s: %s", path, e[i].name, msg);
-      break;
-    }
+  for (int i = 0; i < n && !st; i++) {
     e[i].crc = wg_crc32(e[i].npy, e[i].len);
     e[i].offset = (uint32_t)(total - 22 - dir);
     size_t nl = strlen(e[i].name);
@@ -107,18 +91,37 @@ wg_status wg_model_save(wg_model *m, const char *path) {
   if (!st && !buf) st = wg_model_fail(m, WG_ERR_NOMEM, "%s: out of memory", path);
   if (!st) {
     unsigned char *p = buf;
-    for (int i = 0; i < m->n; i++) p = put_local(p, &e[i]);
+    for (int i = 0; i < n; i++) p = put_local(p, &e[i]);
     size_t dir_off = (size_t)(p - buf);
-    for (int i = 0; i < m->n; i++) p = put_central(p, &e[i]);
+    for (int i = 0; i < n; i++) p = put_central(p, &e[i]);
     wg_put32(p, END_SIG), wg_put16(p + 4, 0), wg_put16(p + 6, 0);
-    wg_put16(p + 8, (uint32_t)m->n), wg_put16(p + 10, (uint32_t)m->n);
+    wg_put16(p + 8, (uint32_t)n), wg_put16(p + 10, (uint32_t)n);
     wg_put32(p + 12, (uint32_t)dir), wg_put32(p + 16, (uint32_t)dir_off), wg_put16(p + 20, 0);
     char msg[200];
     st = wg_file_write(path, buf, total, msg, sizeof msg);
     if (st) wg_model_fail(m, st, "%s", msg);
     wg_free(buf, total);
   }
-  free_entries(e, m->n);
+  return st;
+}
+
+wg_status wg_model_save(wg_model *m, const char *path) {
+  if (!m) return WG_ERR_ARG;
+  if (!path) return wg_model_fail(m, WG_ERR_ARG, "wg_model_save: path is NULL");
+  if (m->n == 0) return wg_model_fail(m, WG_ERR_STATE, "wg_model_save: the model is empty");
+  if (m->n > 65535) return wg_model_fail(m, WG_ERR_ARG, "wg_model_save: more than 65535 entries");
+  entry *e = wg_alloc_zero((size_t)m->n * sizeof *e);
+  if (!e) return wg_model_fail(m, WG_ERR_NOMEM, "wg_model_save: out of memory");
+  wg_status st = WG_OK;
+  for (int i = 0; i < m->n && !st; i++) {
+    wg_param *p = m->params[i];
+    snprintf(e[i].name, sizeof e[i].name, "%s.npy", p->name);
+    char msg[200];
+    st = wg_npy_encode(wg_param_value(p), 2, 0, &e[i].npy, &e[i].len, msg, sizeof msg);
+    if (st) wg_model_fail(m, st, "%s: %s: %s", path, e[i].name, msg);
+  }
+  if (!st) st = wg_npz_write(m, path, e, m->n);
+  wg_npz_free_entries(e, m->n);
   if (!st) m->error[0] = 0;
   return st;
 }
@@ -151,7 +154,7 @@ static wg_status read_entry(wg_model *m, const char *path, const unsigned char *
   if (nl + xl + cl > dir_end - c - 46)
     return wg_model_fail(m, WG_ERR_FORMAT, "%s: central directory entry at byte %zu runs past "
                          "the directory", path, c);
-  if (nl == 0 || nl > WG_NAME_MAX + 3)
+  if (nl == 0 || nl >= WG_NPZ_NAME)
     return wg_model_fail(m, WG_ERR_FORMAT, "%s: entry name of %zu bytes at byte %zu", path, nl,
                          c);
   memcpy(name, b + c + 46, nl);
@@ -202,9 +205,9 @@ static wg_status read_entry(wg_model *m, const char *path, const unsigned char *
   return WG_OK;
 }
 
-/* Check the archive and decode every entry into vals[] (indexed like m->params). */
-static wg_status load_all(wg_model *m, const char *path, const unsigned char *b, size_t len,
-                          wg_mat *vals) {
+/* Check the archive and hand each entry (its name without .npy, its .npy bytes) to visit. */
+wg_status wg_npz_walk(wg_model *m, const char *path, const unsigned char *b, size_t len,
+                      wg_npz_visit visit, void *ctx) {
   long e = find_end(b, len);
   if (e < 0)
     return wg_model_fail(m, WG_ERR_FORMAT, "%s: not a zip file: no end of central directory "
@@ -221,7 +224,7 @@ static wg_status load_all(wg_model *m, const char *path, const unsigned char *b,
                          dir_size, e);
   size_t pos = dir_off, dir_end = dir_off + dir_size;
   for (uint32_t k = 0; k < count; k++) {
-    char name[WG_NAME_MAX + 8];
+    char name[WG_NPZ_NAME];
     const unsigned char *data = NULL;
     size_t size = 0;
     wg_status st = read_entry(m, path, b, dir_off, &pos, dir_end, name, &data, &size);
@@ -230,25 +233,49 @@ static wg_status load_all(wg_model *m, const char *path, const unsigned char *b,
     if (nl < 5 || strcmp(name + nl - 4, ".npy") != 0)
       return wg_model_fail(m, WG_ERR_FORMAT, "%s: entry %s is not a .npy file", path, name);
     name[nl - 4] = 0;
-    int i = 0;
-    while (i < m->n && strcmp(m->params[i]->name, name) != 0) i++;
-    if (i == m->n)
-      return wg_model_fail(m, WG_ERR_FORMAT, "%s: %s.npy: the model has no parameter %s", path,
-                           name, name);
-    if (vals[i].data)
-      return wg_model_fail(m, WG_ERR_FORMAT, "%s: %s.npy appears twice", path, name);
-    char what[WG_NAME_MAX + 16], msg[200];
-    snprintf(what, sizeof what, "%s.npy", name);
-    st = wg_npy_decode(data, size, what, &vals[i], msg, sizeof msg);
-    if (st) return wg_model_fail(m, st, "%s: %s", path, msg);
-    const wg_param *p = m->params[i];
-    if (vals[i].rows != p->rows || vals[i].cols != p->cols)
-      return wg_model_fail(m, WG_ERR_SHAPE, "%s: %s.npy is (%dx%d), the model's %s is (%dx%d)",
-                           path, name, vals[i].rows, vals[i].cols, name, p->rows, p->cols);
+    if ((st = visit(ctx, name, data, size))) return st;
   }
   if (pos != dir_end)
     return wg_model_fail(m, WG_ERR_FORMAT, "%s: central directory size %zu does not match its "
                          "%u entries", path, dir_size, (unsigned)count);
+  return WG_OK;
+}
+
+/* the model's parameters: each entry must be one of them, once, with its shape */
+typedef struct {
+  wg_model *m;
+  const char *path;
+  wg_mat *vals; /* indexed like m->params */
+} params_ctx;
+
+static wg_status visit_param(void *arg, const char *name, const unsigned char *data,
+                             size_t size) {
+  params_ctx *c = arg;
+  wg_model *m = c->m;
+  const char *path = c->path;
+  int i = 0;
+  while (i < m->n && strcmp(m->params[i]->name, name) != 0) i++;
+  if (i == m->n)
+    return wg_model_fail(m, WG_ERR_FORMAT, "%s: %s.npy: the model has no parameter %s", path,
+                         name, name);
+  if (c->vals[i].data)
+    return wg_model_fail(m, WG_ERR_FORMAT, "%s: %s.npy appears twice", path, name);
+  char what[WG_NPZ_NAME + 8], msg[300];
+  snprintf(what, sizeof what, "%s.npy", name);
+  wg_status st = wg_npy_decode(data, size, what, &c->vals[i], msg, sizeof msg);
+  if (st) return wg_model_fail(m, st, "%s: %s", path, msg);
+  const wg_param *p = m->params[i];
+  if (c->vals[i].rows != p->rows || c->vals[i].cols != p->cols)
+    return wg_model_fail(m, WG_ERR_SHAPE, "%s: %s.npy is (%dx%d), the model's %s is (%dx%d)",
+                         path, name, c->vals[i].rows, c->vals[i].cols, name, p->rows, p->cols);
+  return WG_OK;
+}
+
+static wg_status load_all(wg_model *m, const char *path, const unsigned char *b, size_t len,
+                          wg_mat *vals) {
+  params_ctx c = {m, path, vals};
+  wg_status st = wg_npz_walk(m, path, b, len, visit_param, &c);
+  if (st) return st;
   for (int i = 0; i < m->n; i++)
     if (!vals[i].data)
       return wg_model_fail(m, WG_ERR_FORMAT, "%s: no %s.npy for the model's parameter %s", path,
