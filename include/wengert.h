@@ -487,6 +487,161 @@ WG_API void wg_npy_free(wg_mat *m);
 
 /* (end of models) */
 
+/* ---- training: checkpoints, learning-rate schedules, metrics, progress ---------------- */
+
+/* Optimizer learning rate now (the last wg_optim_set_lr, or the config's); -1 for NULL. */
+WG_API double wg_optim_lr(const wg_optim *o);
+
+/* Checkpoints: the whole training state in one uncompressed .npz that numpy.load reads.
+ * Entries (each float64, C order):
+ *   NAME.npy                       every parameter of the model (as wg_model_save)
+ *   model.rng.npy                  the model's generator                           (4 x 2)
+ *   optim.step.npy, optim.lr.npy   the optimizer's step count and rate              (1 x 1)
+ *   optim.NAME.momentum.npy        SGD with momentum: the buffer b of parameter NAME
+ *   optim.NAME.exp_avg.npy         Adam/AdamW: first moment m        (PyTorch's state names)
+ *   optim.NAME.exp_avg_sq.npy      Adam/AdamW: second moment v
+ *   rng.NAME.npy                   each generator listed in rngs                    (4 x 2)
+ *   value.NAME.npy                 each of the caller's values (epoch, batch, ...)  (1 x 1)
+ * A generator's state words s[0..3] are rows, each split into [high 32 bits, low 32 bits]
+ * (exact in float64): in NumPy, s[i] = int(z["rng.NAME"][i, 0]) << 32 | int(z["rng.NAME"][i, 1]).
+ * Resuming from a checkpoint restores every bit, so N steps, save, load, M steps gives the same
+ * parameters as N + M steps without a stop. Values are doubles: integers up to 2^53 are exact. */
+typedef struct {
+  const char *name; /* 1..47 characters: letters, digits, '_', '-' */
+  wg_rng *rng;
+} wg_checkpoint_rng;
+typedef struct {
+  const char *name; /* as for a generator */
+  double *value;    /* saved from, loaded into */
+} wg_checkpoint_value;
+typedef struct {
+  wg_optim *optim; /* NULL: none (then no optim.* entries are written or expected) */
+  const wg_checkpoint_rng *rngs;
+  int n_rngs;
+  const wg_checkpoint_value *values;
+  int n_values;
+} wg_checkpoint;
+/* Save m and the state c lists (c may be NULL: the model and its generator). The optimizer
+ * must be one made for m. Errors: the status and wg_model_error(m). */
+WG_API wg_status wg_checkpoint_save(wg_model *m, const wg_checkpoint *c, const char *path);
+/* Load a checkpoint saved with the same model (names and shapes), optimizer kind, generators
+ * and values: an entry missing, left over or of another shape is refused with a message naming
+ * it, and then nothing is changed (model, optimizer, generators, values). */
+WG_API wg_status wg_checkpoint_load(wg_model *m, const wg_checkpoint *c, const char *path);
+
+/* Learning-rate schedules: PyTorch's closed forms (torch.optim.lr_scheduler, the
+ * _get_closed_form_lr of each), with e the schedule's step (epoch) from 0 and base the
+ * optimizer's initial rate:
+ *   WG_LR_CONSTANT     lr = base
+ *   WG_LR_STEP         lr = base gamma^floor(e / period)                        (StepLR)
+ *   WG_LR_EXPONENTIAL  lr = base gamma^e                                        (ExponentialLR)
+ *   WG_LR_COSINE       lr = eta_min + (base - eta_min) (1 + cos(pi e / period)) / 2
+ *                                                                  (CosineAnnealingLR, T_max)
+ *   WG_LR_LINEAR       lr = base (start + (end - start) min(e, period) / period) (LinearLR)
+ * Composition (SequentialLR): with `next` set, steps e >= until run next at its step e - until
+ * (so warm-up then cosine is linear.until = 5, linear.next = &cosine). */
+typedef enum wg_lr_kind {
+  WG_LR_CONSTANT,
+  WG_LR_STEP,
+  WG_LR_EXPONENTIAL,
+  WG_LR_COSINE,
+  WG_LR_LINEAR
+} wg_lr_kind;
+typedef struct wg_lr_schedule {
+  wg_lr_kind kind;
+  long period;             /* STEP: step_size; COSINE: T_max; LINEAR: total_iters (> 0) */
+  double gamma;            /* STEP, EXPONENTIAL (> 0) */
+  double eta_min;          /* COSINE (>= 0) */
+  double start, end;       /* LINEAR: start_factor in (0, 1], end_factor in [0, 1] */
+  long until;              /* with next: the step from which next runs (> 0) */
+  const struct wg_lr_schedule *next; /* NULL: this schedule for every step */
+} wg_lr_schedule;
+WG_API wg_lr_schedule wg_lr_step(long step_size, double gamma);
+WG_API wg_lr_schedule wg_lr_exponential(double gamma);
+WG_API wg_lr_schedule wg_lr_cosine(long t_max, double eta_min);
+WG_API wg_lr_schedule wg_lr_linear(double start_factor, double end_factor, long total_iters);
+/* The rate at step e >= 0; -1 for a bad schedule or argument (wg_last_error says which field;
+ * a chain of more than 64 schedules is refused, so a loop of `next` pointers ends). */
+WG_API double wg_lr_at(const wg_lr_schedule *s, double base, long e);
+/* wg_optim_set_lr(o, wg_lr_at(s, base, e)); on error o keeps its rate (wg_optim_error). */
+WG_API wg_status wg_lr_apply(wg_optim *o, const wg_lr_schedule *s, double base, long e);
+
+/* ReduceLROnPlateau (PyTorch's rule). After each epoch pass the metric:
+ *   better = mode min: metric < best (1 - threshold)  (rel) or  metric < best - threshold (abs)
+ *            mode max: metric > best (1 + threshold)  (rel) or  metric > best + threshold (abs)
+ *   better: best = metric, bad = 0; else bad += 1
+ *   in cooldown (cooldown_left > 0): cooldown_left -= 1, bad = 0
+ *   bad > patience: new = max(lr factor, min_lr); when lr - new > eps the rate becomes new;
+ *                   cooldown_left = cooldown, bad = 0
+ * The state fields are doubles so a checkpoint can hold them (wg_checkpoint_value). */
+typedef struct {
+  int mode_max;       /* 0: lower is better (a loss); 1: higher (an accuracy) */
+  int threshold_abs;  /* 0: relative threshold (PyTorch's 'rel'); 1: absolute ('abs') */
+  double factor;      /* in (0, 1); PyTorch's default 0.1 */
+  double patience;    /* epochs without improvement tolerated (10) */
+  double threshold;   /* 1e-4 */
+  double cooldown;    /* epochs to wait after a reduction (0) */
+  double min_lr;      /* 0 */
+  double eps;         /* smallest change applied (1e-8) */
+  double best, bad, cooldown_left; /* state: wg_plateau_config sets best = +-inf, 0, 0 */
+} wg_plateau;
+WG_API wg_plateau wg_plateau_config(int mode_max, double factor, double patience);
+/* One epoch's metric; may lower o's rate. 1 when it did, 0 when not, -1 on a bad argument
+ * (a NaN metric, a factor outside (0, 1), ...: wg_last_error). */
+WG_API int wg_plateau_step(wg_plateau *p, wg_optim *o, double metric);
+
+/* Metrics. Predictions are as in wg_accuracy: the row's argmax when scores has k > 1 columns,
+ * score > threshold (class 1, else 0) when it has one. labels (m x 1) hold class indices.
+ * Confusion matrix cm (classes x classes, row-major): cm[true][predicted] counts. A label or
+ * prediction outside 0..classes-1 is an error naming the row. */
+WG_API wg_status wg_confusion_matrix(wg_mat scores, wg_mat labels, double threshold, int classes,
+                                     long *cm);
+/* From cm: per class c (arrays of classes, each may be NULL)
+ *   precision_c = cm[c][c] / sum_i cm[i][c],  recall_c = cm[c][c] / sum_j cm[c][j],
+ *   f1_c = 2 precision_c recall_c / (precision_c + recall_c)    (0 when a denominator is 0,
+ *   scikit-learn's zero_division=0), and macro[3] = their unweighted means over the classes. */
+WG_API wg_status wg_precision_recall_f1(const long *cm, int classes, double *precision,
+                                        double *recall, double *f1, double *macro);
+/* Log loss (cross-entropy) of probabilities: -(1/m) sum_i log p_i,label_i, where p (m x k)
+ * holds each row's class probabilities (k > 1) or the probability of class 1 (k = 1, then
+ * p_i,0 = 1 - p). Each p is clipped to [eps, 1 - eps] (eps <= 0: 1e-15). -1 on bad shapes or
+ * labels (wg_last_error). */
+WG_API double wg_log_loss(wg_mat probs, wg_mat labels, double eps);
+/* Regression metrics per target column j of pred and target (both m x n):
+ *   mse_j = (1/m) sum_i (pred - target)^2,  mae_j = (1/m) sum_i |pred - target|,
+ *   r2_j = 1 - sum_i (target - pred)^2 / sum_i (target - mean_j)^2
+ *          (scikit-learn's r2_score: 1 when both sums are 0, 0 when only the second is).
+ * per (n entries, may be NULL) receives each column's; mean (may be NULL) their averages
+ * (scikit-learn's multioutput='uniform_average'). */
+typedef struct {
+  double mse, mae, r2;
+} wg_regression_metrics;
+WG_API wg_status wg_regression_report(wg_mat pred, wg_mat target, wg_regression_metrics *per,
+                                      wg_regression_metrics *mean);
+
+/* Progress on long work, written only to the FILE given (never stdout or stderr by itself).
+ * On a terminal (isatty) one line redrawn with '\r', at most every 0.1 s:
+ *   training [##########----------]  50% 1130/2260  9402/s  0:00 left
+ * Otherwise plain lines, at most one every `interval` seconds (10 by default), and one at the
+ * end: "training: 1130/2260 (50%), 9402/s, 0:00 left". wg_progress_end writes the last state
+ * and a newline. Set tty or interval after begin to choose; clock (NULL: CLOCK_MONOTONIC in
+ * seconds) can be replaced, e.g. by a test's. */
+typedef struct {
+  FILE *f;
+  const char *label;
+  long total, done;
+  int tty;                /* 1: the one-line bar; 0: plain lines */
+  double interval;        /* plain lines: seconds between two */
+  double (*clock)(void);  /* seconds */
+  double start, last;     /* clock at begin and at the last line written */
+  int drawn;              /* a bar is on the line (wg_progress_clear removes it) */
+} wg_progress;
+WG_API void wg_progress_begin(wg_progress *p, FILE *f, const char *label, long total);
+WG_API void wg_progress_update(wg_progress *p, long done);
+/* On a terminal, erase the bar (before printing other lines); nothing otherwise. */
+WG_API void wg_progress_clear(wg_progress *p);
+WG_API void wg_progress_end(wg_progress *p);
+
 /* ---- performance: threads -------------------------------------------------------------- */
 /* Threads used by large matrix products, elementwise ops and optimizer steps (a pool inside
  * the library). The default is 1, or the environment variable WG_NUM_THREADS read at the

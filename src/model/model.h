@@ -12,6 +12,18 @@ struct wg_model {
   char error[256];
 };
 
+/* An optimizer (optim.c; its state is saved by checkpoint.c). */
+struct wg_optim {
+  wg_model *model;
+  wg_optim_config cfg;
+  int n;             /* parameters at creation */
+  size_t total;      /* their elements in all */
+  long t;            /* steps taken */
+  wg_real *buf;      /* SGD: b (total); Adam: m (total) then v (total); NULL for plain SGD */
+  size_t buf_len;
+  char error[256];
+};
+
 /* Record a printf-style message in m and return s (s may be WG_OK only to clear it). */
 wg_status wg_model_fail(wg_model *m, wg_status s, const char *fmt, ...)
 #if defined(__GNUC__) || defined(__clang__)

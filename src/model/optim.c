@@ -33,17 +33,6 @@
 #include "tape/error.h"
 #include "tape/size.h"
 
-struct wg_optim {
-  wg_model *model;
-  wg_optim_config cfg;
-  int n;             /* parameters at creation */
-  size_t total;      /* their elements in all */
-  long t;            /* steps taken */
-  wg_real *buf;      /* SGD: b (total); Adam: m (total) then v (total); NULL for plain SGD */
-  size_t buf_len;
-  char error[256];
-};
-
 wg_optim_config wg_sgd_config(double lr, double momentum, int nesterov) {
   wg_optim_config c = {WG_SGD, lr, momentum, 0, nesterov, 0.9, 0.999, 1e-8, 0};
   return c;
