@@ -64,6 +64,25 @@ static void evaluate(const char *prog, wg_tape *t, const net *n, const wg_datase
   *acc = wg_accuracy(wg_value(t, z), (wg_mat){d->rows, 1, d->y}, 0.0); /* z > 0 <=> p > 0.5 */
 }
 
+/* the held-out report: accuracy, log loss, per-class precision / recall / F1, confusion */
+static void report(const char *prog, wg_tape *t, const net *n, const wg_dataset *d) {
+  wg_tape_reset(t);
+  wg_var z = logits(t, n, wg_input(t, d->rows, d->cols, d->x)), p = wg_sigmoid(t, z);
+  check_tape(prog, t);
+  wg_mat labels = {d->rows, 1, d->y};
+  long cm[4];
+  double pr[2], rc[2], f1[2], ll = wg_log_loss(wg_value(t, p), labels, 0);
+  if (ll < 0 || wg_confusion_matrix(wg_value(t, z), labels, 0.0, 2, cm) ||
+      wg_precision_recall_f1(cm, 2, pr, rc, f1, NULL))
+    die(prog, wg_last_error());
+  printf("test accuracy: %.1f%%\n", 100 * wg_accuracy(wg_value(t, z), labels, 0.0));
+  printf("test log loss %.4f; confusion [[%ld %ld] [%ld %ld]] (rows: true 0, 1)\n", ll, cm[0],
+         cm[1], cm[2], cm[3]);
+  for (int c = 0; c < 2; c++)
+    printf("  class %d (%s): precision %.3f, recall %.3f, F1 %.3f\n", c,
+           c ? "benign" : "malignant", pr[c], rc[c], f1[c]);
+}
+
 static void run(const char *prog, const char *title, int mlp, const options *o,
                 wg_dataset *train, const wg_dataset *test) {
   printf("== %s ==\n", title);
@@ -92,9 +111,7 @@ static void run(const char *prog, const char *title, int mlp, const options *o,
     evaluate(prog, t, &n, train, &loss, &acc);
     printf("epoch %3ld  loss %.4f  train accuracy %5.1f%%\n", epoch, loss, 100 * acc);
   }
-  double loss, acc;
-  evaluate(prog, t, &n, test, &loss, &acc);
-  printf("test accuracy: %.1f%%\n", 100 * acc);
+  report(prog, t, &n, test);
   if (o->save && wg_model_save(n.m, o->save)) die(prog, wg_model_error(n.m));
   if (o->save) printf("saved %s\n", o->save);
   wg_tape_free(t);

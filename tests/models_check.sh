@@ -26,8 +26,17 @@ accuracy "breast_cancer MLP" 95 "$tmp/mlp.txt"
 if [ "$(grep 'test accuracy' "$tmp/mlp.txt")" != "$(grep 'test accuracy' "$tmp/reload.txt")" ]; then
   echo "models-check: the reloaded MLP scores differently"; fail=1
 fi
-"$B/examples/digits" > "$tmp/digits.txt"
+"$B/examples/digits" --save "$tmp/digits.npz" > "$tmp/digits.txt" 2> "$tmp/digits.err"
 accuracy "digits softmax MLP" 95 "$tmp/digits.txt"
+# stop after 500 steps (mid-epoch) with a checkpoint, resume: bitwise the uninterrupted weights
+"$B/examples/digits" --stop-after 500 --checkpoint "$tmp/ck.npz" > "$tmp/stop.txt" 2>&1
+"$B/examples/digits" --resume "$tmp/ck.npz" --save "$tmp/resumed.npz" > "$tmp/resumed.txt" 2>&1
+if cmp -s "$tmp/digits.npz" "$tmp/resumed.npz" &&
+   [ "$(grep 'test accuracy' "$tmp/digits.txt")" = "$(grep 'test accuracy' "$tmp/resumed.txt")" ]; then
+  echo "models-check: digits stopped at step 500 and resumed: weights bitwise those of the run without a stop"
+else
+  echo "models-check: the resumed digits run differs from the run without a stop"; fail=1
+fi
 "$B/examples/xor" > "$tmp/xor.txt"
 accuracy "xor 2-2-1" 100 "$tmp/xor.txt"
 
@@ -45,6 +54,15 @@ if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
     echo "models-check: numpy.load reads the saved model: $out"
   else
     echo "models-check: numpy.load gave: $out"; fail=1
+  fi
+  out=$(cd "$tmp" && /usr/bin/python3 -c 'import numpy as np
+z = np.load("ck.npz")
+s = [int(h) << 32 | int(l) for h, l in z["rng.shuffle"]]
+print(len(z.files), z["optim.W1.exp_avg_sq"].shape, int(z["optim.step"][0, 0]), int(z["value.epoch"][0, 0]), int(z["value.batch"][0, 0]), all(0 <= w < 2**64 for w in s))')
+  if [ "$out" = "19 (64, 64) 500 12 5 True" ]; then
+    echo "models-check: numpy.load reads the checkpoint: 19 arrays, Adam state, step 500, epoch 12, batch 5"
+  else
+    echo "models-check: numpy.load gave for the checkpoint: $out"; fail=1
   fi
 else
   echo "models-check: /usr/bin/python3 with numpy not found: NumPy step skipped"
