@@ -97,14 +97,29 @@ install: lib
 	ln -sf libwengert.so.0 $(DESTDIR)$(PREFIX)/lib/libwengert.so
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' wengert.pc.in \
 	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/wengert.pc
+	install -d $(DESTDIR)$(PREFIX)/lib/cmake/wengert
+	sed -e 's|@VERSION@|$(VERSION)|g' cmake/wengert-config.cmake.in \
+	  > $(DESTDIR)$(PREFIX)/lib/cmake/wengert/wengert-config.cmake
+	ptr=$$($(CC) $(CFLAGS) $(EXTRA_CFLAGS) -dM -E -x c /dev/null | sed -n 's/^#define __SIZEOF_POINTER__ //p'); \
+	sed -e 's|@VERSION@|$(VERSION)|g' -e "s|@SIZEOF_VOID_P@|$${ptr:-8}|g" cmake/wengert-config-version.cmake.in \
+	  > $(DESTDIR)$(PREFIX)/lib/cmake/wengert/wengert-config-version.cmake
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/include/wengert.h $(DESTDIR)$(PREFIX)/lib/libwengert.a \
 	  $(DESTDIR)$(PREFIX)/lib/libwengert.so $(DESTDIR)$(PREFIX)/lib/libwengert.so.0 \
-	  $(DESTDIR)$(PREFIX)/lib/libwengert.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/pkgconfig/wengert.pc
+	  $(DESTDIR)$(PREFIX)/lib/libwengert.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/pkgconfig/wengert.pc \
+	  $(DESTDIR)$(PREFIX)/lib/cmake/wengert/wengert-config.cmake \
+	  $(DESTDIR)$(PREFIX)/lib/cmake/wengert/wengert-config-version.cmake
+	-rmdir $(DESTDIR)$(PREFIX)/lib/cmake/wengert 2>/dev/null
 
 clean:
 	rm -rf $(B)
+
+# A program outside the tree built against a staged `make install` (DESTDIR, PREFIX=/usr), once
+# with pkg-config and once with CMake's find_package(wengert) (tests/consumer/).
+.PHONY: consumer-check
+consumer-check:
+	@B=$(B) CC=$(CC) sh tests/consumer/run.sh
 
 -include $(LIB_OBJ:.o=.d) $(EX_BIN:=.d) $(TEST_BIN:=.d)
 
