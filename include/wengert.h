@@ -621,9 +621,9 @@ WG_API wg_status wg_regression_report(wg_mat pred, wg_mat target, wg_regression_
 
 /* Progress on long work, written only to the FILE given (never stdout or stderr by itself).
  * On a terminal (isatty) one line redrawn with '\r', at most every 0.1 s:
- *   training [##########----------]  50% 450/900  9402/s, 0:00 left
+ *   training [#######-------------]  39% 5266/13500  17536/s, 0:00 left
  * Otherwise plain lines, at most one every `interval` seconds (10 by default), and one at the
- * end: "training: 450/900 (50%), 9402/s, 0:00 left". wg_progress_end writes the last state
+ * end: "training: 900/900 (100%), 10772/s, done in 0.08 s". wg_progress_end writes the last state
  * and a newline. Set tty or interval after begin to choose; clock (NULL: CLOCK_MONOTONIC in
  * seconds) can be replaced, e.g. by a test's. */
 typedef struct {
