@@ -51,7 +51,7 @@ int main(int argc, char **argv) {
   }
   wg_tape *t = wg_tape_new();
   wg_model *m = wg_model_new(7);
-  wg_dataset d = {0, 0, NULL, NULL, NULL, NULL};
+  wg_dataset d = {0, 0, NULL, NULL, NULL, NULL, 0, NULL};
   seed_net s = {NULL, NULL, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}};
   char err[512] = "out of memory";
   int ok = t && m && (digits ? record_digits(t, m, &d, err, sizeof err) : (seed_record(t, &s), 1));

@@ -29,7 +29,8 @@ int main(int argc, char **argv) {
   o = parse_options(argc, argv, o, USAGE);
 
   wg_real table_x[8] = {0, 0, 0, 1, 1, 0, 1, 1}, table_y[4] = {0, 1, 1, 0};
-  wg_dataset d = {4, 2, table_x, table_y, NULL, NULL}, file = {0, 0, NULL, NULL, NULL, NULL};
+  wg_dataset d = {4, 2, table_x, table_y, NULL, NULL, 1, NULL},
+             file = {0, 0, NULL, NULL, NULL, NULL, 0, NULL};
   char err[512];
   if (o.data) {
     if (wg_csv_load(&file, o.data, NULL, -1, err, sizeof err)) die(prog, err);

@@ -429,13 +429,17 @@ WG_API wg_status wg_argmax_rows(wg_mat x, int *idx);
  * logits). Returns -1 on mismatched or empty shapes. */
 WG_API double wg_accuracy(wg_mat scores, wg_mat labels, double threshold);
 
-/* Data sets: features x (rows x cols) and labels y (rows x 1), row-major, owned. */
+/* Data sets: features x (rows x cols) and labels or targets y (rows x targets), row-major,
+ * owned. A data set built by hand with targets 0 has one target (wg_dataset_targets). */
 typedef struct {
   int rows, cols;
   wg_real *x, *y;
   char **names;     /* cols feature names */
-  char *label_name;
+  char *label_name; /* the (first) target's name */
+  int targets;      /* columns of y (wg_csv_load: 1; wg_csv_load_targets: n) */
+  char **target_names; /* targets names, in the order asked (NULL in a hand-built set) */
 } wg_dataset;
+WG_API int wg_dataset_targets(const wg_dataset *d); /* columns of y: targets, or 1 when 0 */
 /* Files (CSV, .npy, .npz, read and written): regular files only. A directory, FIFO, device or
  * socket is refused with WG_ERR_IO naming its kind, before anything is read or written (so
  * /dev/zero cannot fill memory and a FIFO cannot block); a read takes exactly the size the file
@@ -452,8 +456,13 @@ typedef struct {
  * bytes) says file, line, column and what was expected. */
 WG_API wg_status wg_csv_load(wg_dataset *d, const char *path, const char *label_name,
                              int label_index, char *err, size_t errlen);
+/* Several target columns (multi-output regression): the columns named names[0..n) become y
+ * (rows x n, in that order), every other column a feature. A name that is not in the header,
+ * one listed twice, or no column left for the features is an error naming it. */
+WG_API wg_status wg_csv_load_targets(wg_dataset *d, const char *path, const char *const *names,
+                                     int n, char *err, size_t errlen);
 WG_API void wg_dataset_free(wg_dataset *d); /* frees the contents and zeroes *d */
-/* Permute the rows in place (Fisher-Yates with r). */
+/* Permute the rows (features and targets together) in place (Fisher-Yates with r). */
 WG_API void wg_dataset_shuffle(wg_dataset *d, wg_rng *r);
 /* Shuffle a copy of all with r and split it: the first round(test_fraction * rows) rows go to
  * test, the rest to train. test_fraction in (0, 1); both parts get at least one row. */
@@ -468,6 +477,7 @@ WG_API wg_status wg_scaler_fit(wg_scaler *s, const wg_dataset *d, char *err, siz
 WG_API wg_status wg_scaler_apply(const wg_scaler *s, wg_dataset *d, char *err, size_t errlen);
 WG_API void wg_scaler_free(wg_scaler *s);
 /* Mini-batches over consecutive rows: views into d (no copy); the last batch may be smaller.
+ * y is (batch rows x targets).
  *   wg_batches b = wg_batches_begin(&train, 32);  wg_mat x, y;
  *   while (wg_batches_next(&b, &x, &y)) { ... } */
 typedef struct {

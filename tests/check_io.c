@@ -787,7 +787,7 @@ START_TEST(io_survives_allocation_failures) {
   wg_model_free(src);
   wg_set_allocator(failing_alloc, NULL);
   int succeeded = 0;
-  for (long n = 0; n < 40; n++) {
+  for (long n = 0; n < 60; n++) { /* enough for every step to succeed at last */
     budget = n, live = 0;
     wg_dataset d, tr, te;
     char err[256];

@@ -583,6 +583,109 @@ START_TEST(progress_terminal_bar) {
 }
 END_TEST
 
+/* ---- several target columns -------------------------------------------------------------- */
+
+static const char *write_csv(const char *tag, const char *text) {
+  static char path[128];
+  snprintf(path, sizeof path, "/tmp/wg_check_train_%ld_%s.csv", (long)getpid(), tag);
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(text, f);
+  fclose(f);
+  return path;
+}
+
+/* t1 = 10 a, t2 = 10 b: every row's targets can be checked against its features */
+#define MULTI "a,t1,b,t2\n1,10,2,20\n3,30,4,40\n5,50,6,60\n7,70,8,80\n9,90,10,100\n"
+
+static void rows_whole(const wg_dataset *d) {
+  for (int i = 0; i < d->rows; i++) {
+    const wg_real *x = d->x + 2 * i, *y = d->y + 2 * i;
+    ck_assert_msg(y[0] == 10 * x[1] && y[1] == 10 * x[0], "row %d: x %g %g, y %g %g", i,
+                  (double)x[0], (double)x[1], (double)y[0], (double)y[1]);
+  }
+}
+
+START_TEST(csv_several_targets) {
+  const char *path = write_csv("multi", MULTI);
+  const char *names[2] = {"t2", "t1"};
+  wg_dataset d;
+  char err[256];
+  ck_assert_msg(wg_csv_load_targets(&d, path, names, 2, err, sizeof err) == WG_OK, "%s", err);
+  ck_assert(d.rows == 5 && d.cols == 2 && d.targets == 2 && wg_dataset_targets(&d) == 2);
+  ck_assert_str_eq(d.names[0], "a");
+  ck_assert_str_eq(d.names[1], "b");
+  ck_assert_str_eq(d.target_names[0], "t2");
+  ck_assert_str_eq(d.target_names[1], "t1");
+  ck_assert_str_eq(d.label_name, "t2");
+  ck_assert(d.y[0] == 20 && d.y[1] == 10 && d.y[8] == 100 && d.y[9] == 90);
+  rows_whole(&d);
+  wg_rng r;
+  wg_rng_seed(&r, 3);
+  wg_dataset_shuffle(&d, &r);
+  rows_whole(&d);
+  wg_dataset tr, te;
+  ck_assert_int_eq(wg_dataset_split(&d, 0.4, &r, &tr, &te, err, sizeof err), WG_OK);
+  ck_assert(tr.rows == 3 && te.rows == 2 && tr.targets == 2 && te.targets == 2);
+  ck_assert_str_eq(te.target_names[1], "t1");
+  rows_whole(&tr), rows_whole(&te);
+  wg_batches b = wg_batches_begin(&tr, 2);
+  wg_mat x, y;
+  ck_assert(wg_batches_next(&b, &x, &y) && y.rows == 2 && y.cols == 2 && y.data == tr.y);
+  ck_assert(wg_batches_next(&b, &x, &y) && y.rows == 1 && y.cols == 2 && y.data == tr.y + 4);
+  ck_assert(!wg_batches_next(&b, &x, &y));
+  wg_scaler sc;
+  wg_real y_before[6];
+  memcpy(y_before, tr.y, sizeof y_before);
+  ck_assert_int_eq(wg_scaler_fit(&sc, &tr, err, sizeof err), WG_OK);
+  ck_assert_int_eq(wg_scaler_apply(&sc, &tr, err, sizeof err), WG_OK);
+  ck_assert(memcmp(y_before, tr.y, sizeof y_before) == 0); /* features only */
+  wg_scaler_free(&sc);
+  wg_dataset_free(&tr), wg_dataset_free(&te), wg_dataset_free(&d);
+  /* wg_csv_load gives one target, named */
+  ck_assert_int_eq(wg_csv_load(&d, path, "t1", -1, err, sizeof err), WG_OK);
+  ck_assert(d.targets == 1 && d.cols == 3);
+  ck_assert_str_eq(d.target_names[0], "t1");
+  wg_dataset_free(&d);
+  /* a data set built by hand (targets 0) has one target */
+  wg_real hx[3] = {1, 2, 3}, hy[3] = {4, 5, 6};
+  wg_dataset h = {3, 1, hx, hy, NULL, NULL, 0, NULL};
+  ck_assert_int_eq(wg_dataset_targets(&h), 1);
+  b = wg_batches_begin(&h, 2);
+  ck_assert(wg_batches_next(&b, &x, &y) && y.cols == 1 && y.rows == 2);
+  remove(path);
+}
+END_TEST
+
+START_TEST(csv_several_targets_refused) {
+  const char *path = write_csv("multibad", MULTI);
+  wg_dataset d;
+  char err[256];
+  const char *missing[2] = {"t1", "t3"}, *twice[2] = {"t1", "t1"}, *all[4] = {"a", "b", "t1", "t2"};
+  ck_assert_int_eq(wg_csv_load_targets(&d, path, missing, 2, err, sizeof err), WG_ERR_FORMAT);
+  ck_assert_ptr_nonnull(strstr(err, "line 1: expected a target column named 't3' in the header, "
+                               "found none among its 4 columns"));
+  ck_assert_str_eq(wg_last_error(), err);
+  ck_assert(d.rows == 0 && !d.x && !d.y && !d.target_names);
+  ck_assert_int_eq(wg_csv_load_targets(&d, path, twice, 2, err, sizeof err), WG_ERR_ARG);
+  ck_assert_ptr_nonnull(strstr(err, "target column 't1' is listed twice"));
+  ck_assert_int_eq(wg_csv_load_targets(&d, path, all, 4, err, sizeof err), WG_ERR_FORMAT);
+  ck_assert_ptr_nonnull(strstr(err, "the 4 target columns leave no feature"));
+  ck_assert_int_eq(wg_csv_load_targets(&d, path, NULL, 2, err, sizeof err), WG_ERR_ARG);
+  ck_assert_int_eq(wg_csv_load_targets(&d, path, missing, 0, err, sizeof err), WG_ERR_ARG);
+  const char *null_name[1] = {NULL};
+  ck_assert_int_eq(wg_csv_load_targets(&d, path, null_name, 1, err, sizeof err), WG_ERR_ARG);
+  ck_assert_ptr_nonnull(strstr(err, "target name 0 is NULL"));
+  ck_assert_int_eq(wg_csv_load_targets(NULL, path, missing, 1, err, sizeof err), WG_ERR_ARG);
+  ck_assert_int_eq(wg_csv_load_targets(&d, NULL, missing, 1, err, sizeof err), WG_ERR_ARG);
+  const char *bad = write_csv("multibad2", "a,t1,b,t2\n1,10,2,20\n3,x,4,40\n");
+  ck_assert_int_eq(wg_csv_load_targets(&d, bad, missing, 1, err, sizeof err), WG_ERR_FORMAT);
+  ck_assert_ptr_nonnull(strstr(err, "line 3, column 2 (t1): expected a finite number, found 'x'"));
+  remove(bad);
+  remove(path);
+}
+END_TEST
+
 Suite *make_suite(void) {
   Suite *s = suite_create("train");
   TCase *tc = tcase_create("checkpoint");
@@ -605,6 +708,10 @@ Suite *make_suite(void) {
   tc = tcase_create("progress");
   tcase_add_test(tc, progress_plain_lines);
   tcase_add_test(tc, progress_terminal_bar);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("targets");
+  tcase_add_test(tc, csv_several_targets);
+  tcase_add_test(tc, csv_several_targets_refused);
   suite_add_tcase(s, tc);
   return s;
 }

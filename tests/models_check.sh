@@ -37,6 +37,14 @@ if cmp -s "$tmp/digits.npz" "$tmp/resumed.npz" &&
 else
   echo "models-check: the resumed digits run differs from the run without a stop"; fail=1
 fi
+# multi-output regression: the in-sample fit reaches NumPy's least-squares R^2 (0.268, 0.548,
+# 0.075: numpy.linalg.lstsq on the same 20 rows; average 0.297)
+"$B/examples/linnerud" > "$tmp/linnerud.txt" 2> "$tmp/linnerud.err"
+if grep -q 'R^2 Weight 0.268, Waist 0.548, Pulse 0.075; average 0.297' "$tmp/linnerud.txt"; then
+  echo "models-check: linnerud 3-output linear model: in-sample R^2 as least squares' (average 0.297)"
+else
+  echo "models-check: linnerud: $(tail -n 1 "$tmp/linnerud.txt")"; fail=1
+fi
 "$B/examples/xor" > "$tmp/xor.txt"
 accuracy "xor 2-2-1" 100 "$tmp/xor.txt"
 

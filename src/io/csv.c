@@ -30,25 +30,35 @@ void wg_dataset_free(wg_dataset *d) {
       if (d->names[j]) wg_free(d->names[j], strlen(d->names[j]) + 1);
   wg_free(d->names, (size_t)d->cols * sizeof *d->names);
   if (d->label_name) wg_free(d->label_name, strlen(d->label_name) + 1);
+  if (d->target_names)
+    for (int k = 0; k < d->targets; k++)
+      if (d->target_names[k]) wg_free(d->target_names[k], strlen(d->target_names[k]) + 1);
+  wg_free(d->target_names, (size_t)(d->targets > 0 ? d->targets : 0) * sizeof *d->target_names);
   wg_free(d->x, (size_t)d->rows * (size_t)d->cols * sizeof *d->x);
-  wg_free(d->y, (size_t)d->rows * sizeof *d->y);
+  wg_free(d->y, (size_t)d->rows * (size_t)wg_dataset_targets(d) * sizeof *d->y);
   memset(d, 0, sizeof *d);
 }
 
-/* x, y and a names array of NULLs for rows x cols; 0 on OOM or when a size does not fit size_t
- * (d then freed and empty) */
-static int dataset_alloc(wg_dataset *d, int rows, int cols) {
+/* targets 0 (a data set built by hand before the field existed) means one */
+int wg_dataset_targets(const wg_dataset *d) {
+  return d && d->targets > 1 ? d->targets : 1;
+}
+
+/* x (rows x cols), y (rows x targets), a names array of NULLs for the cols features and one of
+ * the targets; 0 on OOM or when a size does not fit size_t (d then freed and empty) */
+static int dataset_alloc(wg_dataset *d, int rows, int cols, int targets) {
   memset(d, 0, sizeof *d);
-  size_t n, x_bytes, y_bytes, name_bytes;
-  if (rows <= 0 || cols <= 0 || !io_mul((size_t)rows, (size_t)cols, &n) ||
-      !io_mul(n, sizeof *d->x, &x_bytes) || !io_mul((size_t)rows, sizeof *d->y, &y_bytes) ||
-      !io_mul((size_t)cols, sizeof *d->names, &name_bytes))
+  size_t n, x_bytes, ny, y_bytes, name_bytes;
+  if (rows <= 0 || cols <= 0 || targets <= 0 || !io_mul((size_t)rows, (size_t)cols, &n) ||
+      !io_mul(n, sizeof *d->x, &x_bytes) || !io_mul((size_t)rows, (size_t)targets, &ny) ||
+      !io_mul(ny, sizeof *d->y, &y_bytes) || !io_mul((size_t)cols, sizeof *d->names, &name_bytes))
     return 0;
-  d->rows = rows, d->cols = cols;
+  d->rows = rows, d->cols = cols, d->targets = targets;
   d->x = wg_alloc(x_bytes);
   d->y = wg_alloc(y_bytes);
   d->names = wg_alloc_zero(name_bytes);
-  if (d->x && d->y && d->names) return 1;
+  d->target_names = wg_alloc_zero((size_t)targets * sizeof *d->target_names);
+  if (d->x && d->y && d->names && d->target_names) return 1;
   wg_dataset_free(d);
   return 0;
 }
@@ -57,6 +67,8 @@ static int dataset_alloc(wg_dataset *d, int rows, int cols) {
 static int copy_names(wg_dataset *d, const wg_dataset *src) {
   for (int j = 0; j < d->cols; j++)
     if (src->names && src->names[j] && !(d->names[j] = wg_strdup(src->names[j]))) return 0;
+  for (int k = 0; src->target_names && k < d->targets; k++)
+    if (src->target_names[k] && !(d->target_names[k] = wg_strdup(src->target_names[k]))) return 0;
   return !src->label_name || (d->label_name = wg_strdup(src->label_name)) != NULL;
 }
 
@@ -148,6 +160,29 @@ static void free_names(char **names, int n) {
   wg_free(names, (size_t)n * sizeof *names);
 }
 
+/* role[j] = k when column j is target k (names[k]), -1 when a feature; an error naming the
+ * missing or repeated target otherwise */
+static wg_status pick_targets(const where *w, char **names, int ncols, const char *const *want,
+                              int n, int *role) {
+  for (int j = 0; j < ncols; j++) role[j] = -1;
+  for (int k = 0; k < n; k++) {
+    int j = 0;
+    while (j < ncols && strcmp(names[j], want[k]) != 0) j++;
+    if (j == ncols)
+      return wg_errf(w->err, w->errlen, WG_ERR_FORMAT, "%s: line 1: expected a target column "
+                     "named '%s' in the header, found none among its %d columns", w->path,
+                     want[k], ncols);
+    if (role[j] >= 0)
+      return wg_errf(w->err, w->errlen, WG_ERR_ARG, "%s: target column '%s' is listed twice",
+                     w->path, want[k]);
+    role[j] = k;
+  }
+  if (n >= ncols)
+    return wg_errf(w->err, w->errlen, WG_ERR_FORMAT, "%s: line 1: the %d target columns leave "
+                   "no feature among the header's %d columns", w->path, n, ncols);
+  return WG_OK;
+}
+
 /* the label column from the name / index / default; -1 and an error when absent */
 static int pick_label(const where *w, char **names, int ncols, const char *label_name,
                       int label_index, wg_status *st) {
@@ -195,9 +230,9 @@ static wg_status count_rows(const where *w, const char *p, const char *end, int 
   return WG_OK;
 }
 
-/* Parse the data lines (checked by count_rows) into d (allocated rows x (ncols-1)). */
-static wg_status read_rows(const where *w, const char *p, const char *end, int ncols, int label,
-                           char **names, wg_dataset *d) {
+/* Parse the data lines (checked by count_rows) into d (x: the features, y: the targets). */
+static wg_status read_rows(const where *w, const char *p, const char *end, int ncols,
+                           const int *role, char **names, wg_dataset *d) {
   const char *e = NULL;
   for (int i = 0; i < d->rows; i++) {
     const char *s = p;
@@ -215,7 +250,7 @@ static wg_status read_rows(const where *w, const char *p, const char *end, int n
                        "a finite number, found %s", w->path, i + 2, j + 1, names[j],
                        f == fe ? "an empty field" : txt);
       }
-      if (j == label) d->y[i] = v;
+      if (role[j] >= 0) d->y[(size_t)i * (size_t)d->targets + (size_t)role[j]] = v;
       else d->x[(size_t)i * (size_t)d->cols + (size_t)k++] = v;
     }
   }
@@ -237,12 +272,10 @@ static int header_columns(const where *w, const char *h, const char *e, wg_statu
   return ncols;
 }
 
-wg_status wg_csv_load(wg_dataset *d, const char *path, const char *label_name, int label_index,
-                      char *err, size_t errlen) {
-  io_clear(err, errlen);
-  if (!d) return wg_errf(err, errlen, WG_ERR_ARG, "wg_csv_load: dataset is NULL");
-  memset(d, 0, sizeof *d);
-  if (!path) return wg_errf(err, errlen, WG_ERR_ARG, "wg_csv_load: path is NULL");
+/* The loader of both calls: targets named by want[0..n) when want is not NULL, else the one
+ * label column of wg_csv_load (label_name, label_index or the last). */
+static wg_status load(wg_dataset *d, const char *path, const char *label_name, int label_index,
+                      const char *const *want, int n, char *err, size_t errlen) {
   where w = {path, err, errlen};
   wg_status st;
   size_t size;
@@ -250,7 +283,7 @@ wg_status wg_csv_load(wg_dataset *d, const char *path, const char *label_name, i
   if ((st = wg_file_read(path, &bytes, &size, err, errlen))) return st;
   const char *buf = (const char *)bytes, *end = buf + size, *e, *p = buf, *h = buf;
   char **names = NULL;
-  int ncols = 0, label = -1, rows = 0;
+  int ncols = 0, rows = 0, *role = NULL;
   const char *nul = memchr(buf, 0, size); /* a binary file: names would be cut short */
   if (nul) {
     int line = 1;
@@ -278,25 +311,64 @@ wg_status wg_csv_load(wg_dataset *d, const char *path, const char *label_name, i
                  " and a label), found 1", path);
     goto done;
   }
-  if ((label = pick_label(&w, names, ncols, label_name, label_index, &st)) < 0) goto done;
+  if (!(role = wg_alloc((size_t)ncols * sizeof *role))) {
+    st = wg_errf(err, errlen, WG_ERR_NOMEM, "%s: out of memory", path);
+    goto done;
+  }
+  if (want) {
+    if ((st = pick_targets(&w, names, ncols, want, n, role))) goto done;
+  } else {
+    int label = pick_label(&w, names, ncols, label_name, label_index, &st);
+    if (label < 0) goto done;
+    for (int j = 0; j < ncols; j++) role[j] = j == label ? 0 : -1;
+    n = 1;
+  }
   if ((st = count_rows(&w, p, end, ncols, &rows))) goto done;
-  if (!dataset_alloc(d, rows, ncols - 1)) {
+  if (!dataset_alloc(d, rows, ncols - n, n)) {
     st = wg_errf(err, errlen, WG_ERR_NOMEM, "%s: out of memory for %d x %d values", path, rows,
                  ncols);
     goto done;
   }
-  if ((st = read_rows(&w, p, end, ncols, label, names, d))) goto done;
-  /* hand the names over: features in file order, the label apart */
+  if ((st = read_rows(&w, p, end, ncols, role, names, d))) goto done;
+  /* hand the names over: features in file order, the targets in the order asked */
   for (int j = 0, k = 0; j < ncols; j++) {
-    if (j == label) d->label_name = names[j];
+    if (role[j] >= 0) d->target_names[role[j]] = names[j];
     else d->names[k++] = names[j];
     names[j] = NULL;
   }
+  if (!(d->label_name = wg_strdup(d->target_names[0])))
+    st = wg_errf(err, errlen, WG_ERR_NOMEM, "%s: out of memory", path);
 done:
+  wg_free(role, (size_t)ncols * sizeof *role);
   free_names(names, ncols);
   wg_free(bytes, size + 1);
   if (st) wg_dataset_free(d);
   return st;
+}
+
+wg_status wg_csv_load(wg_dataset *d, const char *path, const char *label_name, int label_index,
+                      char *err, size_t errlen) {
+  io_clear(err, errlen);
+  if (!d) return wg_errf(err, errlen, WG_ERR_ARG, "wg_csv_load: dataset is NULL");
+  memset(d, 0, sizeof *d);
+  if (!path) return wg_errf(err, errlen, WG_ERR_ARG, "wg_csv_load: path is NULL");
+  return load(d, path, label_name, label_index, NULL, 1, err, errlen);
+}
+
+wg_status wg_csv_load_targets(wg_dataset *d, const char *path, const char *const *names, int n,
+                              char *err, size_t errlen) {
+  io_clear(err, errlen);
+  if (!d) return wg_errf(err, errlen, WG_ERR_ARG, "wg_csv_load_targets: dataset is NULL");
+  memset(d, 0, sizeof *d);
+  if (!path) return wg_errf(err, errlen, WG_ERR_ARG, "wg_csv_load_targets: path is NULL");
+  if (!names || n < 1 || n >= WG_CSV_MAX_COLS)
+    return wg_errf(err, errlen, WG_ERR_ARG, "wg_csv_load_targets: %s: %d target names at %p: "
+                   "1 or more names are needed", path, n, (const void *)names);
+  for (int k = 0; k < n; k++)
+    if (!names[k] || !*names[k])
+      return wg_errf(err, errlen, WG_ERR_ARG, "wg_csv_load_targets: %s: target name %d is %s",
+                     path, k, names[k] ? "empty" : "NULL");
+  return load(d, path, NULL, -1, names, n, err, errlen);
 }
 
 /* ---- shuffling, splitting, standardising, batching ------------------------------------------ */
@@ -304,7 +376,9 @@ done:
 static void swap_rows(wg_dataset *d, int a, int b) {
   wg_real *xa = d->x + (size_t)a * d->cols, *xb = d->x + (size_t)b * d->cols, t;
   for (int j = 0; j < d->cols; j++) t = xa[j], xa[j] = xb[j], xb[j] = t;
-  t = d->y[a], d->y[a] = d->y[b], d->y[b] = t;
+  int nt = wg_dataset_targets(d);
+  wg_real *ya = d->y + (size_t)a * nt, *yb = d->y + (size_t)b * nt;
+  for (int k = 0; k < nt; k++) t = ya[k], ya[k] = yb[k], yb[k] = t;
 }
 
 /* Fisher-Yates: for i = n-1 .. 1 swap row i with a uniform row in 0..i */
@@ -314,9 +388,10 @@ void wg_dataset_shuffle(wg_dataset *d, wg_rng *r) {
 }
 
 static int copy_part(wg_dataset *dst, const wg_dataset *src, int from, int rows) {
-  if (!dataset_alloc(dst, rows, src->cols)) return 0;
+  int nt = wg_dataset_targets(src);
+  if (!dataset_alloc(dst, rows, src->cols, nt)) return 0;
   memcpy(dst->x, src->x + (size_t)from * src->cols, (size_t)rows * src->cols * sizeof *dst->x);
-  memcpy(dst->y, src->y + from, (size_t)rows * sizeof *dst->y);
+  memcpy(dst->y, src->y + (size_t)from * nt, (size_t)rows * nt * sizeof *dst->y);
   if (copy_names(dst, src)) return 1;
   wg_dataset_free(dst);
   return 0;
@@ -405,7 +480,8 @@ int wg_batches_next(wg_batches *b, wg_mat *x, wg_mat *y) {
   if (!b || !b->d || b->pos >= b->d->rows) return 0;
   int n = b->d->rows - b->pos < b->size ? b->d->rows - b->pos : b->size;
   if (x) *x = (wg_mat){n, b->d->cols, b->d->x + (size_t)b->pos * b->d->cols};
-  if (y) *y = (wg_mat){n, 1, b->d->y + b->pos};
+  int nt = wg_dataset_targets(b->d);
+  if (y) *y = (wg_mat){n, nt, b->d->y + (size_t)b->pos * nt};
   b->pos += n;
   return 1;
 }
