@@ -10,6 +10,8 @@
  *    (tests/ref/optim_ref.py), and step 1 of each worked by hand.
  *  - ops: closed forms (softmax, log-sum-exp, (softmax - onehot)/m) written out in the test and
  *    central finite differences through wg_forward replays. */
+#include <pthread.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "testutil.h"
@@ -669,8 +671,29 @@ static void assert_last_error_has(const char *part) {
                 wg_last_error(), part);
 }
 
+/* In a new thread: nothing has failed there yet, then a failure there is its last error. */
+static void *fresh_thread_messages(void *arg) {
+  (void)arg;
+  int empty_at_start = wg_last_error()[0] == '\0';
+  wg_param *p = wg_param_new("x", -1, 2);
+  int has = p == NULL && strstr(wg_last_error(), "wg_param_new: x (-1x2)") != NULL;
+  return (void *)(intptr_t)(empty_at_start && has);
+}
+
+/* wg_last_error is per thread: a thread starts with "", its failures do not reach another. */
+START_TEST(last_error_is_per_thread) {
+  ck_assert_ptr_null(wg_param_new("main_thread", 0, 1));
+  pthread_t th;
+  void *ok = NULL;
+  ck_assert_int_eq(pthread_create(&th, NULL, fresh_thread_messages, NULL), 0);
+  ck_assert_int_eq(pthread_join(th, &ok), 0);
+  ck_assert_msg(ok == (void *)1, "a new thread's wg_last_error did not start empty or did not "
+                "get its own failure");
+  ck_assert_ptr_nonnull(strstr(wg_last_error(), "wg_param_new: main_thread (0x1)"));
+}
+END_TEST
+
 START_TEST(every_failure_without_an_object_leaves_a_message) {
-  ck_assert_str_eq(wg_last_error(), ""); /* nothing failed yet in this process (forked test) */
   wg_param *out = (wg_param *)&out;
   ck_assert_int_eq(wg_model_add(NULL, "W1", 2, 2, (wg_init){WG_INIT_ZEROS, 0, 0}, &out),
                    WG_ERR_ARG);
@@ -731,6 +754,7 @@ Suite *make_suite(void) {
   tcase_add_loop_test(tc, optimizer_config_rules, 0, (int)(sizeof bad_cfg / sizeof bad_cfg[0]));
   tcase_add_test(tc, model_api_null_arguments);
   tcase_add_test(tc, every_failure_without_an_object_leaves_a_message);
+  tcase_add_test(tc, last_error_is_per_thread);
   tcase_add_test(tc, model_and_tape_errors_are_also_the_last_error);
   tcase_add_test(tc, clip_grad_norm);
   tcase_add_test(tc, adam_trains_softmax_regression);
