@@ -8,14 +8,14 @@
  *   threads: 1..4 threads give bitwise identical products, elementwise results and optimizer
  *         steps, also when the pool shares the work unevenly (one thread measured slower).
  *   vmath: wg_vexp, wg_vlog, wg_vtanh, wg_vsigmoid against libm within the ulp stated in
- *         src/ops/vmath.h, over wide ranges, extremes, +-0, subnormals, +-Inf and NaN. */
+ *         src/kernels/vmath.h, over wide ranges, extremes, +-0, subnormals, +-Inf and NaN. */
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "ops/gemm.h"
-#include "ops/vmath.h"
+#include "kernels/gemm.h"
+#include "kernels/vmath.h"
 #include "par/pool.h"
 #include "testutil.h"
 

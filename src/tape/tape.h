@@ -35,7 +35,7 @@ typedef struct wg_row {
   wg_real *own_adj;          /* the row's own adjoint buffer while adj is the sink */
 } wg_row;
 
-struct wg_step_terms; /* one traced step of the reverse sweep (tape/trace.h) */
+struct wg_step_terms; /* one traced step of the reverse sweep (teach/trace.h) */
 
 /* A tape is busy while it runs a callback of a custom op (custom.c sets this around each
  * call): recording on it, sweeping it, checking, resetting or freeing it is then refused
@@ -54,7 +54,7 @@ struct wg_tape {
   uint32_t n_rows, cap_rows;
   wg_arena arena;
   FILE *trace;               /* backward trace stream (print.c), NULL when off */
-  /* where wg_trace_step hands each traced step (tape/trace.h): NULL writes the text trace
+  /* where wg_trace_step hands each traced step (teach/trace.h): NULL writes the text trace
    * to `trace`; the HTML page (teach/html.c) sets its own writer while it runs the sweep */
   void (*trace_writer)(wg_tape *t, const struct wg_step_terms *step);
   unsigned checks;           /* WG_CHECK_* flags */

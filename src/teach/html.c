@@ -17,7 +17,7 @@
 #include "ops/ops.h"
 #include "tape/alloc.h"
 #include "tape/tape.h"
-#include "tape/trace.h"
+#include "teach/trace.h"
 
 #define TEXT 1024        /* bytes for one rule or matrix text (longer text is cut) */
 #define LABEL (WG_NAME_MAX + 16)

@@ -13,7 +13,7 @@
 #include "ops/ops.h"
 #include "tape/alloc.h"
 #include "tape/tape.h"
-#include "tape/trace.h"
+#include "teach/trace.h"
 
 #define SMALL WG_PRINT_SMALL /* matrices with at most this many elements are printed in full */
 #define CELL 512   /* bytes for one formatted cell (longer text is cut) */

@@ -16,7 +16,7 @@
 #include <float.h>
 #include <string.h>
 
-#include "ops/gemm.h"
+#include "kernels/gemm.h"
 #include "par/pool.h"
 
 /* ---- the register tile: vectors of VL reals, MR x NR per micro-kernel call ---------------- */

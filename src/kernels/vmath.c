@@ -17,7 +17,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "ops/vmath.h"
+#include "kernels/vmath.h"
 #include "par/pool.h"
 
 /* Vectors need double arithmetic in double (FLT_EVAL_METHOD 0); x87 math (32-bit x86 without
