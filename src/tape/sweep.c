@@ -10,7 +10,7 @@ wg_status wg_forward(wg_tape *t) {
   if (!wg_live(t) || wg_tape_busy(t, "wg_forward")) return wg_tape_status(t);
   for (uint32_t i = 0; i < t->n_rows && t->status == WG_OK; i++) {
     wg_ops[t->rows[i].op].forward(t, &t->rows[i]);
-    if (t->checks && !wg_check_forward(t, i, "wg_forward: ")) break;
+    if (t->checks && !wg_finite_forward(t, i, "wg_forward: ")) break;
   }
   return t->status;
 }
@@ -97,7 +97,7 @@ wg_status wg_backward_seeded(wg_tape *t, uint32_t top, const wg_real *seed, int 
       for (int k = 0; k < r->n_in; k++) zero_if_stale(wg_input_row(t, r, k));
     if (t->trace) wg_trace_step(t, r); /* print.c: the same VJP, with what it adds */
     else wg_ops[r->op].vjp(t, r);
-    if (t->checks && !wg_check_backward(t, i)) break;
+    if (t->checks && !wg_finite_backward(t, i)) break;
   }
   for (uint32_t i = 0; i < t->n_rows; i++) zero_if_stale(&t->rows[i]); /* rows no VJP reached */
   return t->status;
@@ -110,7 +110,7 @@ wg_status wg_jvp(wg_tape *t) {
     if (!wg_row_ensure_tan(t, r)) return t->status;
     wg_ops[r->op].jvp(t, r);
     if (t->status) break; /* a JVP can fail (a custom op without one): stop at that row */
-    if (t->checks && !wg_check_jvp(t, i)) break;
+    if (t->checks && !wg_finite_jvp(t, i)) break;
   }
   return t->status;
 }

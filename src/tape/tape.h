@@ -93,7 +93,7 @@ uint32_t wg_row_append(wg_tape *t, int op, int rows, int cols);
 
 /* Arena allocation of n reals (or bytes), failing the tape on OOM. */
 wg_real *wg_tape_reals(wg_tape *t, size_t n);
-void *wg_tape_bytes_alloc(wg_tape *t, size_t bytes);
+void *wg_tape_alloc(wg_tape *t, size_t bytes);
 
 /* Elements of a row's value (and adjoint, tangent). Never wraps: every shape on a tape has
  * passed wg_op_fits (src/ops/ops.h), so this count times sizeof(wg_real) fits in size_t. */
@@ -139,9 +139,9 @@ const char *wg_row_op_name(const wg_row *r);
 /* Finite checks (finite.c), called after a row's forward (record or replay; phase is "" or
  * "wg_forward: "), VJP and JVP when t->checks is set: fail the tape with WG_ERR_NONFINITE
  * naming the row, its op and its inputs, and return 0, at the first NaN or Inf. */
-int wg_check_forward(wg_tape *t, uint32_t row, const char *phase);
-int wg_check_backward(wg_tape *t, uint32_t row);
-int wg_check_jvp(wg_tape *t, uint32_t row);
+int wg_finite_forward(wg_tape *t, uint32_t row, const char *phase);
+int wg_finite_backward(wg_tape *t, uint32_t row);
+int wg_finite_jvp(wg_tape *t, uint32_t row);
 
 /* Tests only: the next generation fresh_gen hands out (to reach the end of the 32-bit space). */
 void wg_tape_set_next_gen(uint32_t next);
