@@ -43,7 +43,8 @@ wg_gemm_path wg_gemm_path_of(int m, int n, int k); /* m, n, k >= 1 */
 #define WG_GEMM_NR 4
 #endif
 #ifndef WG_GEMM_KC
-#define WG_GEMM_KC 256   /* depth of a packed slice: an A panel (MR x KC) + a B panel (KC x NR) in L1 */
+#define WG_GEMM_KC 256   /* depth of a packed slice: an A panel (MR x KC) and a B panel
+                            (KC x NR) stay in L1 */
 #endif
 #ifndef WG_GEMM_MC
 #define WG_GEMM_MC 240   /* rows of C per packed A block (MC x KC reals in L2) */

@@ -1,11 +1,12 @@
 /* print.c - showing the tape: the Wengert table, a Graphviz DOT graph, the backward trace.
  *
  * Everything here writes only to the FILE the caller passes. A NULL tape or FILE is safe.
- * Matrices of up to WG_PRINT_FULL_MAX elements are written in full, row by row ("[1 2; 3 4]"); larger
- * ones as "min .. mean .. max ..". The op rules come from the op table (oplist.h): the table
- * shows them as written there; the trace substitutes the rows' labels into the VJP rule
- * (x, a, b, p, t, z: the inputs, named by the letters the VJP rule differentiates in order;
- * y: the row itself, W: a parameter leaf itself; dv: v's adjoint; c: the row's constant). */
+ * Matrices of up to WG_PRINT_FULL_MAX elements are written in full, row by row
+ * ("[1 2; 3 4]"); larger ones as "min .. mean .. max ..". The op rules come from the op
+ * table (oplist.h): the table shows them as written there; the trace substitutes the rows'
+ * labels into the VJP rule (x, a, b, p, t, z: the inputs, named by the letters the VJP rule
+ * differentiates in order; y: the row itself, W: a parameter leaf itself; dv: v's adjoint;
+ * c: the row's constant). */
 #include <ctype.h>
 #include <stdarg.h>
 #include <string.h>
