@@ -429,6 +429,7 @@ WG_API wg_status wg_optim_step(wg_optim *o);     /* update every parameter from 
                                                     (large ones split over the threads) */
 WG_API void wg_optim_reset(wg_optim *o);         /* zero the buffers and the step count */
 WG_API long wg_optim_steps(const wg_optim *o);   /* steps taken since creation or reset */
+/* A negative or non-finite lr is refused: the rate stays, wg_optim_error says why. */
 WG_API void wg_optim_set_lr(wg_optim *o, double lr);
 WG_API const char *wg_optim_error(const wg_optim *o);
 
