@@ -20,14 +20,17 @@ wg_status wg_forward(wg_tape *t) {
  * The sweep is the textbook loop: for each row from the loss back to row 0, if the row needs a
  * gradient, apply its VJP (adj(input) += J^T adj(row)). Three fast paths keep its memory
  * traffic low (docs/performance.md, "The backward sweep's memory traffic"; docs/design.md,
- * section 6); each is one small function below, and none changes a bit of the result:
+ * section 6), each in one small function below:
  *   - stale adjoints: an adjoint is zeroed just before the first VJP that adds into it, while
  *     it is about to be used, not all at the start (zero_stale_inputs);
  *   - first writes: an op marked `first` in oplist.h stores 0 + its term into a stale adjoint
  *     itself (wg_adj_first), which saves that zeroing pass (zero_stale_inputs, mode.first);
  *   - parameter sinks: a parameter leaf's adjoint is the parameter's gradient itself, so its
  *     consumers add straight into it and the leaf's own VJP is skipped (prepare_adjoints,
- *     skips_vjp). */
+ *     skips_vjp).
+ * The first two give the bits of the plain loop (a first write stores 0 + term, as adding
+ * into zeros does); a sink sums a gradient as g + c1 + c2 instead of g + (c1 + c2), which
+ * may differ in the last bits. */
 
 typedef struct {
   int into_params; /* 0: stop at the leaves, leave the parameters' gradients alone */
