@@ -178,8 +178,6 @@ $(B)/tools/%: docs/tools/%.c
 
 -include $(B)/tools/ops_md.d
 
-# (end of teaching)
-
 # ---- gradient checking ----------------------------------------------------------------------
 # make eps-plot: run the epsilon study and render docs/img/eps_sweep.png with gnuplot (the
 # PNG is committed; without gnuplot the table and CSV are still produced).
@@ -191,15 +189,11 @@ eps-plot: $(B)/examples/eps_sweep
 	  echo "wrote docs/img/eps_sweep.png"; \
 	else echo "make eps-plot: gnuplot is not installed; CSV in $(B)/eps_sweep.csv"; fi
 
-# (end of gradient checking)
-
 # ---- models ---------------------------------------------------------------------------------
 # make models-check: the examples reach their accuracy, save/load round-trips, NumPy reads it.
 .PHONY: models-check
 models-check: examples
 	@B=$(B) sh tests/models_check.sh
-
-# (end of models)
 
 # ---- performance (make bench) ---------------------------------------------------------------
 # bench/bench.c times W1-W4 and G with its own main, linked against the static library;
@@ -212,8 +206,6 @@ bench: $(B)/bench/bench
 $(B)/bench/bench: bench/bench.c $(B)/libwengert.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $< -o $@ $(B)/libwengert.a $(LDLIBS) -ldl
-
-# (end of performance)
 
 # ---- reliability (make sanitize, valgrind, fuzz, coverage) ----------------------------------
 # Each builds the library and the Check suites again into its own build dir (B=build/<name>)
@@ -312,5 +304,3 @@ coverage: check-deps
 	  > build/coverage/report.txt; rc=$$?; sed -n '/^---/,$$p' build/coverage/report.txt; \
 	  case $$rc in 0) ;; 2|4|6) echo "coverage: below $(COV_LINES)% of lines or $(COV_BRANCHES)%" \
 	    "of branches"; exit 1;; *) echo "coverage: gcovr failed (exit $$rc)"; exit 1;; esac
-
-# (end of reliability)

@@ -29,8 +29,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "ops/gemm.h"
-#include "ops/vmath.h"
+#include "kernels/gemm.h"
+#include "kernels/vmath.h"
 #include "par/pool.h"
 #include "wengert.h"
 

@@ -141,7 +141,7 @@ WG_API const char *wg_tape_error(const wg_tape *t); /* "" when ok */
 WG_API int wg_tape_rows(const wg_tape *t);          /* rows recorded */
 WG_API size_t wg_tape_bytes(const wg_tape *t);      /* arena bytes in use */
 
-/* ---- leaves ---------------------------------------------------------------------------- */
+/* ---- leaves and parameters ------------------------------------------------------------- */
 WG_API wg_var wg_input(wg_tape *t, int rows, int cols, const wg_real *data); /* references data */
 WG_API wg_var wg_scalar(wg_tape *t, wg_real c);                              /* 1x1 constant */
 
@@ -180,6 +180,11 @@ WG_API wg_var wg_bce(wg_tape *t, wg_var p, wg_var target);
 WG_API wg_var wg_bce_logits(wg_tape *t, wg_var z, wg_var target);
 WG_API wg_var wg_mse(wg_tape *t, wg_var a, wg_var b); /* (1x1) L = mean((a - b)^2) */
 
+/* Row-wise softmax. labels: (m x 1) input of class indices 0..n-1 stored as wg_real. */
+WG_API wg_var wg_softmax(wg_tape *t, wg_var x); /* y_ij = exp(x_ij - max_k x_ik) / sum_k (...) */
+/* (1x1) L = (1/m) sum_i [ logsumexp(z_i) - z_i,label_i ];  dz = (softmax(z) - onehot) / m */
+WG_API wg_var wg_softmax_ce(wg_tape *t, wg_var logits, wg_var labels);
+
 /* ---- sweeps and views ------------------------------------------------------------------ */
 WG_API wg_status wg_forward(wg_tape *t);              /* replay every row from the leaves */
 WG_API wg_status wg_backward(wg_tape *t, wg_var loss); /* loss must be 1x1 */
@@ -195,35 +200,50 @@ WG_API wg_mat wg_grad(wg_tape *t, wg_var v);
 WG_API wg_mat wg_tangent(wg_tape *t, wg_var v);
 WG_API void wg_name(wg_tape *t, wg_var v, const char *name); /* shown in prints and errors */
 
-/* ---- printing: Wengert table, Graphviz DOT, backward trace, web page -------------------- */
-/* These write only to the FILE passed; a NULL tape or FILE is safe. Matrices of up to 12
- * elements are written in full ("[1 2; 3 4]"), larger ones as "min .. mean .. max ..". */
-/* The Wengert table: one line per row (index, name, op, inputs, shape, value and, after a
- * backward, adjoint), each op row followed by its forward and VJP rule from the op table. */
-WG_API void wg_tape_print(wg_tape *t, FILE *f);
-/* A Graphviz DOT graph (render with `dot -Tsvg`): a node per row (name, op, shape; value and
- * adjoint when small), edges from inputs; inputs grey boxes, parameters orange boxes, ops
- * blue ellipses, rows nothing uses (the loss) double-bordered. */
-WG_API void wg_tape_dot(wg_tape *t, FILE *f);
-/* While f is set, wg_backward writes each step of the reverse sweep to f: the row, its VJP
- * rule with the rows' labels, and what it added to each input's adjoint, e.g.
- *   A sigmoid: adj(Z) += adj(A) * A * (1 - A) = [0.1 -0.2]
- * NULL turns it off (then it costs one branch per row). Out of memory fails the tape. */
-WG_API void wg_tape_trace(wg_tape *t, FILE *f);
-/* One self-contained HTML page (no network: inline SVG, styles and plain JavaScript) to step
- * through the tape: its graph, laid out in evaluation order, beside the Wengert table, and
- * controls that walk the forward replay and the reverse sweep. Each step shows the row, its
- * rule with the rows' labels and with the numbers, and what it added to each input's adjoint,
- * the numbers of wg_tape_trace. The address #step=N (#forward=N) opens step N. The sweep starts
- * at the loss, the last 1x1 row that needs a gradient and that no later row uses: the page
- * runs it once, traced (so afterwards the rows' adjoints are that sweep's, as after
- * wg_backward with a trace on); the parameters' gradients are put back as they were. Without
- * such a row the page shows the forward replay only. Out of memory fails the tape. */
-WG_API void wg_tape_html(wg_tape *t, FILE *f);
+/* ---- custom ops ------------------------------------------------------------------------ */
+/* A user-defined op. in[i] are the inputs' values, out the row's value (rows x cols), all
+ * row-major views valid only during the call.
+ * Its own tape: while any of these callbacks runs (at record, in wg_forward, wg_backward,
+ * wg_jvp, and in the checks wg_gradcheck, wg_check_rows, wg_dot_test), the tape that runs it
+ * is busy: recording on it (any op or leaf), sweeping it (wg_forward, wg_backward, wg_jvp),
+ * checking it, wg_tape_reset or wg_tape_free is refused and fails the tape with WG_ERR_STATE,
+ * e.g. "scalar: refused: custom op 'grow' (row 3) is running its vjp on this tape; ...".
+ * Reading it (wg_value, wg_tape_status, the printers) is fine, and so is any other tape. */
+typedef struct wg_custom_op {
+  const char *name; /* shown in prints and errors ("custom" if NULL), cut to 63 chars */
+  /* output shape; NULL: the shape of in[0]; non-zero return: a shape error naming the op */
+  int (*shape)(int n_in, const wg_mat *in, int *rows, int *cols, void *ctx);
+  /* out = f(in...), required */
+  void (*forward)(int n_in, const wg_mat *in, wg_mat out, void *ctx);
+  /* in_adj[i] += J_i^T out_adj (accumulate, never assign); in_adj[i].data is NULL when input i
+   * needs no gradient. Required. */
+  void (*vjp)(int n_in, const wg_mat *in, wg_mat out, wg_mat out_adj, wg_mat *in_adj,
+              void *ctx);
+  /* out_tan = sum_i J_i in_tan[i] (assign). May be NULL: wg_jvp then fails naming the op. */
+  void (*jvp)(int n_in, const wg_mat *in, const wg_mat *in_tan, wg_mat out, wg_mat out_tan,
+              void *ctx);
+} wg_custom_op;
 
-/* (end of printing) */
+/* Record a custom op over 1..4 inputs (WG_MAX_INPUTS). The descriptor (and its name) is
+ * copied to the tape: op need not outlive the call; ctx must stay valid while the tape holds
+ * the row (until the next reset or free). The op takes part in replay, backward, forward mode
+ * and the checks like a built-in one. */
+WG_API wg_var wg_custom(wg_tape *t, const wg_custom_op *op, void *ctx, int n_in,
+                        const wg_var *in);
 
-/* ---- gradient checking, forward-mode checks, custom ops -------------------------------- */
+/* ---- finite checks --------------------------------------------------------------------- */
+/* With WG_CHECK_FINITE set, the first NaN or Inf that a row produces fails the tape with
+ * WG_ERR_NONFINITE and a message naming the row, its op and what it was given, e.g.
+ *   "log: row 5 (v5) produced -inf at [2,0] from input v4 = 0"
+ * It is checked after each row's forward (at record and in wg_forward), after each VJP in
+ * wg_backward (the adjoints it wrote) and after each row in wg_jvp. A leaf whose data is not
+ * finite (a wg_input buffer, a parameter, a wg_scalar) is reported as that leaf. Off by default;
+ * off, it costs one branch per row. wg_tape_reset keeps the setting. */
+#define WG_CHECK_FINITE 1u
+WG_API void wg_tape_set_checks(wg_tape *t, unsigned flags); /* WG_CHECK_* flags, 0: off */
+WG_API unsigned wg_tape_checks(const wg_tape *t);
+
+/* ---- gradient checking ----------------------------------------------------------------- */
 /* Three independent oracles for a derivative: finite differences (wg_gradcheck, and per row
  * wg_check_rows), forward mode (wg_jvp, wg_dot_test) and the closed forms in the op files.
  * All of them need double precision (the default wg_real): a central difference with h = 1e-6
@@ -289,40 +309,33 @@ WG_API int wg_check_rows(wg_tape *t, const wg_gradcheck_opts *opts, wg_gradcheck
  * holds the message; a custom op without a jvp is one). */
 WG_API double wg_dot_test(wg_tape *t, wg_var out, unsigned seed);
 
-/* A user-defined op. in[i] are the inputs' values, out the row's value (rows x cols), all
- * row-major views valid only during the call.
- * Its own tape: while any of these callbacks runs (at record, in wg_forward, wg_backward,
- * wg_jvp, and in the checks wg_gradcheck, wg_check_rows, wg_dot_test), the tape that runs it
- * is busy: recording on it (any op or leaf), sweeping it (wg_forward, wg_backward, wg_jvp),
- * checking it, wg_tape_reset or wg_tape_free is refused and fails the tape with WG_ERR_STATE,
- * e.g. "scalar: refused: custom op 'grow' (row 3) is running its vjp on this tape; ...".
- * Reading it (wg_value, wg_tape_status, the printers) is fine, and so is any other tape. */
-typedef struct wg_custom_op {
-  const char *name; /* shown in prints and errors ("custom" if NULL), cut to 63 chars */
-  /* output shape; NULL: the shape of in[0]; non-zero return: a shape error naming the op */
-  int (*shape)(int n_in, const wg_mat *in, int *rows, int *cols, void *ctx);
-  /* out = f(in...), required */
-  void (*forward)(int n_in, const wg_mat *in, wg_mat out, void *ctx);
-  /* in_adj[i] += J_i^T out_adj (accumulate, never assign); in_adj[i].data is NULL when input i
-   * needs no gradient. Required. */
-  void (*vjp)(int n_in, const wg_mat *in, wg_mat out, wg_mat out_adj, wg_mat *in_adj,
-              void *ctx);
-  /* out_tan = sum_i J_i in_tan[i] (assign). May be NULL: wg_jvp then fails naming the op. */
-  void (*jvp)(int n_in, const wg_mat *in, const wg_mat *in_tan, wg_mat out, wg_mat out_tan,
-              void *ctx);
-} wg_custom_op;
+/* ---- printing: Wengert table, Graphviz DOT, backward trace, web page -------------------- */
+/* These write only to the FILE passed; a NULL tape or FILE is safe. Matrices of up to 12
+ * elements are written in full ("[1 2; 3 4]"), larger ones as "min .. mean .. max ..". */
+/* The Wengert table: one line per row (index, name, op, inputs, shape, value and, after a
+ * backward, adjoint), each op row followed by its forward and VJP rule from the op table. */
+WG_API void wg_tape_print(wg_tape *t, FILE *f);
+/* A Graphviz DOT graph (render with `dot -Tsvg`): a node per row (name, op, shape; value and
+ * adjoint when small), edges from inputs; inputs grey boxes, parameters orange boxes, ops
+ * blue ellipses, rows nothing uses (the loss) double-bordered. */
+WG_API void wg_tape_dot(wg_tape *t, FILE *f);
+/* While f is set, wg_backward writes each step of the reverse sweep to f: the row, its VJP
+ * rule with the rows' labels, and what it added to each input's adjoint, e.g.
+ *   A sigmoid: adj(Z) += adj(A) * A * (1 - A) = [0.1 -0.2]
+ * NULL turns it off (then it costs one branch per row). Out of memory fails the tape. */
+WG_API void wg_tape_trace(wg_tape *t, FILE *f);
+/* One self-contained HTML page (no network: inline SVG, styles and plain JavaScript) to step
+ * through the tape: its graph, laid out in evaluation order, beside the Wengert table, and
+ * controls that walk the forward replay and the reverse sweep. Each step shows the row, its
+ * rule with the rows' labels and with the numbers, and what it added to each input's adjoint,
+ * the numbers of wg_tape_trace. The address #step=N (#forward=N) opens step N. The sweep starts
+ * at the loss, the last 1x1 row that needs a gradient and that no later row uses: the page
+ * runs it once, traced (so afterwards the rows' adjoints are that sweep's, as after
+ * wg_backward with a trace on); the parameters' gradients are put back as they were. Without
+ * such a row the page shows the forward replay only. Out of memory fails the tape. */
+WG_API void wg_tape_html(wg_tape *t, FILE *f);
 
-/* Record a custom op over 1..4 inputs (WG_MAX_INPUTS). The descriptor (and its name) is
- * copied to the tape: op need not outlive the call; ctx must stay valid while the tape holds
- * the row (until the next reset or free). The op takes part in replay, backward, forward mode
- * and the checks like a built-in one. */
-WG_API wg_var wg_custom(wg_tape *t, const wg_custom_op *op, void *ctx, int n_in,
-                        const wg_var *in);
-
-/* (end of gradient checking) */
-
-/* ---- models, initialisers, optimizers, data, .npy/.npz, softmax ------------------------- */
-
+/* ---- random numbers and initialisers --------------------------------------------------- */
 /* Random numbers: xoshiro256** (Blackman & Vigna) seeded through SplitMix64. The same seed
  * gives the same numbers on every platform (pure 64-bit integer arithmetic). */
 typedef struct {
@@ -362,6 +375,7 @@ typedef struct {
  * in size_t, or a NULL r when one is needed). */
 WG_API void wg_init_fill(wg_mat w, wg_init init, wg_rng *r);
 
+/* ---- models ---------------------------------------------------------------------------- */
 /* A model: a named, ordered set of parameters and the seeded generator that initialises them.
  * Errors return a status and keep a message in the model (wg_model_error). */
 typedef struct wg_model wg_model;
@@ -391,6 +405,7 @@ WG_API wg_status wg_model_load(wg_model *m, const char *path);
  * norm before clipping). */
 WG_API double wg_clip_grad_norm(wg_model *m, double max_norm);
 
+/* ---- optimizers ------------------------------------------------------------------------ */
 /* Optimizers over all parameters of a model, with PyTorch's update rules (src/model/optim.c
  * writes them out). g = grad, p = parameter, t = step count starting at 1. */
 typedef enum wg_optim_kind { WG_SGD, WG_ADAM, WG_ADAMW } wg_optim_kind;
@@ -414,14 +429,11 @@ WG_API wg_status wg_optim_step(wg_optim *o);     /* update every parameter from 
                                                     (large ones split over the threads) */
 WG_API void wg_optim_reset(wg_optim *o);         /* zero the buffers and the step count */
 WG_API long wg_optim_steps(const wg_optim *o);   /* steps taken since creation or reset */
+/* A negative or non-finite lr is refused: the rate stays, wg_optim_error says why. */
 WG_API void wg_optim_set_lr(wg_optim *o, double lr);
 WG_API const char *wg_optim_error(const wg_optim *o);
 
-/* Softmax ops (row-wise). labels: (m x 1) input of class indices 0..n-1 stored as wg_real. */
-WG_API wg_var wg_softmax(wg_tape *t, wg_var x); /* y_ij = exp(x_ij - max_k x_ik) / sum_k (...) */
-/* (1x1) L = (1/m) sum_i [ logsumexp(z_i) - z_i,label_i ];  dz = (softmax(z) - onehot) / m */
-WG_API wg_var wg_softmax_ce(wg_tape *t, wg_var logits, wg_var labels);
-
+/* ---- metrics --------------------------------------------------------------------------- */
 /* Metrics. idx receives m = x.rows column indices (ties: the first). */
 WG_API wg_status wg_argmax_rows(wg_mat x, int *idx);
 /* Fraction of rows predicted right. scores (m x k), labels (m x 1). k > 1: the prediction is
@@ -429,6 +441,7 @@ WG_API wg_status wg_argmax_rows(wg_mat x, int *idx);
  * logits). Returns -1 on mismatched or empty shapes. */
 WG_API double wg_accuracy(wg_mat scores, wg_mat labels, double threshold);
 
+/* ---- data sets and files: CSV, .npy ---------------------------------------------------- */
 /* Data sets: features x (rows x cols) and labels or targets y (rows x targets), row-major,
  * owned. A data set built by hand with targets 0 has one target (wg_dataset_targets). */
 typedef struct {
@@ -494,8 +507,6 @@ WG_API wg_status wg_npy_save(const char *path, wg_mat m, int ndim, char *err, si
  * whose byte count does not fit size_t is a WG_ERR_FORMAT. */
 WG_API wg_status wg_npy_load(const char *path, wg_mat *m, char *err, size_t errlen);
 WG_API void wg_npy_free(wg_mat *m);
-
-/* (end of models) */
 
 /* ---- training: checkpoints, learning-rate schedules, metrics, progress ---------------- */
 
@@ -652,35 +663,21 @@ WG_API void wg_progress_update(wg_progress *p, long done);
 WG_API void wg_progress_clear(wg_progress *p);
 WG_API void wg_progress_end(wg_progress *p);
 
-/* ---- performance: threads -------------------------------------------------------------- */
+/* ---- threads and kept buffers ---------------------------------------------------------- */
 /* Threads used by large matrix products, elementwise ops and optimizer steps (a pool inside
  * the library). The default is 1, or the environment variable WG_NUM_THREADS read at the
  * first use. Results are bitwise identical for every thread count (threads split the
  * outputs, never a sum); a thread that proves faster gets a larger share of the outputs.
  * n is clamped to 1..64; returns the threads now in use, fewer than asked when the system
- * refuses to create a thread (1 at worst: the library never fails for lack of threads). */
+ * refuses to create a thread (1 at worst: the library never fails for lack of threads).
+ * Safe to call at any time, also while other threads use the library: the change waits for
+ * a product or pass in progress to end and applies from the next one. */
 WG_API int wg_set_threads(int n);
 
 /* The matrix kernel keeps its packing buffers between calls (so a training step allocates
  * nothing after the first). This gives them back; they are made again when next needed.
  * wg_set_allocator does it too, so a buffer always returns to the allocator that made it. */
 WG_API void wg_free_buffers(void);
-
-/* (end of performance) */
-
-/* ---- reliability: finite checks -------------------------------------------------------- */
-/* With WG_CHECK_FINITE set, the first NaN or Inf that a row produces fails the tape with
- * WG_ERR_NONFINITE and a message naming the row, its op and what it was given, e.g.
- *   "log: row 5 (v5) produced -inf at [2,0] from input v4 = 0"
- * It is checked after each row's forward (at record and in wg_forward), after each VJP in
- * wg_backward (the adjoints it wrote) and after each row in wg_jvp. A leaf whose data is not
- * finite (a wg_input buffer, a parameter, a wg_scalar) is reported as that leaf. Off by default;
- * off, it costs one branch per row. wg_tape_reset keeps the setting. */
-#define WG_CHECK_FINITE 1u
-WG_API void wg_tape_set_checks(wg_tape *t, unsigned flags); /* WG_CHECK_* flags, 0: off */
-WG_API unsigned wg_tape_checks(const wg_tape *t);
-
-/* (end of reliability) */
 
 #ifdef __cplusplus
 }

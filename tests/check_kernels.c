@@ -1,21 +1,23 @@
 /* check_kernels.c - the fast kernels against plain references.
  *
  *   gemm: wg_gemm against a triple loop in long double, for shapes m, n, k in 1..67 (and
- *         deeper k and wider n that cross the blocking sizes), each transpose case, beta = 0
- *         and beta = 1 (accumulating into an existing C), and strides larger than minimal.
+ *         deeper k and wider n that cross the blocking sizes, built from the kernel's own
+ *         constants in kernels/gemm.h, so they still cross every edge after a retune), each
+ *         path, each transpose case, beta = 0 and beta = 1 (accumulating into an existing C),
+ *         and strides larger than minimal.
  *         Bound: |C - ref| <= (k + 2) u (sum_p |a_ip b_pj| + |C0_ij|), u = 2^-53 (the
  *         standard floating-point error bound of a dot product of length k, plus the add).
  *   threads: 1..4 threads give bitwise identical products, elementwise results and optimizer
  *         steps, also when the pool shares the work unevenly (one thread measured slower).
  *   vmath: wg_vexp, wg_vlog, wg_vtanh, wg_vsigmoid against libm within the ulp stated in
- *         src/ops/vmath.h, over wide ranges, extremes, +-0, subnormals, +-Inf and NaN. */
+ *         src/kernels/vmath.h, over wide ranges, extremes, +-0, subnormals, +-Inf and NaN. */
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "ops/gemm.h"
-#include "ops/vmath.h"
+#include "kernels/gemm.h"
+#include "kernels/vmath.h"
 #include "par/pool.h"
 #include "testutil.h"
 
@@ -88,39 +90,64 @@ static double g_shape(int ta, int tb, int m, int n, int k, unsigned long long *s
 #define TRANS_A (_i >> 1)
 #define TRANS_B (_i & 1)
 
-/* all m, n in 1..67 at depths 1, 9 and 67; the plain, matrix-vector and packed paths */
+/* The kernel's sizes (kernels/gemm.h): the shapes below are built from them. */
+enum {
+  MR = WG_GEMM_MR, NR = WG_GEMM_NR, KC = WG_GEMM_KC, MC = WG_GEMM_MC, NC = WG_GEMM_NC,
+  THIN_K = WG_GEMM_THIN_K, THIN_BLOCK = WG_GEMM_THIN_BLOCK,
+  /* m and n of gemm_all_mn run up to this: two whole register tiles and an edge, each way */
+  MN_MAX = 2 * NR + 3 > 67 ? 2 * NR + 3 : 67
+};
+
+/* all m, n in 1..MN_MAX at depths 1, 9 and MN_MAX: every path but the thin one, every edge
+ * of the register tile (the loop fails if a retune leaves a path untaken) */
 START_TEST(gemm_all_mn) {
   unsigned long long seed = 11 + _i;
-  static const int ks[] = {1, 9, 67};
+  const int ks[] = {1, 9, MN_MAX};
+  int taken[WG_GEMM_BLOCKED + 1] = {0};
   for (int q = 0; q < 3; q++)
-    for (int m = 1; m <= 67; m++)
-      for (int n = 1; n <= 67; n++) {
+    for (int m = 1; m <= MN_MAX; m++)
+      for (int n = 1; n <= MN_MAX; n++) {
+        taken[wg_gemm_path_of(m, n, ks[q])]++;
         double w = g_shape(TRANS_A, TRANS_B, m, n, ks[q], &seed);
         if (!(w <= 1))
           ck_abort_msg("gemm ta=%d tb=%d m=%d n=%d k=%d: error %.3g x the bound", TRANS_A,
                        TRANS_B, m, n, ks[q], w);
       }
+  ck_assert(taken[WG_GEMM_GEMV] && taken[WG_GEMM_PLAIN] && taken[WG_GEMM_BLOCKED]);
 }
 END_TEST
 
-/* all k in 1..67 on a set of (m, n), then depths crossing the KC = 256 slice and shapes
- * crossing the MC = 240 row block and the NC = 2040 column block */
+/* all k in 1..67 on a set of (m, n) around the register tile, then shapes that cross the
+ * blocking edges: depths at KC - 1, KC, KC + 1 and into a third slice, rows past one and two
+ * MC blocks (with a partial MR panel), columns past the NC block, and the thin path on each
+ * side of THIN_K and across a THIN_BLOCK. Each shape must take the path it was built for. */
 START_TEST(gemm_all_k_and_blocks) {
   unsigned long long seed = 23 + _i;
-  static const int mn[][2] = {{1, 1}, {2, 3}, {1, 67}, {67, 1}, {8, 24}, {13, 29}, {48, 48}, {67, 67}};
+  const int mn[][2] = {{1, 1}, {2, 3}, {1, 67}, {67, 1}, {MR, NR}, {MR + 5, NR + 5},
+                       {2 * NR, 2 * NR}, {67, 67}};
   for (int s = 0; s < 8; s++)
     for (int k = 1; k <= 67; k++) {
       double w = g_shape(TRANS_A, TRANS_B, mn[s][0], mn[s][1], k, &seed);
       ck_assert_msg(w <= 1, "gemm ta=%d tb=%d m=%d n=%d k=%d: error %.3g x the bound", TRANS_A,
                     TRANS_B, mn[s][0], mn[s][1], k, w);
     }
-  static const int big[][3] = {{17, 19, 255}, {17, 19, 256}, {17, 19, 257}, {9, 33, 600},
-                               {250, 30, 40},  {487, 25, 70}, {5, 2100, 9},  {70, 2050, 3},
-                               {3, 70, 500},   {300, 200, 1}, {257, 301, 4}, {130, 290, 5}};
-  for (int s = 0; s < 12; s++) {
-    double w = g_shape(TRANS_A, TRANS_B, big[s][0], big[s][1], big[s][2], &seed);
+  const struct {
+    int m, n, k;
+    wg_gemm_path path;
+  } big[] = {
+      {17, 19, KC - 1, WG_GEMM_BLOCKED},          {17, 19, KC, WG_GEMM_BLOCKED},
+      {17, 19, KC + 1, WG_GEMM_BLOCKED},          {9, 33, 2 * KC + KC / 3, WG_GEMM_BLOCKED},
+      {MC + MR + 2, 30, 40, WG_GEMM_BLOCKED},     {2 * MC + MR - 1, 25, 70, WG_GEMM_BLOCKED},
+      {5, NC + 2 * NR + NR / 2, 9, WG_GEMM_BLOCKED}, {70, NC + 10, THIN_K - 1, WG_GEMM_THIN},
+      {3, 70, 2 * KC, WG_GEMM_BLOCKED},           {300, 200, 1, WG_GEMM_THIN},
+      {257, THIN_BLOCK + 45, THIN_K, WG_GEMM_THIN}, {130, 290, THIN_K + 1, WG_GEMM_BLOCKED}};
+  for (size_t s = 0; s < sizeof big / sizeof big[0]; s++) {
+    ck_assert_msg(wg_gemm_path_of(big[s].m, big[s].n, big[s].k) == big[s].path,
+                  "gemm m=%d n=%d k=%d: not the path it was built for", big[s].m, big[s].n,
+                  big[s].k);
+    double w = g_shape(TRANS_A, TRANS_B, big[s].m, big[s].n, big[s].k, &seed);
     ck_assert_msg(w <= 1, "gemm ta=%d tb=%d m=%d n=%d k=%d: error %.3g x the bound", TRANS_A,
-                  TRANS_B, big[s][0], big[s][1], big[s][2], w);
+                  TRANS_B, big[s].m, big[s].n, big[s].k, w);
   }
 }
 END_TEST

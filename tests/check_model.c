@@ -361,6 +361,13 @@ START_TEST(model_api_null_arguments) {
   ck_assert_str_eq(wg_model_error(NULL), "model is NULL");
   wg_model_zero_grad(NULL);
   ck_assert_double_eq(wg_clip_grad_norm(NULL, 1), 0);
+  ck_assert_ptr_nonnull(strstr(wg_last_error(), "wg_clip_grad_norm: the model is NULL"));
+  ck_assert_int_eq(wg_model_save(NULL, "/nonexistent/m.npz"), WG_ERR_ARG);
+  ck_assert_ptr_nonnull(strstr(wg_last_error(), "wg_model_save: the model is NULL"));
+  ck_assert_int_eq(wg_model_load(NULL, "/nonexistent/m.npz"), WG_ERR_ARG);
+  ck_assert_ptr_nonnull(strstr(wg_last_error(), "wg_model_load: the model is NULL"));
+  wg_optim_set_lr(NULL, 1);
+  ck_assert_ptr_nonnull(strstr(wg_last_error(), "wg_optim_set_lr: the optimizer is NULL"));
   wg_model *m = wg_model_new(0);
   ck_assert_int_eq(wg_model_add(m, NULL, 1, 1, (wg_init){WG_INIT_ZEROS, 0, 0}, NULL),
                    WG_ERR_ARG);
@@ -380,6 +387,8 @@ START_TEST(model_api_null_arguments) {
    * w = 2.5, g = 1 gives 2.5 - 0.5 = 2 */
   wg_optim *o = wg_optim_new(m, wg_sgd_config(0.5, 0, 0), err, sizeof err);
   wg_optim_set_lr(o, -1), wg_optim_set_lr(o, NAN);
+  ck_assert_ptr_nonnull(strstr(wg_optim_error(o), "learning rate nan refused"));
+  ck_assert_str_eq(wg_last_error(), wg_optim_error(o));
   wg_param *w = wg_model_find(m, "w");
   wg_param_grad(w).data[0] = 1;
   ck_assert_int_eq(wg_optim_step(o), WG_OK);

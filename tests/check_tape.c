@@ -572,7 +572,7 @@ END_TEST
 
 /* The first VJP to reach an adjoint writes it (ops marked `first` in oplist.h) instead of the
  * sweep zeroing it for the VJP to add into; with finite checks on the sweep zeroes every
- * adjoint first, as before. The two must give the same bits for every row and gradient:
+ * adjoint first (the zeroing path). The two must give the same bits for every row and gradient:
  * the ops store 0 + term, which turns a -0 term into +0 just as adding it to a zeroed buffer
  * does. The graph has each marked op as the first and as a later writer, the same row as
  * both inputs (B + B, B B), stale 1xN, Mx1 and 1x1 broadcast inputs, tanh saturated to 1

@@ -17,8 +17,8 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "ops/gemm.h"
-#include "ops/vmath.h"
+#include "kernels/gemm.h"
+#include "kernels/vmath.h"
 #include "testutil.h"
 
 enum { M = 16, D = 8, H = 12, STEPS = 40 };

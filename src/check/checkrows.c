@@ -9,7 +9,7 @@
  * A row passes when |analytic - numeric| <= atol + rtol |numeric|. A failing row whose
  * one-sided differences <w, f(x + h u) - f(x)> / h and <w, f(x) - f(x - h u)> / h disagree
  * beyond that tolerance by a jump that keeps its size at h / 2 has a kink in reach (relu of
- * an exact 0) and is counted as skipped (wg_check_kink in check.h).
+ * an exact 0) and is counted as skipped (wg_gc_kink in check.h).
  *
  * Nothing the caller owns is written: the perturbed inputs are copies (an input row's val is
  * pointed at the copy for the evaluation, then back), the row's output during the evaluations
@@ -90,15 +90,15 @@ static double dot_diff(const wg_real *w, const wg_real *a, const wg_real *b, siz
 }
 
 typedef struct {
-  wg_check_cfg cfg;
+  wg_gc_cfg cfg;
   wg_gradcheck_result res;
 } cr_state;
 
 static void judge_row(cr_state *s, wg_tape *t, uint32_t i, double ad, double fd,
                       const char *status) {
-  const wg_check_cfg *c = &s->cfg;
-  double abs_err = fabs(ad - fd), rel_err = wg_check_rel(ad, fd);
-  wg_check_count(&s->res, status, abs_err, rel_err);
+  const wg_gc_cfg *c = &s->cfg;
+  double abs_err = fabs(ad - fd), rel_err = wg_gc_rel(ad, fd);
+  wg_gc_count(&s->res, status, abs_err, rel_err);
   char label[WG_NAME_MAX + 16];
   const char *op = wg_row_op_name(&t->rows[i]);
   wg_row_label(t, i, label, sizeof label);
@@ -113,45 +113,45 @@ static void judge_row(cr_state *s, wg_tape *t, uint32_t i, double ad, double fd,
 }
 
 /* <w, f(x + h u)>-based differences of the row along u with step h; yp, ym: scratch. */
-static wg_check_fd row_diffs(wg_tape *t, wg_row *r, const row_inputs *in, const wg_real *w,
+static wg_gc_fd row_diffs(wg_tape *t, wg_row *r, const row_inputs *in, const wg_real *w,
                              double h, wg_real *yp, wg_real *ym) {
   size_t n = wg_row_size(r);
   eval_at(t, r, in, h, yp);
   eval_at(t, r, in, -h, ym);
-  wg_check_fd d = {dot_diff(w, yp, ym, n) / (2 * h), dot_diff(w, yp, r->val, n) / h,
+  wg_gc_fd d = {dot_diff(w, yp, ym, n) / (2 * h), dot_diff(w, yp, r->val, n) / h,
                    dot_diff(w, r->val, ym, n) / h};
   return d;
 }
 
-static void check_row(cr_state *s, wg_tape *t, uint32_t i, wg_real **slot, wg_check_rng *g) {
+static void check_row(cr_state *s, wg_tape *t, uint32_t i, wg_real **slot, wg_gc_rng *g) {
   wg_row *r = &t->rows[i];
   row_inputs in;
   find_inputs(t, r, slot, &in);
   if (in.n == 0) return;
   wg_real *w = slot[SCR_W], *yp = slot[SCR_YP], *ym = slot[SCR_YM];
-  for (size_t e = 0, n = wg_row_size(r); e < n; e++) w[e] = wg_check_uniform(g);
+  for (size_t e = 0, n = wg_row_size(r); e < n; e++) w[e] = wg_gc_uniform(g);
   for (int j = 0; j < in.n; j++)
     for (size_t e = 0, m = wg_row_size(&t->rows[in.row[j]]); e < m; e++)
-      in.u[j][e] = wg_check_uniform(g);
-  const wg_check_cfg *c = &s->cfg;
-  wg_check_fd d = row_diffs(t, r, &in, w, c->eps, yp, ym);
+      in.u[j][e] = wg_gc_uniform(g);
+  const wg_gc_cfg *c = &s->cfg;
+  wg_gc_fd d = row_diffs(t, r, &in, w, c->eps, yp, ym);
   wg_ops[r->op].forward(t, r); /* at x again: anything the forward keeps for its VJP is x's */
   double ad = vjp_dot(t, r, &in, w);
   const char *status = "ok";
-  if (!wg_check_close(c, ad, d.central)) {
-    wg_check_fd d2 = row_diffs(t, r, &in, w, c->eps / 2, yp, ym);
+  if (!wg_gc_close(c, ad, d.central)) {
+    wg_gc_fd d2 = row_diffs(t, r, &in, w, c->eps / 2, yp, ym);
     wg_ops[r->op].forward(t, r);
-    status = wg_check_kink(c, d, d2) ? "kink" : "FAIL";
+    status = wg_gc_kink(c, d, d2) ? "kink" : "FAIL";
   }
   judge_row(s, t, i, ad, d.central, status);
 }
 
 int wg_check_rows(wg_tape *t, const wg_gradcheck_opts *opts, wg_gradcheck_result *res) {
-  wg_check_clear(res);
+  wg_gc_clear(res);
   if (wg_tape_busy(t, "wg_check_rows")) return -1;
   if (!wg_live(t)) return -1;
-  cr_state s = {wg_check_config(opts), {0}};
-  wg_check_clear(&s.res);
+  cr_state s = {wg_gc_config(opts), {0}};
+  wg_gc_clear(&s.res);
   size_t most = 1;
   for (uint32_t i = 0; i < t->n_rows; i++)
     if (wg_row_size(&t->rows[i]) > most) most = wg_row_size(&t->rows[i]);
@@ -169,12 +169,12 @@ int wg_check_rows(wg_tape *t, const wg_gradcheck_opts *opts, wg_gradcheck_result
   if (s.cfg.inputs && !was)
     wg_fail(t, WG_ERR_NOMEM, "wg_check_rows: out of memory (%zu bytes of flags)", n_flags);
   else if (wg_forward(t) == WG_OK) {
-    if (was) wg_check_mark_inputs(t, was);
+    if (was) wg_gc_mark_inputs(t, was);
     if (s.cfg.csv) fprintf(s.cfg.csv, "row,op,name,analytic,numeric,abs_err,rel_err,status\n");
-    wg_check_rng g = {0x5EEDull};
+    wg_gc_rng g = {0x5EEDull};
     for (uint32_t i = 0; i < t->n_rows && wg_live(t); i++)
       if (t->rows[i].n_in > 0 && t->rows[i].needs_grad) check_row(&s, t, i, slot, &g);
-    if (was) wg_check_unmark_inputs(t, was);
+    if (was) wg_gc_unmark_inputs(t, was);
     if (wg_live(t) && s.res.checked + s.res.skipped == 0) /* a check of nothing is no pass */
       wg_fail(t, WG_ERR_ARG, "wg_check_rows: nothing to check: no row needs a gradient (the "
               "tape uses no parameter%s)", was ? " and has no input" : "; opts.inputs = 1 also "

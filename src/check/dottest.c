@@ -16,25 +16,25 @@
 
 /* Tangents of the leaves: u on those that need a gradient, 0 on the rest. */
 static int seed_tangents(wg_tape *t, uint32_t top, uint64_t seed) {
-  wg_check_rng g = {seed};
+  wg_gc_rng g = {seed};
   for (uint32_t i = 0; i <= top; i++) {
     wg_row *r = &t->rows[i];
     if (r->n_in > 0) continue;
     if (!wg_row_ensure_tan(t, r)) return 0;
     for (size_t e = 0, n = wg_row_size(r); e < n; e++)
-      r->tan[e] = r->needs_grad ? wg_check_uniform(&g) : 0;
+      r->tan[e] = r->needs_grad ? wg_gc_uniform(&g) : 0;
   }
   return 1;
 }
 
 /* sum over leaves that need a gradient of <adj, u>, u regenerated as seed_tangents drew it */
 static double leaves_dot(const wg_tape *t, uint32_t top, uint64_t seed) {
-  wg_check_rng g = {seed};
+  wg_gc_rng g = {seed};
   double s = 0;
   for (uint32_t i = 0; i <= top; i++) {
     const wg_row *r = &t->rows[i];
     if (r->n_in > 0 || !r->needs_grad) continue;
-    for (size_t e = 0, n = wg_row_size(r); e < n; e++) s += r->adj[e] * wg_check_uniform(&g);
+    for (size_t e = 0, n = wg_row_size(r); e < n; e++) s += r->adj[e] * wg_gc_uniform(&g);
   }
   return s;
 }
@@ -57,8 +57,8 @@ double wg_dot_test(wg_tape *t, wg_var out, unsigned seed) {
     return -1;
   }
   uint64_t su = 0x9E3779B9ull * (seed + 1ull), sw = su ^ 0xD1B54A32D192ED03ull;
-  wg_check_rng g = {sw};
-  for (size_t e = 0; e < n; e++) w[e] = wg_check_uniform(&g);
+  wg_gc_rng g = {sw};
+  for (size_t e = 0; e < n; e++) w[e] = wg_gc_uniform(&g);
   double fwd = 0, rev = 0;
   if (seed_tangents(t, top, su) && wg_jvp(t) == WG_OK) {
     const wg_real *ty = t->rows[top].tan;

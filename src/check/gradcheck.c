@@ -17,7 +17,7 @@
  * disagree by a jump in slope that stays when h is halved, where on a smooth L they differ by
  * h L'' which halves with h. A failing element whose d_+ and d_- disagree beyond the tolerance
  * by such a jump, with the analytic value between them (AD returns one of the one-sided
- * derivatives), is counted as skipped, not failed (wg_check_kink in check.h). */
+ * derivatives), is counted as skipped, not failed (wg_gc_kink in check.h). */
 #include <math.h>
 #include <string.h>
 
@@ -38,7 +38,7 @@ typedef struct {
 } check_var;
 
 typedef struct {
-  wg_check_cfg cfg;
+  wg_gc_cfg cfg;
   wg_gradcheck_result res;
   double worst_ratio;
 } gc_state;
@@ -48,7 +48,7 @@ static size_t var_size(const check_var *v) {
 }
 
 /* The parameters used on the tape, each once, in order of first use; then, when inputs is
- * set (was: the flags before wg_check_mark_inputs), the input rows. *total: their elements. */
+ * set (was: the flags before wg_gc_mark_inputs), the input rows. *total: their elements. */
 static size_t collect_vars(const wg_tape *t, check_var *vs, const unsigned char *was,
                            size_t *total) {
   size_t n = 0;
@@ -65,7 +65,7 @@ static size_t collect_vars(const wg_tape *t, check_var *vs, const unsigned char 
   }
   for (uint32_t i = 0; was && i < t->n_rows; i++) {
     const wg_row *r = &t->rows[i];
-    if (!wg_check_is_input_var(t, i, was)) continue;
+    if (!wg_gc_is_input_var(t, i, was)) continue;
     vs[n++] = (check_var){NULL, NULL, r->val, r->rows, r->cols, i, *total};
     *total += wg_row_size(r);
   }
@@ -87,29 +87,29 @@ static const char *var_label(const wg_tape *t, const check_var *v, char *buf, si
 }
 
 /* Differences of the loss along element i of x with step h (x[i] is put back). */
-static wg_check_fd diffs(wg_tape *t, uint32_t loss, wg_real *x, size_t i, double h, double f0) {
+static wg_gc_fd diffs(wg_tape *t, uint32_t loss, wg_real *x, size_t i, double h, double f0) {
   wg_real v = x[i];
   x[i] = v + h;
   double hp = x[i] - v, fp = loss_at(t, loss); /* the steps actually taken, after rounding */
   x[i] = v - h;
   double hm = v - x[i], fm = loss_at(t, loss);
   x[i] = v;
-  wg_check_fd d = {(fp - fm) / (hp + hm), (fp - f0) / hp, (f0 - fm) / hm};
+  wg_gc_fd d = {(fp - fm) / (hp + hm), (fp - f0) / hp, (f0 - fm) / hm};
   return d;
 }
 
 /* Record one element's verdict in the result and the CSV. */
 static void tally(gc_state *s, const wg_tape *t, const check_var *v, size_t i, double ad,
                   double fd, const char *status) {
-  const wg_check_cfg *c = &s->cfg;
-  double abs_err = fabs(ad - fd), rel_err = wg_check_rel(ad, fd);
+  const wg_gc_cfg *c = &s->cfg;
+  double abs_err = fabs(ad - fd), rel_err = wg_gc_rel(ad, fd);
   char name[WG_NAME_MAX + 16];
   var_label(t, v, name, sizeof name);
   int r = (int)(i / (size_t)v->cols), col = (int)(i % (size_t)v->cols);
-  wg_check_count(&s->res, status, abs_err, rel_err);
+  wg_gc_count(&s->res, status, abs_err, rel_err);
   if (status[0] == 'F') {
     s->res.failed++;
-    double ratio = wg_check_ratio(c, ad, fd);
+    double ratio = wg_gc_ratio(c, ad, fd);
     if (s->res.worst_row < 0 || ratio > s->worst_ratio) {
       s->worst_ratio = ratio;
       s->res.worst_row = (int)v->row;
@@ -127,17 +127,17 @@ static void tally(gc_state *s, const wg_tape *t, const check_var *v, size_t i, d
  * tolerance), as the one-sided derivative AD picks does: a wrong slope at a kink still fails. */
 static void check_var_elements(gc_state *s, wg_tape *t, uint32_t loss, const check_var *v,
                                const wg_real *analytic, double f0) {
-  const wg_check_cfg *c = &s->cfg;
+  const wg_gc_cfg *c = &s->cfg;
   for (size_t i = 0, n = var_size(v); i < n && wg_live(t); i++) {
     double ad = analytic[v->off + i];
-    wg_check_fd d = diffs(t, loss, v->x, i, c->eps, f0);
+    wg_gc_fd d = diffs(t, loss, v->x, i, c->eps, f0);
     const char *status = "ok";
-    if (!wg_check_close(c, ad, d.central)) {
-      wg_check_fd d2 = diffs(t, loss, v->x, i, c->eps / 2, f0);
+    if (!wg_gc_close(c, ad, d.central)) {
+      wg_gc_fd d2 = diffs(t, loss, v->x, i, c->eps / 2, f0);
       double lo = fmin(d.plus, d.minus), hi = fmax(d.plus, d.minus);
       double tol = c->atol + c->rtol * fmax(fabs(lo), fabs(hi));
       int between = ad >= lo - tol && ad <= hi + tol;
-      status = wg_check_kink(c, d, d2) && between ? "kink" : "FAIL";
+      status = wg_gc_kink(c, d, d2) && between ? "kink" : "FAIL";
     }
     if (wg_live(t)) tally(s, t, v, i, ad, d.central, status);
   }
@@ -171,7 +171,7 @@ static void inputs_to_copies(wg_tape *t, gc_scratch *g, int on) {
 }
 
 /* Allocate the scratch and find the variables; 0 (tape failed) on out of memory. */
-static int scratch_new(wg_tape *t, const wg_check_cfg *cfg, gc_scratch *g) {
+static int scratch_new(wg_tape *t, const wg_gc_cfg *cfg, gc_scratch *g) {
   memset(g, 0, sizeof *g);
   g->cap = t->n_rows ? t->n_rows : 1;
   g->vs = wg_alloc(g->cap * sizeof *g->vs);
@@ -180,7 +180,7 @@ static int scratch_new(wg_tape *t, const wg_check_cfg *cfg, gc_scratch *g) {
     wg_fail(t, WG_ERR_NOMEM, "wg_gradcheck: out of memory (list of %zu variables)", g->cap);
     return 0;
   }
-  if (g->was) wg_check_mark_inputs(t, g->was);
+  if (g->was) wg_gc_mark_inputs(t, g->was);
   g->n_vars = collect_vars(t, g->vs, g->was, &g->total);
   for (size_t k = 0; k < g->n_vars; k++)
     if (!g->vs[k].p) g->n_inputs_total += var_size(&g->vs[k]);
@@ -203,7 +203,7 @@ static int scratch_new(wg_tape *t, const wg_check_cfg *cfg, gc_scratch *g) {
 }
 
 /* A check of nothing must not look like a pass. */
-static int nothing_to_check(wg_tape *t, const wg_check_cfg *cfg, uint32_t loss) {
+static int nothing_to_check(wg_tape *t, const wg_gc_cfg *cfg, uint32_t loss) {
   char name[WG_NAME_MAX + 16];
   wg_fail(t, WG_ERR_ARG, "wg_gradcheck: nothing to check: the tape of loss %s (row %u) uses no "
           "parameter%s", wg_row_label(t, loss, name, sizeof name), (unsigned)loss,
@@ -213,7 +213,7 @@ static int nothing_to_check(wg_tape *t, const wg_check_cfg *cfg, uint32_t loss) 
 
 int wg_gradcheck(wg_tape *t, wg_var loss, const wg_gradcheck_opts *opts,
                  wg_gradcheck_result *res) {
-  wg_check_clear(res);
+  wg_gc_clear(res);
   if (wg_tape_busy(t, "wg_gradcheck")) return -1;
   const wg_row *l = wg_row_of(t, loss, "wg_gradcheck");
   if (!l) return -1;
@@ -223,8 +223,8 @@ int wg_gradcheck(wg_tape *t, wg_var loss, const wg_gradcheck_opts *opts,
             wg_row_shape(t, loss.row, sl, sizeof sl), (unsigned)loss.row);
     return -1;
   }
-  gc_state s = {wg_check_config(opts), {0}, 0};
-  wg_check_clear(&s.res);
+  gc_state s = {wg_gc_config(opts), {0}, 0};
+  wg_gc_clear(&s.res);
   gc_scratch g;
   if (!scratch_new(t, &s.cfg, &g)) goto done;
   if (g.n_vars == 0) {
@@ -251,7 +251,7 @@ int wg_gradcheck(wg_tape *t, wg_var loss, const wg_gradcheck_opts *opts,
     check_var_elements(&s, t, loss.row, &g.vs[k], g.analytic, f0);
   /* leave the tape as a forward + backward leaves it, and the gradients as they were */
   inputs_to_copies(t, &g, 0);
-  if (g.was) wg_check_unmark_inputs(t, g.was);
+  if (g.was) wg_gc_unmark_inputs(t, g.was);
   wg_forward(t);
   wg_backward(t, loss);
   for (size_t k = 0; k < g.n_vars; k++)
@@ -260,7 +260,7 @@ int wg_gradcheck(wg_tape *t, wg_var loss, const wg_gradcheck_opts *opts,
 done:
   if (g.was && g.vs) { /* out of memory or nothing to check after marking: unmark */
     inputs_to_copies(t, &g, 0);
-    wg_check_unmark_inputs(t, g.was);
+    wg_gc_unmark_inputs(t, g.was);
   }
   scratch_free(&g);
   if (!wg_live(t)) return -1;

@@ -26,6 +26,7 @@
 #include "io/npz.h"
 #include "model/model.h"
 #include "tape/alloc.h"
+#include "tape/error.h"
 
 /* bitwise CRC-32: for each byte, 8 shifts of the reflected polynomial */
 uint32_t wg_crc32(const unsigned char *p, size_t n) {
@@ -106,7 +107,10 @@ wg_status wg_npz_write(wg_model *m, const char *path, wg_npz_entry *e, int n) {
 }
 
 wg_status wg_model_save(wg_model *m, const char *path) {
-  if (!m) return WG_ERR_ARG;
+  if (!m) {
+    wg_set_last_error("wg_model_save: the model is NULL (wg_model_new failed?)");
+    return WG_ERR_ARG;
+  }
   if (!path) return wg_model_fail(m, WG_ERR_ARG, "wg_model_save: path is NULL");
   if (m->n == 0) return wg_model_fail(m, WG_ERR_STATE, "wg_model_save: the model is empty");
   if (m->n > 65535) return wg_model_fail(m, WG_ERR_ARG, "wg_model_save: more than 65535 entries");
@@ -284,7 +288,10 @@ static wg_status load_all(wg_model *m, const char *path, const unsigned char *b,
 }
 
 wg_status wg_model_load(wg_model *m, const char *path) {
-  if (!m) return WG_ERR_ARG;
+  if (!m) {
+    wg_set_last_error("wg_model_load: the model is NULL (wg_model_new failed?)");
+    return WG_ERR_ARG;
+  }
   if (!path) return wg_model_fail(m, WG_ERR_ARG, "wg_model_load: path is NULL");
   if (m->n == 0) return wg_model_fail(m, WG_ERR_STATE, "wg_model_load: the model is empty");
   unsigned char *buf;

@@ -158,7 +158,10 @@ const char *wg_model_error(const wg_model *m) {
 /* PyTorch clip_grad_norm_ (norm_type 2): total = ||all grads||_2,
  * coef = max_norm / (total + 1e-6), grads *= min(coef, 1). */
 double wg_clip_grad_norm(wg_model *m, double max_norm) {
-  if (!m) return 0;
+  if (!m) {
+    wg_set_last_error("wg_clip_grad_norm: the model is NULL (wg_model_new failed?)");
+    return 0;
+  }
   double ss = 0;
   for (int k = 0; k < m->n; k++) {
     const wg_param *p = m->params[k];

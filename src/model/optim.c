@@ -110,7 +110,17 @@ long wg_optim_steps(const wg_optim *o) {
 }
 
 void wg_optim_set_lr(wg_optim *o, double lr) {
-  if (o && lr >= 0 && isfinite(lr)) o->cfg.lr = lr;
+  if (!o) {
+    wg_set_last_error("wg_optim_set_lr: the optimizer is NULL (wg_optim_new failed?)");
+    return;
+  }
+  if (lr >= 0 && isfinite(lr)) {
+    o->cfg.lr = lr;
+    return;
+  }
+  snprintf(o->error, sizeof o->error, "wg_optim_set_lr: learning rate %g refused (it must be "
+           "finite and >= 0); it stays %g", lr, o->cfg.lr);
+  wg_set_last_error("%s", o->error);
 }
 
 const char *wg_optim_error(const wg_optim *o) {

@@ -8,7 +8,7 @@
  *            term 2 (targets, if they need a gradient): dt_i += dL (lq_i - lp_i) / N
  *   JVP:     tL = sum_i (dL/dp_i tp_i + dL/dt_i tt_i)                (dL = 1 here) */
 #include "ops/ops.h"
-#include "ops/vmath.h"
+#include "kernels/vmath.h"
 
 #define BCE_LOG_FLOOR (-100.0)
 

@@ -84,7 +84,7 @@ wg_var wg_custom(wg_tape *t, const wg_custom_op *op, void *ctx, int n_in, const 
   }
   if (!wg_op_fits(t, who, n_in, in, rows, cols)) return wg_none();
   t->building = who; /* out-of-memory messages name the op */
-  custom_info *ci = wg_tape_bytes_alloc(t, sizeof *ci);
+  custom_info *ci = wg_tape_alloc(t, sizeof *ci);
   wg_var v = wg_none();
   if (ci) {
     ci->op = *op;

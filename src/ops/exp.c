@@ -3,7 +3,7 @@
  *   VJP:     dx += dy * y  (d exp(x)/dx = exp(x): reuse the stored value)
  *   JVP:     ty = tx * y */
 #include "ops/ops.h"
-#include "ops/vmath.h"
+#include "kernels/vmath.h"
 
 wg_var wg_exp(wg_tape *t, wg_var x) {
   return wg_op_unary(t, WG_OP_EXP, x, 0);

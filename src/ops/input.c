@@ -16,7 +16,7 @@ wg_var wg_input(wg_tape *t, int rows, int cols, const wg_real *data) {
   uint32_t i = wg_row_append(t, WG_OP_INPUT, rows, cols);
   if (i == UINT32_MAX) return wg_none();
   t->rows[i].val = (wg_real *)(uintptr_t)data; /* never written through: see the VJP */
-  if (t->checks && !wg_check_forward(t, i, "")) return wg_none();
+  if (t->checks && !wg_finite_forward(t, i, "")) return wg_none();
   return wg_handle(t, i);
 }
 

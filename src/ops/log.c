@@ -3,7 +3,7 @@
  *   VJP:     dx += dy / x
  *   JVP:     ty = tx / x */
 #include "ops/ops.h"
-#include "ops/vmath.h"
+#include "kernels/vmath.h"
 
 wg_var wg_log(wg_tape *t, wg_var x) {
   return wg_op_unary(t, WG_OP_LOG, x, 0);

@@ -5,7 +5,7 @@
  * All three use wg_gemm with transpose flags: no transpose is ever materialised. The VJP's
  * first write to an input's adjoint in a sweep is the product itself (beta = 0: the stale
  * buffer is not read, so it need not be zeroed); later ones add (beta = 1). */
-#include "ops/gemm.h"
+#include "kernels/gemm.h"
 #include "ops/ops.h"
 
 wg_var wg_matmul(wg_tape *t, wg_var a, wg_var b) {

@@ -19,7 +19,7 @@ wg_var wg_use(wg_tape *t, wg_param *p) {
   r->sink = p->grad; /* the VJP only adds into it: wg_backward may sweep into it directly */
   r->needs_grad = 1;
   if (p->name[0]) r->name = p->name;
-  if (t->checks && !wg_check_forward(t, i, "")) return wg_none();
+  if (t->checks && !wg_finite_forward(t, i, "")) return wg_none();
   return wg_handle(t, i);
 }
 

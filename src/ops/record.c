@@ -56,7 +56,7 @@ wg_var wg_op_record_ptr(wg_tape *t, int op, int n_in, const wg_var *in, int rows
   t->building = outer;
   if (!wg_live(t)) return wg_none();
   t->n_rows = i + 1;
-  if (t->checks && !wg_check_forward(t, i, "")) return wg_none();
+  if (t->checks && !wg_finite_forward(t, i, "")) return wg_none();
   return wg_handle(t, i);
 }
 

@@ -5,7 +5,7 @@
  *   VJP:     dx += dy * y * (1 - y)          (the seed's dyhat/dz = yhat (1 - yhat))
  *   JVP:     ty = tx * y * (1 - y) */
 #include "ops/ops.h"
-#include "ops/vmath.h"
+#include "kernels/vmath.h"
 
 wg_var wg_sigmoid(wg_tape *t, wg_var x) {
   return wg_op_unary(t, WG_OP_SIGMOID, x, 0);
@@ -13,7 +13,7 @@ wg_var wg_sigmoid(wg_tape *t, wg_var x) {
 
 void wg_op_sigmoid_forward(wg_tape *t, wg_row *r) {
   const wg_real *x = wg_input_row(t, r, 0)->val;
-  wg_vsigmoid(x, r->val, wg_row_size(r)); /* the branches above, vectorised (src/ops/vmath.c) */
+  wg_vsigmoid(x, r->val, wg_row_size(r)); /* the branches above, vectorised (src/kernels/vmath.c) */
 }
 
 void wg_op_sigmoid_vjp(wg_tape *t, wg_row *r) {

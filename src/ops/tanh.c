@@ -3,7 +3,7 @@
  *   VJP:     dx += dy * (1 - y^2)
  *   JVP:     ty = tx * (1 - y^2) */
 #include "ops/ops.h"
-#include "ops/vmath.h"
+#include "kernels/vmath.h"
 #include "par/pool.h"
 
 wg_var wg_tanh(wg_tape *t, wg_var x) {

@@ -280,7 +280,7 @@ static double speed_of(int slot) {
   return speed[slot] > 0 ? speed[slot] : 1;
 }
 
-double wg_par_clock(void) {
+static double clock_seconds(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
@@ -312,6 +312,26 @@ void wg_par_learn(int parts, const size_t *bounds, double started, const double 
   }
   if (!(mean > 0)) return;
   for (int t = 0; t < parts; t++) speed[t] = 0.75 * speed_of(t) + 0.25 * rate[t] / mean;
+}
+
+/* A split's task: the kernel's task, then when and where it ended. */
+static void timed_task(void *arg, int task, int slot) {
+  wg_par_split *s = arg;
+  s->fn(s->arg, task, slot);
+  s->ended[task] = clock_seconds();
+  s->ran_on[task] = slot;
+}
+
+void wg_par_split_share(wg_par_split *s, size_t units, int parts) {
+  s->parts = parts;
+  wg_par_share(units, parts, s->bound);
+}
+
+void wg_par_split_run(wg_par_split *s, wg_task_fn fn, void *arg) {
+  s->fn = fn, s->arg = arg;
+  s->started = clock_seconds();
+  wg_par_run(timed_task, s, s->parts);
+  if (s->parts > 1) wg_par_learn(s->parts, s->bound, s->started, s->ended, s->ran_on);
 }
 
 /* ---- wg_par_for: a range split in parts ---------------------------------------------------- */

@@ -42,13 +42,34 @@ void wg_par_release(void);
 
 /* Work shares for threads that are not equally fast. Two cores of a virtual machine, or a big
  * and a little core, can run the same kernel at quite different speeds, and equal shares then
- * leave the faster thread idle at the end of every run. wg_par_share splits [0, units) into
- * `parts` ranges (bounds[0] = 0 <= bounds[1] <= ... <= bounds[parts] = units, each non-empty
- * when units >= parts): task t, which slot t runs first, gets a share in proportion to the
- * speed slot t showed so far (equal shares until something was learned). After a run split
- * this way, wg_par_learn is told when each task ended (wg_par_clock seconds) and which slot
- * ran it; the relative speeds are a running average. Lock held for both. */
-double wg_par_clock(void);
+ * leave the faster thread idle at the end of every run. A kernel that splits its output in
+ * units (a product's panels) runs it as a split:
+ *
+ *   wg_par_split s;
+ *   wg_par_split_share(&s, units, parts);   task t gets units [s.bound[t], s.bound[t + 1])
+ *   wg_par_split_run(&s, fn, arg);          fn(arg, t, slot) for t < parts, timed
+ *
+ * wg_par_split_share cuts [0, units) into `parts` ranges (bound[0] = 0 <= bound[1] <= ... <=
+ * bound[parts] = units, each non-empty when units >= parts): task t, which slot t runs first,
+ * gets a share in proportion to the speed slot t showed so far (equal shares until something
+ * was learned). wg_par_split_run runs the tasks as wg_par_run does and notes when each ended
+ * and on which slot; from that the pool learns the slots' relative speeds (a running
+ * average; a task another slot took over teaches nothing). Lock held for both. */
+typedef struct wg_par_split {
+  int parts;
+  size_t bound[WG_MAX_THREADS + 1];
+  /* the pool's own, filled by wg_par_split_run */
+  wg_task_fn fn;
+  void *arg;
+  double started, ended[WG_MAX_THREADS];
+  int ran_on[WG_MAX_THREADS];
+} wg_par_split;
+void wg_par_split_share(wg_par_split *s, size_t units, int parts);
+void wg_par_split_run(wg_par_split *s, wg_task_fn fn, void *arg);
+
+/* The two halves of a split, for tests that teach the pool chosen speeds: the shares of
+ * [0, units) (as above), and the lesson of a run that started at `started` (seconds) whose
+ * task t ended at ended[t] on slot ran_on[t]. Lock held. */
 void wg_par_share(size_t units, int parts, size_t *bounds);
 void wg_par_learn(int parts, const size_t *bounds, double started, const double *ended,
                   const int *ran_on);

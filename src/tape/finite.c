@@ -64,7 +64,7 @@ static void describe_input(const wg_tape *t, const wg_row *r, int k, int i, int 
              x->cols, max_abs(x->val, wg_row_size(x)));
 }
 
-int wg_check_forward(wg_tape *t, uint32_t row, const char *phase) {
+int wg_finite_forward(wg_tape *t, uint32_t row, const char *phase) {
   const wg_row *r = &t->rows[row];
   size_t n = wg_row_size(r), at = first_nonfinite(r->val, n);
   if (at == n) return 1;
@@ -83,7 +83,7 @@ int wg_check_forward(wg_tape *t, uint32_t row, const char *phase) {
   return 0;
 }
 
-int wg_check_backward(wg_tape *t, uint32_t row) {
+int wg_finite_backward(wg_tape *t, uint32_t row) {
   const wg_row *r = &t->rows[row];
   for (int k = 0; k < r->n_in; k++) {
     const wg_row *x = &t->rows[r->in[k]];
@@ -106,7 +106,7 @@ int wg_check_backward(wg_tape *t, uint32_t row) {
   return 1;
 }
 
-int wg_check_jvp(wg_tape *t, uint32_t row) {
+int wg_finite_jvp(wg_tape *t, uint32_t row) {
   const wg_row *r = &t->rows[row];
   size_t n = wg_row_size(r), at = first_nonfinite(r->tan, n);
   if (at == n) return 1;

@@ -10,9 +10,44 @@ wg_status wg_forward(wg_tape *t) {
   if (!wg_live(t) || wg_tape_busy(t, "wg_forward")) return wg_tape_status(t);
   for (uint32_t i = 0; i < t->n_rows && t->status == WG_OK; i++) {
     wg_ops[t->rows[i].op].forward(t, &t->rows[i]);
-    if (t->checks && !wg_check_forward(t, i, "wg_forward: ")) break;
+    if (t->checks && !wg_finite_forward(t, i, "wg_forward: ")) break;
   }
   return t->status;
+}
+
+/* ---- the reverse sweep ----------------------------------------------------------------------
+ *
+ * The sweep is the textbook loop: for each row from the loss back to row 0, if the row needs a
+ * gradient, apply its VJP (adj(input) += J^T adj(row)). Three fast paths keep its memory
+ * traffic low (docs/performance.md, "The backward sweep's memory traffic"; docs/design.md,
+ * section 6), each in one small function below:
+ *   - stale adjoints: an adjoint is zeroed just before the first VJP that adds into it, while
+ *     it is about to be used, not all at the start (zero_stale_inputs);
+ *   - first writes: an op marked `first` in oplist.h stores 0 + its term into a stale adjoint
+ *     itself (wg_adj_first), which saves that zeroing pass (zero_stale_inputs, mode.first);
+ *   - parameter sinks: a parameter leaf's adjoint is the parameter's gradient itself, so its
+ *     consumers add straight into it and the leaf's own VJP is skipped (prepare_adjoints,
+ *     skips_vjp).
+ * The first two give the bits of the plain loop (a first write stores 0 + term, as adding
+ * into zeros does); a sink sums a gradient as g + c1 + c2 instead of g + (c1 + c2), which
+ * may differ in the last bits. */
+
+typedef struct {
+  int into_params; /* 0: stop at the leaves, leave the parameters' gradients alone */
+  int sinks;       /* parameter leaves use their sink as adjoint */
+  int first;       /* `first` ops write the stale adjoints of their inputs themselves */
+} sweep_mode;
+
+/* Which fast paths this sweep may take. Sinks: not with a trace or finite checks (which show
+ * and check what each leaf's VJP adds), nor when the seeded row is itself a parameter leaf.
+ * First writes: on one thread only; on several, a VJP's range of an adjoint may hold lines
+ * another core has read since the last sweep, and the zeroing pass's full-line stores take
+ * them back for less than the VJP's own stores (docs/performance.md). */
+static sweep_mode sweep_mode_of(const wg_tape *t, uint32_t top, int into_params) {
+  int plain = !t->trace && !t->checks;
+  sweep_mode m = {into_params, into_params && plain && !t->rows[top].sink,
+                  plain && wg_par_threads() == 1};
+  return m;
 }
 
 typedef struct {
@@ -23,12 +58,8 @@ static void zero_range(void *arg, size_t lo, size_t hi) {
   memset(((zero_job *)arg)->p + lo, 0, (hi - lo) * sizeof(wg_real));
 }
 
-/* Zero row r's adjoint if this sweep has not yet (large ones in parts on the pool). Before a
- * row's VJP the sweep zeroes the row's own adjoint if no VJP reached it, and its inputs'
- * stale adjoints unless the op writes them itself (`first` in oplist.h: the first VJP to
- * reach an adjoint stores 0 + its term, saving a pass over the buffer). With a trace or
- * finite checks on, every adjoint is zeroed first, so each VJP adds (what the trace prints);
- * on several threads too (below). The bits are the same either way. */
+/* Stale adjoints: zero r's adjoint if this sweep has not yet (large ones in parts on the
+ * pool). */
 static void zero_if_stale(wg_row *r) {
   if (!r->adj_stale) return;
   r->adj_stale = 0;
@@ -37,15 +68,15 @@ static void zero_if_stale(wg_row *r) {
 }
 
 /* Give every row that needs a gradient an adjoint buffer (allocated the first time) and mark
- * it stale: the sweep zeroes it when it is first needed. With `direct`, a leaf with a sink
- * takes the sink as its adjoint instead (not zeroed: it holds the gradient accumulated so
- * far); without, it gets its own buffer back. */
-static int prepare_adjoints(wg_tape *t, uint32_t upto, int direct) {
+ * it stale: zero_if_stale zeroes it when it is first needed. Parameter sinks: with m.sinks, a
+ * leaf with a sink takes the sink as its adjoint instead (not zeroed: it holds the gradient
+ * accumulated so far); without, it gets its own buffer back. */
+static int prepare_adjoints(wg_tape *t, uint32_t upto, sweep_mode m) {
   for (uint32_t i = 0; i <= upto; i++) {
     wg_row *r = &t->rows[i];
     r->adj_stale = 0;
     if (!r->needs_grad) continue;
-    if (r->sink && direct) {
+    if (r->sink && m.sinks) {
       if (r->adj != r->sink) r->own_adj = r->adj, r->adj = r->sink;
       continue;
     }
@@ -54,6 +85,26 @@ static int prepare_adjoints(wg_tape *t, uint32_t upto, int direct) {
     r->adj_stale = 1;
   }
   return 1;
+}
+
+/* A row that needs a gradient but whose VJP the sweep skips: a leaf when the sweep stops at
+ * the leaves, and (parameter sinks) a leaf whose consumers already added into its sink. */
+static int skips_vjp(const wg_row *r, sweep_mode m) {
+  return (!m.into_params && r->n_in == 0) || (r->sink && r->adj == r->sink);
+}
+
+/* Stale adjoints, first writes: before r's VJP, r's own adjoint is zero if no VJP reached it,
+ * and so is each input's that no VJP has reached yet, unless r's op writes it itself. */
+static void zero_stale_inputs(wg_tape *t, wg_row *r, sweep_mode m) {
+  zero_if_stale(r);
+  if (m.first && wg_ops[r->op].writes_first) return;
+  for (int k = 0; k < r->n_in; k++) zero_if_stale(wg_input_row(t, r, k));
+}
+
+/* r's VJP; with a trace set, the traced form (teach/print.c): the same VJP, and what it adds. */
+static void apply_vjp(wg_tape *t, wg_row *r) {
+  if (t->trace) wg_trace_step(t, r);
+  else wg_ops[r->op].vjp(t, r);
 }
 
 wg_status wg_backward(wg_tape *t, wg_var loss) {
@@ -74,13 +125,8 @@ wg_status wg_backward(wg_tape *t, wg_var loss) {
 wg_status wg_backward_seeded(wg_tape *t, uint32_t top, const wg_real *seed, int into_params) {
   if (!wg_live(t)) return wg_tape_status(t);
   if (!t->rows[top].needs_grad) return WG_OK; /* nothing on the tape leads to a parameter */
-  int direct = into_params && !t->trace && !t->checks && !t->rows[top].sink;
-  /* First writes only on one thread: on several, a VJP's range of an adjoint may hold lines
-   * another core has read since the last sweep (matmul's dW product reads all of dZ), and
-   * the zeroing pass's full-line stores take them back for less than the VJP's own stores
-   * (measured on W2 at two threads: add's VJP 71 us writing first, 47 us zero + add). */
-  int first_writes = !t->trace && !t->checks && wg_par_threads() == 1;
-  if (!prepare_adjoints(t, t->n_rows - 1, direct)) {
+  sweep_mode mode = sweep_mode_of(t, top, into_params);
+  if (!prepare_adjoints(t, t->n_rows - 1, mode)) {
     /* out of memory half way: the buffers already handed out read zero, not garbage */
     for (uint32_t i = 0; i < t->n_rows; i++) zero_if_stale(&t->rows[i]);
     return t->status;
@@ -90,14 +136,10 @@ wg_status wg_backward_seeded(wg_tape *t, uint32_t top, const wg_real *seed, int 
   s->adj_stale = 0;
   for (uint32_t i = top + 1; i-- > 0 && t->status == WG_OK;) {
     wg_row *r = &t->rows[i];
-    if (!r->needs_grad || (!into_params && r->n_in == 0)) continue;
-    if (r->sink && r->adj == r->sink) continue; /* its consumers added into the sink directly */
-    zero_if_stale(r); /* no VJP reached it: it is zero */
-    if (!wg_ops[r->op].writes_first || !first_writes)
-      for (int k = 0; k < r->n_in; k++) zero_if_stale(wg_input_row(t, r, k));
-    if (t->trace) wg_trace_step(t, r); /* print.c: the same VJP, with what it adds */
-    else wg_ops[r->op].vjp(t, r);
-    if (t->checks && !wg_check_backward(t, i)) break;
+    if (!r->needs_grad || skips_vjp(r, mode)) continue;
+    zero_stale_inputs(t, r, mode);
+    apply_vjp(t, r);
+    if (t->checks && !wg_finite_backward(t, i)) break;
   }
   for (uint32_t i = 0; i < t->n_rows; i++) zero_if_stale(&t->rows[i]); /* rows no VJP reached */
   return t->status;
@@ -110,7 +152,7 @@ wg_status wg_jvp(wg_tape *t) {
     if (!wg_row_ensure_tan(t, r)) return t->status;
     wg_ops[r->op].jvp(t, r);
     if (t->status) break; /* a JVP can fail (a custom op without one): stop at that row */
-    if (t->checks && !wg_check_jvp(t, i)) break;
+    if (t->checks && !wg_finite_jvp(t, i)) break;
   }
   return t->status;
 }

@@ -153,7 +153,7 @@ wg_row *wg_row_of(wg_tape *t, wg_var v, const char *who) {
   return &t->rows[v.row];
 }
 
-void *wg_tape_bytes_alloc(wg_tape *t, size_t bytes) {
+void *wg_tape_alloc(wg_tape *t, size_t bytes) {
   void *p = wg_arena_alloc(&t->arena, bytes);
   if (p) return p;
   if (t->building)
@@ -172,7 +172,7 @@ wg_real *wg_tape_reals(wg_tape *t, size_t n) {
             (unsigned)t->n_rows);
     return NULL;
   }
-  return wg_tape_bytes_alloc(t, bytes);
+  return wg_tape_alloc(t, bytes);
 }
 
 /* Double the row list for a row of op `who` (named in the messages with the row it would be). */
@@ -252,7 +252,7 @@ void wg_name(wg_tape *t, wg_var v, const char *name) {
     return;
   }
   size_t n = strnlen(name, WG_NAME_MAX - 1);
-  char *s = wg_tape_bytes_alloc(t, n + 1);
+  char *s = wg_tape_alloc(t, n + 1);
   if (!s) return;
   memcpy(s, name, n);
   s[n] = '\0';

@@ -18,9 +18,9 @@ typedef struct wg_row {
   uint16_t op;               /* index into wg_ops[] */
   uint8_t n_in;              /* inputs used in in[] */
   uint8_t needs_grad;        /* some input (or this leaf) leads to a parameter */
-  uint8_t adj_stale;         /* backward: adj holds stale values; the first VJP to reach it
-                                writes it (ops marked `first`, wg_adj_first) or the sweep
-                                zeroes it just before that VJP adds, while it is in cache */
+  uint8_t adj_stale;         /* backward: adj holds stale values, to be read as zero: the
+                                first VJP to reach it writes it (ops marked `first`,
+                                wg_adj_first) or the sweep zeroes it just before that VJP */
   uint32_t in[WG_MAX_INPUTS];/* input row indices, all < this row's index */
   int rows, cols;            /* shape of val, adj, tan */
   wg_real *val;              /* value (arena; for inputs/params: the caller's buffer) */
@@ -35,7 +35,7 @@ typedef struct wg_row {
   wg_real *own_adj;          /* the row's own adjoint buffer while adj is the sink */
 } wg_row;
 
-struct wg_step_terms; /* one traced step of the reverse sweep (tape/trace.h) */
+struct wg_step_terms; /* one traced step of the reverse sweep (teach/trace.h) */
 
 /* A tape is busy while it runs a callback of a custom op (custom.c sets this around each
  * call): recording on it, sweeping it, checking, resetting or freeing it is then refused
@@ -53,8 +53,8 @@ struct wg_tape {
   wg_row *rows;
   uint32_t n_rows, cap_rows;
   wg_arena arena;
-  FILE *trace;               /* backward trace stream (print.c), NULL when off */
-  /* where wg_trace_step hands each traced step (tape/trace.h): NULL writes the text trace
+  FILE *trace;               /* backward trace stream (teach/print.c), NULL when off */
+  /* where wg_trace_step hands each traced step (teach/trace.h): NULL writes the text trace
    * to `trace`; the HTML page (teach/html.c) sets its own writer while it runs the sweep */
   void (*trace_writer)(wg_tape *t, const struct wg_step_terms *step);
   unsigned checks;           /* WG_CHECK_* flags */
@@ -93,7 +93,7 @@ uint32_t wg_row_append(wg_tape *t, int op, int rows, int cols);
 
 /* Arena allocation of n reals (or bytes), failing the tape on OOM. */
 wg_real *wg_tape_reals(wg_tape *t, size_t n);
-void *wg_tape_bytes_alloc(wg_tape *t, size_t bytes);
+void *wg_tape_alloc(wg_tape *t, size_t bytes);
 
 /* Elements of a row's value (and adjoint, tangent). Never wraps: every shape on a tape has
  * passed wg_op_fits (src/ops/ops.h), so this count times sizeof(wg_real) fits in size_t. */
@@ -116,18 +116,19 @@ static inline wg_var wg_none(void) {
 int wg_row_ensure_adj(wg_tape *t, wg_row *r);
 int wg_row_ensure_tan(wg_tape *t, wg_row *r);
 
-/* The traced form of one backward step (print.c): run row r's VJP and write to t->trace what
- * each of its terms added. wg_backward calls it instead of the VJP while a trace is set. */
+/* The traced form of one backward step (teach/print.c): run row r's VJP and write to
+ * t->trace what each of its terms added. wg_backward calls it instead of the VJP while a
+ * trace is set. */
 void wg_trace_step(wg_tape *t, wg_row *r);
 
 /* Reverse sweep from row `top`, its adjoint seeded with `seed` (that row's size; wg_backward
- * passes 1 for a 1x1 loss). Every adjoint starts at zero (each is zeroed just before the
- * first VJP that adds into it, or at the end if none does), except that a leaf with a sink (a
- * parameter leaf) gets the sink itself as its adjoint: its consumers' VJPs accumulate straight
- * into the parameter's gradient and its own VJP (sink += adj) is skipped. That direct path is
- * not taken while a trace or finite checks are on, nor when the seeded row is itself a leaf
- * with a sink: then the leaf's own buffer is zeroed and its VJP adds it into the sink, step by
- * step as before. With into_params = 0 the leaves' VJPs are not called and no sink is used:
+ * passes 1 for a 1x1 loss): for each row from top down to 0 that needs a gradient, its VJP.
+ * Every adjoint reads as zero before the first VJP adds into it (sweep.c zeroes it just
+ * before, or the op writes it first), except a parameter leaf's: it is the parameter's
+ * gradient itself (the leaf's sink), so its consumers' VJPs add straight into the gradient and
+ * the leaf's own VJP (sink += adj) is skipped. With a trace or finite checks on, or when the
+ * seeded row is itself such a leaf, the leaf has its own zeroed adjoint and its VJP adds it
+ * into the sink. With into_params = 0 the leaves' VJPs are not called and no sink is used:
  * adjoints reach the leaf rows (their own buffers) but not the parameters' gradients (the
  * dot-product test uses this to leave gradients untouched). */
 wg_status wg_backward_seeded(wg_tape *t, uint32_t top, const wg_real *seed, int into_params);
@@ -139,9 +140,9 @@ const char *wg_row_op_name(const wg_row *r);
 /* Finite checks (finite.c), called after a row's forward (record or replay; phase is "" or
  * "wg_forward: "), VJP and JVP when t->checks is set: fail the tape with WG_ERR_NONFINITE
  * naming the row, its op and its inputs, and return 0, at the first NaN or Inf. */
-int wg_check_forward(wg_tape *t, uint32_t row, const char *phase);
-int wg_check_backward(wg_tape *t, uint32_t row);
-int wg_check_jvp(wg_tape *t, uint32_t row);
+int wg_finite_forward(wg_tape *t, uint32_t row, const char *phase);
+int wg_finite_backward(wg_tape *t, uint32_t row);
+int wg_finite_jvp(wg_tape *t, uint32_t row);
 
 /* Tests only: the next generation fresh_gen hands out (to reach the end of the 32-bit space). */
 void wg_tape_set_next_gen(uint32_t next);

@@ -7,7 +7,7 @@
  * its own trace writer (page_step below), which receives the same wg_step_terms the text trace
  * prints (print.c). Numbers go into the page's data with %.17g (they read back to the same
  * doubles); the page shows them as the other printers do (4 significant digits, "min .. mean
- * .. max .." above WG_PRINT_SMALL elements, where only the summary is embedded).
+ * .. max .." above WG_PRINT_FULL_MAX elements, where only the summary is embedded).
  *
  * Layout: a leaf is one layer above its first consumer, an op one layer below its deepest
  * input; within a layer, rows keep the tape's order. Layer L is drawn at y = L * ROW_GAP. */
@@ -17,7 +17,7 @@
 #include "ops/ops.h"
 #include "tape/alloc.h"
 #include "tape/tape.h"
-#include "tape/trace.h"
+#include "teach/trace.h"
 
 #define TEXT 1024        /* bytes for one rule or matrix text (longer text is cut) */
 #define LABEL (WG_NAME_MAX + 16)
@@ -66,7 +66,7 @@ static void js_matrix(FILE *f, const wg_real *x, int rows, int cols) {
     fputs("null", f);
     return;
   }
-  if (n > WG_PRINT_SMALL) {
+  if (n > WG_PRINT_FULL_MAX) {
     double lo, mean, hi;
     wg_matrix_summary(x, n, &lo, &mean, &hi);
     fputs("{min:", f), js_number(f, lo);

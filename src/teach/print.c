@@ -1,11 +1,12 @@
 /* print.c - showing the tape: the Wengert table, a Graphviz DOT graph, the backward trace.
  *
  * Everything here writes only to the FILE the caller passes. A NULL tape or FILE is safe.
- * Matrices of up to SMALL elements are written in full, row by row ("[1 2; 3 4]"); larger
- * ones as "min .. mean .. max ..". The op rules come from the op table (oplist.h): the table
- * shows them as written there; the trace substitutes the rows' labels into the VJP rule
- * (x, a, b, p, t, z: the inputs, named by the letters the VJP rule differentiates in order;
- * y: the row itself, W: a parameter leaf itself; dv: v's adjoint; c: the row's constant). */
+ * Matrices of up to WG_PRINT_FULL_MAX elements are written in full, row by row
+ * ("[1 2; 3 4]"); larger ones as "min .. mean .. max ..". The op rules come from the op
+ * table (oplist.h): the table shows them as written there; the trace substitutes the rows'
+ * labels into the VJP rule (x, a, b, p, t, z: the inputs, named by the letters the VJP rule
+ * differentiates in order; y: the row itself, W: a parameter leaf itself; dv: v's adjoint;
+ * c: the row's constant). */
 #include <ctype.h>
 #include <stdarg.h>
 #include <string.h>
@@ -13,9 +14,8 @@
 #include "ops/ops.h"
 #include "tape/alloc.h"
 #include "tape/tape.h"
-#include "tape/trace.h"
+#include "teach/trace.h"
 
-#define SMALL WG_PRINT_SMALL /* matrices with at most this many elements are printed in full */
 #define CELL 512   /* bytes for one formatted cell (longer text is cut) */
 #define LABEL (WG_NAME_MAX + 16)
 
@@ -52,7 +52,7 @@ static void sb_matrix(sbuf *b, const wg_real *x, int rows, int cols) {
     sb_printf(b, "-");
     return;
   }
-  if (n <= SMALL) {
+  if (n <= WG_PRINT_FULL_MAX) {
     sb_printf(b, "[");
     for (size_t i = 0; i < n; i++)
       sb_printf(b, "%s%.4g", i == 0 ? "" : i % (size_t)cols == 0 ? "; " : " ",
@@ -105,7 +105,7 @@ static int rule_terms(const char *vjp, char letters[WG_MAX_INPUTS], const char *
 static void sb_operand(sbuf *b, const wg_tape *t, uint32_t row, const wg_real *x) {
   const wg_row *r = &t->rows[row];
   char lab[LABEL];
-  if (x && wg_row_size(r) <= SMALL) sb_matrix(b, x, r->rows, r->cols);
+  if (x && wg_row_size(r) <= WG_PRINT_FULL_MAX) sb_matrix(b, x, r->rows, r->cols);
   else sb_printf(b, "[%s: %dx%d]", wg_row_label(t, row, lab, sizeof lab), r->rows, r->cols);
 }
 
@@ -283,7 +283,7 @@ void wg_tape_dot(wg_tape *t, FILE *f) {
     sbuf b = sb_on(cell, sizeof cell);
     sb_printf(&b, "%s\n%s %dx%d", wg_row_label(t, i, lab, sizeof lab),
               wg_row_op_name(r), r->rows, r->cols);
-    if (wg_row_size(r) <= SMALL) {
+    if (wg_row_size(r) <= WG_PRINT_FULL_MAX) {
       sb_printf(&b, "\nval ");
       sb_matrix(&b, r->val, r->rows, r->cols);
       if (r->needs_grad && r->adj) {
@@ -366,7 +366,7 @@ static void trace_write_text(wg_tape *t, const wg_step_terms *s) {
       sb_printf(&b, "   (same row as input %d: the line above shows both terms)", g->dup + 1);
     } else {
       sb_printf(&b, " = ");
-      if ((size_t)g->rows * (size_t)g->cols > SMALL) sb_printf(&b, "(%dx%d) ", g->rows, g->cols);
+      if ((size_t)g->rows * (size_t)g->cols > WG_PRINT_FULL_MAX) sb_printf(&b, "(%dx%d) ", g->rows, g->cols);
       sb_matrix(&b, g->delta, g->rows, g->cols);
     }
     fprintf(t->trace, "%s\n", line);

@@ -1,7 +1,8 @@
-/* gemm.c - see gemm.h. The layout of docs/performance.md ("How the kernel works"):
+/* gemm.c - see gemm.h; docs/performance.md ("The matrix kernel") explains the design.
  *
  *   small or thin shapes   n == 1 or m == 1 (matrix-vector, logistic regression) use a
- *                          vectorised matrix-vector loop; m n k <= SMALL use a plain i-p-j loop.
+ *                          vectorised matrix-vector loop; m n k <= PLAIN_MNK a plain i-p-j
+ *                          loop; k <= THIN_K one pass over C.
  *   everything else        Goto/BLIS blocking: for each NC-wide column block of C and each
  *                          KC-deep slice of k, op(B) is packed into NR-wide panels (KC x NR,
  *                          contiguous: one panel stays in L1), op(A) into MR-tall panels
@@ -13,60 +14,36 @@
  * increasing p, the micro-kernel's p loop inside) whatever the thread count: threads split
  * the columns of C (in whole NR panels: the tiles are the same for every thread count), never
  * a sum, so results are bitwise identical for 1..N threads. */
-#include <float.h>
 #include <string.h>
 
-#include "ops/gemm.h"
+#include "kernels/gemm.h"
 #include "par/pool.h"
 
-/* ---- the register tile: vectors of VL reals, MR x NR per micro-kernel call ---------------- */
-/* The vector kernels need double arithmetic in double (FLT_EVAL_METHOD 0): x87 math (32-bit
- * x86 without -mfpmath=sse) evaluates in long double, which the vector types cannot take,
- * and gets the plain C kernels below. */
-#if defined(__GNUC__) && !defined(WG_REAL_FLOAT) && FLT_EVAL_METHOD == 0
-#define WG_GEMM_VECTOR 1
-#endif
+#define MR WG_GEMM_MR
+#define NR WG_GEMM_NR
+#define KC WG_GEMM_KC
+#define MC WG_GEMM_MC
+#define NC WG_GEMM_NC
+#define PLAIN_MNK WG_GEMM_PLAIN_MNK
+#define THIN_K WG_GEMM_THIN_K
+#define THIN_BLOCK WG_GEMM_THIN_BLOCK
 
-#if defined(WG_GEMM_VECTOR) && defined(__AVX512F__)
-#define VL 8 /* 32 registers of 8 doubles: 24 accumulators, 3 for B, 1 for A */
-#define MR 8
-#define NV 3
-typedef double vreal __attribute__((vector_size(64)));
-#elif defined(WG_GEMM_VECTOR) && defined(__AVX__)
-#define VL 4 /* 16 registers of 4 doubles: 12 accumulators, 2 for B, 1 for A */
-#define MR 6
-#define NV 2
-typedef double vreal __attribute__((vector_size(32)));
-#elif defined(WG_GEMM_VECTOR)
-#define VL 2 /* SSE2 (any x86-64) or other 128-bit SIMD: 8 accumulators */
-#define MR 4
-#define NV 2
-typedef double vreal __attribute__((vector_size(16)));
-#endif
+/* A packed A block is whole MR panels and a packed B block whole NR panels: the scratch holds
+ * MC x KC + KC x NC reals, and the tiles are the same for every split of C. */
+_Static_assert(MC % MR == 0 && NC % NR == 0, "WG_GEMM_MC must be a multiple of MR, NC of NR");
+_Static_assert(KC > 0 && MC > 0 && NC > 0 && THIN_K < KC, "blocking sizes");
 
-#if defined(VL)
-#define NR (NV * VL)
-#else
-#define NR 4 /* plain C fallback: no vector extensions, the float build, or x87 math */
-#define MR 4
+/* The register tile: MR rows of NV vectors of VL reals (NR = NV VL columns). */
+#if defined(WG_SIMD)
+#define VL WG_VL
+#define NV (NR / VL)
+typedef wg_vd vreal;
 #endif
-
-#ifndef KC /* the block sizes (overridable with -D for tuning experiments) */
-#define KC 256      /* depth of a packed slice: an A panel (MR x KC) + B panel (KC x NR) */
-#endif
-#ifndef MC
-#define MC 240      /* rows of C per packed A block (MC x KC reals in L2); multiple of MR */
-#endif
-#ifndef NC
-#define NC 2040     /* columns of C per packed B block; multiple of NR */
-#endif
-#define SMALL 32768 /* m n k at or below this: the plain loop beats packing */
-#define THIN_K 4    /* k at or below this: one pass over C (packing would cost more than it saves) */
 
 /* ---- micro-kernel: C tile (MR x NR, row stride ldc) = or += A panel . B panel ------------ */
 
 /* a: MR x kc packed (a[p*MR + i]); b: kc x NR packed (b[p*NR + j]), both 64-byte aligned. */
-#if defined(VL)
+#if defined(WG_SIMD)
 static void micro_kernel(int kc, const wg_real *restrict a, const wg_real *restrict b,
                          wg_real *c, size_t ldc, int add) {
   vreal acc[MR][NV];
@@ -170,10 +147,7 @@ typedef struct {
   int beta1;   /* accumulate into C */
   int mcb;     /* rows per packed A block: m split evenly in blocks of at most MC */
   int by_rows; /* tasks split C's rows (else its columns) */
-  size_t bound[WG_MAX_THREADS + 1]; /* task t: panels [bound[t], bound[t + 1]) (MR rows or NR
-                                       columns), from wg_par_share */
-  double started, ended[WG_MAX_THREADS]; /* the run's start, each task's end (wg_par_clock) */
-  int ran_on[WG_MAX_THREADS];            /* the slot that ran each task */
+  wg_par_split split; /* task t: panels [bound[t], bound[t + 1]) (MR rows or NR columns) */
 } gemm_job;
 
 /* The blocked loops on rows [i0, i1) and columns [j0, j1) of C, with packed blocks in ap
@@ -217,22 +191,20 @@ static size_t scratch_bytes(int cols) {
  * blocks (each thread's data stays in its caches; the only synchronisation is the end of the
  * run). Splitting rows repeats the packing of B in every task, splitting columns that of A:
  * gemm_blocked picks the split with the smaller estimated time (balance and packing). The
- * ranges are whole panels, in proportion to each thread's measured speed (wg_par_share):
+ * ranges are whole panels, in proportion to each thread's measured speed (wg_par_split):
  * the tiles, and so every sum, are the same for any shares and any thread count. */
 static void range_task(void *arg, int task, int slot) {
   gemm_job *g = arg;
   int i0 = 0, i1 = g->m, j0 = 0, j1 = g->n;
   if (g->by_rows) {
-    i0 = (int)g->bound[task] * MR;
-    i1 = (int)g->bound[task + 1] * MR < g->m ? (int)g->bound[task + 1] * MR : g->m;
+    i0 = (int)g->split.bound[task] * MR;
+    i1 = (int)g->split.bound[task + 1] * MR < g->m ? (int)g->split.bound[task + 1] * MR : g->m;
   } else {
-    j0 = (int)g->bound[task] * NR;
-    j1 = (int)g->bound[task + 1] * NR < g->n ? (int)g->bound[task + 1] * NR : g->n;
+    j0 = (int)g->split.bound[task] * NR;
+    j1 = (int)g->split.bound[task + 1] * NR < g->n ? (int)g->split.bound[task + 1] * NR : g->n;
   }
   wg_real *ap = wg_par_scratch(slot, scratch_bytes(g->by_rows ? g->n : j1 - j0)); /* reserved */
   blocked_range(g, i0, i1, j0, j1, ap, ap + (size_t)MC * KC);
-  g->ended[task] = wg_par_clock();
-  g->ran_on[task] = slot;
 }
 
 /* Split C's rows rather than its columns among `t` threads? A rough cost per thread in units
@@ -251,18 +223,17 @@ static int gemm_blocked(gemm_job *g) {
   g->by_rows = threads > 1 && split_rows_faster(g->m, g->n, g->k, threads);
   int panels = g->by_rows ? (g->m + MR - 1) / MR : (g->n + NR - 1) / NR;
   int parts = threads < panels ? threads : panels;
-  wg_par_share((size_t)panels, parts, g->bound); /* faster threads get more panels */
+  wg_par_split_share(&g->split, (size_t)panels, parts); /* faster threads get more panels */
+  const size_t *bound = g->split.bound;
   int widest = 0; /* panels in the largest share */
   for (int t = 0; t < parts; t++)
-    if ((int)(g->bound[t + 1] - g->bound[t]) > widest) widest = (int)(g->bound[t + 1] - g->bound[t]);
+    if ((int)(bound[t + 1] - bound[t]) > widest) widest = (int)(bound[t + 1] - bound[t]);
   int rows = g->by_rows ? widest * MR : g->m, cols = g->by_rows ? g->n : widest * NR;
   int row_blocks = (rows + MC - 1) / MC;
   g->mcb = ((rows + row_blocks - 1) / row_blocks + MR - 1) / MR * MR;
   for (int slot = 0; slot < threads; slot++) /* any slot may take over a task */
     if (!wg_par_scratch(slot, scratch_bytes(cols))) return 0;
-  g->started = wg_par_clock();
-  wg_par_run(range_task, g, parts);
-  if (parts > 1) wg_par_learn(parts, g->bound, g->started, g->ended, g->ran_on);
+  wg_par_split_run(&g->split, range_task, g);
   return 1;
 }
 
@@ -273,7 +244,7 @@ static int gemm_blocked(gemm_job *g) {
  *            kept in registers while p runs over the rows of A (each row read contiguously);
  *   op(A) = A: y_i = dot(row i of A, x) in VL lane partial sums summed in a fixed tree, plus
  *            the scalar tail; rows four at a time (x read once for the four). */
-#if defined(VL)
+#if defined(WG_SIMD)
 static inline vreal vload(const wg_real *p) {
   vreal v;
   memcpy(&v, p, sizeof v);
@@ -357,7 +328,7 @@ static void gemv_n(int m, int k, const wg_real *A, int lda, const wg_real *x, wg
 
 static void gemv(int ta, int m, int k, const wg_real *A, int lda, const wg_real *x, int incx,
                  wg_real beta, wg_real *y, int incy) {
-#if defined(VL)
+#if defined(WG_SIMD)
   if (ta) {
     gemv_t(m, k, A, lda, x, incx, beta, y, incy);
     return;
@@ -409,12 +380,10 @@ static void gemm_plain(int ta, int tb, int m, int n, int k, const wg_real *A, in
 }
 
 /* Thin k (an outer product, or a rank-2..4 update): one pass over C, rows in parallel.
- * op(B) is copied 256 columns at a time into a small contiguous block, so the inner loop
+ * op(B) is copied THIN_BLOCK columns at a time into a small contiguous block, so the inner loop
  * runs along contiguous memory whatever the transpose; each element of C is
  * (beta C or 0) + a_i0 b_0j + a_i1 b_1j + ... in that order, by itself: any split of the
  * rows gives the same bits. */
-#define THIN_BLOCK 256
-
 typedef struct {
   int ta, tb, n, k;
   const wg_real *A;
@@ -444,6 +413,13 @@ static void thin_rows(void *arg, size_t lo, size_t hi) {
   }
 }
 
+wg_gemm_path wg_gemm_path_of(int m, int n, int k) {
+  if (n == 1 || m == 1) return WG_GEMM_GEMV;
+  if ((double)m * n * k <= PLAIN_MNK) return WG_GEMM_PLAIN; /* in double: m n k can exceed any size_t */
+  if (k <= THIN_K) return WG_GEMM_THIN;
+  return WG_GEMM_BLOCKED;
+}
+
 void wg_gemm(int trans_a, int trans_b, int m, int n, int k, const wg_real *A, int lda,
              const wg_real *B, int ldb, wg_real beta, wg_real *C, int ldc) {
   if (m <= 0 || n <= 0) return;
@@ -452,22 +428,23 @@ void wg_gemm(int trans_a, int trans_b, int m, int n, int k, const wg_real *A, in
       for (int i = 0; i < m; i++) memset(C + (size_t)i * ldc, 0, (size_t)n * sizeof *C);
     return;
   }
-  if (n == 1) { /* C (m x 1) = op(A) x, x = column 0 of op(B) */
-    gemv(trans_a, m, k, A, lda, B, trans_b ? 1 : ldb, beta, C, ldc);
+  switch (wg_gemm_path_of(m, n, k)) {
+  case WG_GEMM_GEMV:
+    if (n == 1) /* C (m x 1) = op(A) x, x = column 0 of op(B) */
+      gemv(trans_a, m, k, A, lda, B, trans_b ? 1 : ldb, beta, C, ldc);
+    else /* m == 1: C^T (n x 1) = op(B)^T op(A)^T, a matrix-vector product with B as matrix */
+      gemv(!trans_b, n, k, B, ldb, A, trans_a ? lda : 1, beta, C, 1);
     return;
-  }
-  if (m == 1) { /* C^T (n x 1) = op(B)^T op(A)^T: a matrix-vector product with B as matrix */
-    gemv(!trans_b, n, k, B, ldb, A, trans_a ? lda : 1, beta, C, 1);
-    return;
-  }
-  if ((double)m * n * k <= SMALL) { /* in double: m n k can exceed any size_t */
+  case WG_GEMM_PLAIN:
     gemm_plain(trans_a, trans_b, m, n, k, A, lda, B, ldb, beta, C, ldc);
     return;
-  }
-  if (k <= THIN_K) {
+  case WG_GEMM_THIN: {
     thin_job j = {trans_a, trans_b, n, k, A, lda, B, ldb, beta, C, ldc};
     wg_par_for((size_t)m, wg_par_grain_of((size_t)n), thin_rows, &j);
     return;
+  }
+  case WG_GEMM_BLOCKED:
+    break;
   }
   gemm_job g = {.ta = trans_a, .tb = trans_b, .m = m, .n = n, .k = k, .lda = lda, .ldb = ldb,
                 .ldc = ldc, .A = A, .B = B, .C = C, .beta1 = beta != 0};

@@ -13,25 +13,16 @@
  *   tanh(x)  |x| >= 22: +-1. Otherwise t = expm1(2|x|) (as above: 2^n (1 + expm1(r)) - 1),
  *            tanh(|x|) = t / (t + 2) (no cancellation for small x), sign copied from x.
  *   sigmoid  e = exp(-|x|) <= 1: x >= 0 gives 1 / (1 + e), x < 0 gives e / (1 + e). */
-#include <float.h>
 #include <math.h>
 #include <string.h>
 
-#include "ops/vmath.h"
+#include "kernels/simd.h"
+#include "kernels/vmath.h"
 #include "par/pool.h"
 
-/* Vectors need double arithmetic in double (FLT_EVAL_METHOD 0); x87 math (32-bit x86 without
- * -mfpmath=sse) evaluates in long double and takes the libm path below. */
-#if defined(__GNUC__) && !defined(WG_REAL_FLOAT) && FLT_EVAL_METHOD == 0
-#define WG_VMATH_VECTOR 1
-#if defined(__AVX512F__)
-#define VL 8
-#elif defined(__AVX__)
-#define VL 4
-#else
-#define VL 2 /* SSE2: 16-byte vectors (wider ones would change the ABI of the helpers) */
-#endif
-typedef double vd __attribute__((vector_size(VL * 8)));
+#if defined(WG_SIMD)
+#define VL WG_VL
+typedef wg_vd vd;
 typedef long long vi __attribute__((vector_size(VL * 8)));
 typedef unsigned long long vu __attribute__((vector_size(VL * 8))); /* bit arithmetic that may wrap */
 

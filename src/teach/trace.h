@@ -40,9 +40,9 @@ const char *wg_term_rule(char *buf, size_t n, const wg_tape *t, const wg_step_te
 const char *wg_forward_rule(char *buf, size_t n, const wg_tape *t, uint32_t row,
                             int with_values);
 
-/* A matrix as the printers show it: "[1 2; 3 4]" up to WG_PRINT_SMALL elements, else
+/* A matrix as the printers show it: "[1 2; 3 4]" up to WG_PRINT_FULL_MAX elements, else
  * "min .. mean .. max .."; "-" without a buffer. */
-#define WG_PRINT_SMALL 12
+#define WG_PRINT_FULL_MAX 12
 /* The summary of a large matrix (n elements): its least, mean and largest element. */
 void wg_matrix_summary(const wg_real *x, size_t n, double *lo, double *mean, double *hi);
 const char *wg_matrix_text(char *buf, size_t n, const wg_real *x, int rows, int cols);
