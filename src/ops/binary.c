@@ -1,6 +1,6 @@
 /* binary.c - the loops of every binary elementwise op (binary.h): forward, VJP with unbcast,
- * JVP, over the broadcast shapes, on the thread pool. The op's row kernels do the math; these
- * loops cut y into runs for them and say where each run's inputs lie.
+ * JVP, over the broadcast shapes, on the thread pool. The op's kernels do the math; these
+ * loops cut y into blocks for them and say where each block's inputs lie.
  *
  * Large passes run on the pool (wg_par_for): each element of the forward and JVP, and each
  * element of an input's adjoint in the VJP, is computed by one thread from the same terms in
@@ -12,7 +12,7 @@ typedef struct {
   const wg_binary *op;
   wg_row *r, *a, *b;
   wg_bstride sa, sb; /* where element (i, j) of y finds a and b */
-  int flat;          /* every input is y's shape or 1x1: a run may cross rows */
+  int flat;          /* every input is y's shape or 1x1: y is one run of elements */
   int k, first;      /* VJP: the input whose adjoint is written (0: a, 1: b), and whether its
                         adjoint is stale (wg_adj_first) */
 } job;
@@ -25,61 +25,69 @@ static job job_of(wg_tape *t, wg_row *r, const wg_binary *op) {
   return j;
 }
 
-/* The run of n elements of y from its element e = i*cols + c. */
-static wg_seg seg_at(const job *j, size_t e, size_t n) {
-  const wg_row *r = j->r, *a = j->a, *b = j->b;
-  size_t cols = (size_t)r->cols, i = e / cols, c = e % cols;
-  size_t ia = i * j->sa.rs + c * j->sa.cs, ib = i * j->sb.rs + c * j->sb.cs;
-  wg_seg s = {a->val + ia, b->val + ib, NULL, NULL, r->val + e, NULL, j->sa.cs, j->sb.cs, n};
-  if (j->flat) /* an input of y's shape steps by 1 even when it has one column */
-    s.as = wg_row_size(a) > 1, s.bs = wg_row_size(b) > 1;
+/* The elements e .. e+n-1 of y as one run (flat). */
+static wg_seg flat_run(const job *j, size_t e, size_t n) {
+  const wg_row *r = j->r;
+  size_t as = wg_row_size(j->a) > 1, bs = wg_row_size(j->b) > 1;
+  wg_seg s = {j->a->val + e * as, j->b->val + e * bs, NULL, NULL, r->val + e, NULL,
+              as, bs, 0, 0, 0, 1, n};
   if (r->adj) s.dy = r->adj + e;
-  if (r->tan && a->tan && b->tan) s.ta = a->tan + ia, s.tb = b->tan + ib;
+  if (r->tan) s.ta = j->a->tan + e * as, s.tb = j->b->tan + e * bs;
   return s;
 }
 
-/* The runs covering y's elements lo..hi-1: one when flat, else one per row (or part of one). */
-static size_t run_end(const job *j, size_t e, size_t hi) {
-  if (j->flat) return hi;
-  size_t cols = (size_t)j->r->cols, end = (e / cols + 1) * cols;
-  return end < hi ? end : hi;
+/* Rows i0 .. i0+rows-1 of y, columns c0 .. c0+n-1 of each. */
+static wg_seg row_block(const job *j, size_t i0, size_t rows, size_t c0, size_t n) {
+  const wg_row *r = j->r;
+  size_t cols = (size_t)r->cols, e = i0 * cols + c0;
+  size_t ia = i0 * j->sa.rs + c0 * j->sa.cs, ib = i0 * j->sb.rs + c0 * j->sb.cs;
+  wg_seg s = {j->a->val + ia, j->b->val + ib, NULL, NULL, r->val + e, NULL,
+              j->sa.cs, j->sb.cs, j->sa.rs, j->sb.rs, cols, rows, n};
+  if (r->adj) s.dy = r->adj + e;
+  if (r->tan) s.ta = j->a->tan + ia, s.tb = j->b->tan + ib;
+  return s;
+}
+
+/* Over [lo, hi): elements of y when flat, else rows of y. */
+static size_t units(const job *j) {
+  return j->flat ? wg_row_size(j->r) : (size_t)j->r->rows;
+}
+static size_t grain(const job *j) {
+  return j->flat ? WG_PAR_GRAIN : wg_par_grain_of((size_t)j->r->cols);
+}
+static wg_seg block(const job *j, size_t lo, size_t hi) {
+  return j->flat ? flat_run(j, lo, hi - lo) : row_block(j, lo, hi - lo, 0, (size_t)j->r->cols);
+}
+static size_t first_element(const job *j, size_t lo) {
+  return j->flat ? lo : lo * (size_t)j->r->cols;
 }
 
 static void forward_range(void *arg, size_t lo, size_t hi) {
   const job *j = arg;
-  for (size_t e = lo, end; e < hi; e = end) {
-    end = run_end(j, e, hi);
-    wg_seg s = seg_at(j, e, end - e);
-    j->op->value(&s, j->r->val + e);
-  }
+  wg_seg s = block(j, lo, hi);
+  j->op->value(&s, j->r->val + first_element(j, lo));
 }
 
 void wg_binary_forward(wg_tape *t, wg_row *r, const wg_binary *op) {
   job j = job_of(t, r, op);
-  wg_par_for(wg_row_size(r), WG_PAR_GRAIN, forward_range, &j);
+  wg_par_for(units(&j), grain(&j), forward_range, &j);
 }
 
-/* x of y's shape: dx_e (+)= term_e for y's elements lo..hi-1 */
+/* x of y's shape: dx (+)= term, elementwise, over the block lo..hi-1 */
 static void grad_range(void *arg, size_t lo, size_t hi) {
   const job *j = arg;
-  wg_real *dx = (j->k ? j->b : j->a)->adj;
-  for (size_t e = lo, end; e < hi; e = end) {
-    end = run_end(j, e, hi);
-    wg_seg s = seg_at(j, e, end - e);
-    j->op->grad(&s, j->k, j->first, dx + e);
-  }
+  wg_real *dx = (j->k ? j->b : j->a)->adj + first_element(j, lo);
+  wg_seg s = block(j, lo, hi);
+  j->op->grad(&s, j->k, j->first, dx, (size_t)j->r->cols);
 }
 
 /* x (1 x N) repeated down y's M rows: dx_c (+)= sum over i of term_ic, i in order, for the
- * columns c in lo..hi-1 (row i's run adds into them; the first run writes when x is stale) */
+ * columns c in lo..hi-1 (every run adds into the same dx; the first writes when x is stale) */
 static void column_sums(void *arg, size_t lo, size_t hi) {
   const job *j = arg;
   wg_real *dx = (j->k ? j->b : j->a)->adj;
-  size_t cols = (size_t)j->r->cols;
-  for (size_t i = 0; i < (size_t)j->r->rows; i++) {
-    wg_seg s = seg_at(j, i * cols + lo, hi - lo);
-    j->op->grad(&s, j->k, j->first && i == 0, dx + lo);
-  }
+  wg_seg s = row_block(j, 0, (size_t)j->r->rows, lo, hi - lo);
+  j->op->grad(&s, j->k, j->first, dx + lo, 0);
 }
 
 /* x (M x 1) repeated along y's N columns: dx_i (+)= sum over c of term_ic, c in order, for the
@@ -87,9 +95,8 @@ static void column_sums(void *arg, size_t lo, size_t hi) {
 static void row_sums(void *arg, size_t lo, size_t hi) {
   const job *j = arg;
   wg_real *dx = (j->k ? j->b : j->a)->adj;
-  size_t cols = (size_t)j->r->cols;
   for (size_t i = lo; i < hi; i++) {
-    wg_seg s = seg_at(j, i * cols, cols);
+    wg_seg s = row_block(j, i, 1, 0, (size_t)j->r->cols);
     dx[i] = j->op->grad_sum(&s, j->k, j->first ? 0 : dx[i]);
   }
 }
@@ -100,13 +107,17 @@ static void unbcast(job *j, int k) {
   size_t n = wg_row_size(r), nx = wg_row_size(x);
   j->k = k, j->first = wg_adj_first(x);
   if (nx == n) {
-    wg_par_for(n, WG_PAR_GRAIN, grad_range, j);
+    wg_par_for(units(j), grain(j), grad_range, j);
   } else if (nx == 1) { /* one sum over all of dy, in order: one thread */
     wg_real acc = j->first ? 0 : x->adj[0];
-    for (size_t e = 0, end; e < n; e = end) {
-      end = run_end(j, e, n);
-      wg_seg s = seg_at(j, e, end - e);
+    if (j->flat) {
+      wg_seg s = flat_run(j, 0, n);
       acc = j->op->grad_sum(&s, k, acc);
+    } else {
+      for (size_t i = 0; i < (size_t)r->rows; i++) {
+        wg_seg s = row_block(j, i, 1, 0, (size_t)r->cols);
+        acc = j->op->grad_sum(&s, k, acc);
+      }
     }
     x->adj[0] = acc;
   } else if (x->rows == 1) {
@@ -124,14 +135,11 @@ void wg_binary_vjp(wg_tape *t, wg_row *r, const wg_binary *op) {
 
 static void tangent_range(void *arg, size_t lo, size_t hi) {
   const job *j = arg;
-  for (size_t e = lo, end; e < hi; e = end) {
-    end = run_end(j, e, hi);
-    wg_seg s = seg_at(j, e, end - e);
-    j->op->tangent(&s, j->r->tan + e);
-  }
+  wg_seg s = block(j, lo, hi);
+  j->op->tangent(&s, j->r->tan + first_element(j, lo));
 }
 
 void wg_binary_jvp(wg_tape *t, wg_row *r, const wg_binary *op) {
   job j = job_of(t, r, op);
-  wg_par_for(wg_row_size(r), WG_PAR_GRAIN, tangent_range, &j);
+  wg_par_for(units(&j), grain(&j), tangent_range, &j);
 }

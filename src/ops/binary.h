@@ -33,23 +33,28 @@
 #define WG_BINARY_H
 #include "ops/ops.h"
 
-/* A run of n elements of one row of y (or, when every input is y's shape or 1x1, any run of
- * y's elements), starting at element (i, j) of y. */
+/* A block of y: `rows` runs of n elements, run i starting at y + i*ys, a + i*ars, b + i*brs
+ * (and dy, ta, tb likewise). When every input is y's shape or 1x1 the block is one run of
+ * any elements of y; otherwise each run lies within one row of y. */
 typedef struct {
-  const wg_real *a, *b;   /* the inputs' values at (i, j) */
-  const wg_real *ta, *tb; /* JVP: their tangents at (i, j) */
-  const wg_real *y, *dy;  /* y's value, and its adjoint (VJP), at (i, j): contiguous */
-  size_t as, bs;          /* a's and b's step along the run: 1, or 0 where repeated */
-  size_t n;
+  const wg_real *a, *b;   /* the inputs' values at the block's first element */
+  const wg_real *ta, *tb; /* JVP: their tangents there */
+  const wg_real *y, *dy;  /* y's value, and its adjoint (VJP), there */
+  size_t as, bs;          /* a's and b's step along a run: 1, or 0 where repeated */
+  size_t ars, brs, ys;    /* their steps (and y's) from one run to the next */
+  size_t rows, n;
 } wg_seg;
 
-/* The row kernels WG_BINARY_KERNELS makes from an op's three functions. k = 0 is a, 1 is b. */
+/* The kernels WG_BINARY_KERNELS makes from an op's three functions; k = 0 is a, 1 is b.
+ * grad's dx advances by dxs per run: y's row length when x has y's shape, 0 when x is a row
+ * repeated down y (its runs all add into the same elements; then only the first run writes
+ * when `first` says x is stale). grad_sum takes a block of one run. */
 typedef struct {
-  void (*value)(const wg_seg *s, wg_real *y);                    /* y_j = f(a_j, b_j) */
-  void (*grad)(const wg_seg *s, int k, int first, wg_real *dx);  /* dx_j += term_j; first:
-                                                                    dx_j = 0 + term_j */
-  wg_real (*grad_sum)(const wg_seg *s, int k, wg_real acc);      /* acc + term_0 + term_1 ... */
-  void (*tangent)(const wg_seg *s, wg_real *ty);                 /* ty_j = da(ta_j) + db(tb_j) */
+  void (*value)(const wg_seg *s, wg_real *y);                 /* y_j = f(a_j, b_j) */
+  void (*grad)(const wg_seg *s, int k, int first, wg_real *dx, size_t dxs); /* dx_j += term_j,
+                                                                 first: dx_j = 0 + term_j */
+  wg_real (*grad_sum)(const wg_seg *s, int k, wg_real acc);   /* acc + term_0 + term_1 ... */
+  void (*tangent)(const wg_seg *s, wg_real *ty);              /* ty_j = da(ta_j) + db(tb_j) */
 } wg_binary;
 
 void wg_binary_forward(wg_tape *t, wg_row *r, const wg_binary *op);
@@ -62,30 +67,39 @@ void wg_binary_jvp(wg_tape *t, wg_row *r, const wg_binary *op);
   ((s)->as ? ((s)->bs ? run(s, __VA_ARGS__, 1, 1) : run(s, __VA_ARGS__, 1, 0))     \
            : ((s)->bs ? run(s, __VA_ARGS__, 0, 1) : run(s, __VA_ARGS__, 0, 0)))
 
-/* The row kernels of op NAME from NAME_y, NAME_da and NAME_db: static const wg_binary
+/* The kernels of op NAME from NAME_y, NAME_da and NAME_db: static const wg_binary
  * NAME_kernels. */
 #define WG_BINARY_KERNELS(NAME)                                                              \
   static inline void NAME##_value_run(const wg_seg *s, wg_real *y, size_t as, size_t bs) {   \
-    for (size_t j = 0; j < s->n; j++) y[j] = NAME##_y(s->a[j * as], s->b[j * bs]);           \
+    for (size_t i = 0; i < s->rows; i++) {                                                   \
+      const wg_real *a = s->a + i * s->ars, *b = s->b + i * s->brs;                          \
+      wg_real *yi = y + i * s->ys;                                                           \
+      for (size_t j = 0; j < s->n; j++) yi[j] = NAME##_y(a[j * as], b[j * bs]);              \
+    }                                                                                        \
   }                                                                                          \
   static void NAME##_value(const wg_seg *s, wg_real *y) {                                    \
     WG_BY_STEPS(s, NAME##_value_run, y);                                                     \
   }                                                                                          \
   static inline void NAME##_grad_run(const wg_seg *s, int k, int first, wg_real *dx,         \
-                                     size_t as, size_t bs) {                                 \
-    const wg_real *a = s->a, *b = s->b, *y = s->y, *dy = s->dy;                              \
-    size_t n = s->n;                                                                         \
-    if (k == 0 && first)                                                                     \
-      for (size_t j = 0; j < n; j++) dx[j] = 0 + NAME##_da(a[j * as], b[j * bs], y[j], dy[j]); \
-    else if (k == 0)                                                                         \
-      for (size_t j = 0; j < n; j++) dx[j] += NAME##_da(a[j * as], b[j * bs], y[j], dy[j]);  \
-    else if (first)                                                                          \
-      for (size_t j = 0; j < n; j++) dx[j] = 0 + NAME##_db(a[j * as], b[j * bs], y[j], dy[j]); \
-    else                                                                                     \
-      for (size_t j = 0; j < n; j++) dx[j] += NAME##_db(a[j * as], b[j * bs], y[j], dy[j]);  \
+                                     size_t dxs, size_t as, size_t bs) {                     \
+    for (size_t i = 0; i < s->rows; i++) {                                                   \
+      const wg_real *a = s->a + i * s->ars, *b = s->b + i * s->brs;                          \
+      const wg_real *y = s->y + i * s->ys, *dy = s->dy + i * s->ys;                          \
+      wg_real *d = dx + i * dxs;                                                             \
+      size_t n = s->n;                                                                       \
+      int w = first && (i == 0 || dxs); /* d is stale: store 0 + term */                     \
+      if (k == 0 && w)                                                                       \
+        for (size_t j = 0; j < n; j++) d[j] = 0 + NAME##_da(a[j * as], b[j * bs], y[j], dy[j]); \
+      else if (k == 0)                                                                       \
+        for (size_t j = 0; j < n; j++) d[j] += NAME##_da(a[j * as], b[j * bs], y[j], dy[j]); \
+      else if (w)                                                                            \
+        for (size_t j = 0; j < n; j++) d[j] = 0 + NAME##_db(a[j * as], b[j * bs], y[j], dy[j]); \
+      else                                                                                   \
+        for (size_t j = 0; j < n; j++) d[j] += NAME##_db(a[j * as], b[j * bs], y[j], dy[j]); \
+    }                                                                                        \
   }                                                                                          \
-  static void NAME##_grad(const wg_seg *s, int k, int first, wg_real *dx) {                  \
-    WG_BY_STEPS(s, NAME##_grad_run, k, first, dx);                                           \
+  static void NAME##_grad(const wg_seg *s, int k, int first, wg_real *dx, size_t dxs) {      \
+    WG_BY_STEPS(s, NAME##_grad_run, k, first, dx, dxs);                                      \
   }                                                                                          \
   static wg_real NAME##_grad_sum(const wg_seg *s, int k, wg_real acc) {                      \
     for (size_t j = 0; j < s->n; j++) {                                                      \
@@ -95,11 +109,12 @@ void wg_binary_jvp(wg_tape *t, wg_row *r, const wg_binary *op);
     return acc;                                                                              \
   }                                                                                          \
   static void NAME##_tangent(const wg_seg *s, wg_real *ty) {                                 \
-    for (size_t j = 0; j < s->n; j++) {                                                      \
-      size_t ja = j * s->as, jb = j * s->bs;                                                 \
-      ty[j] = NAME##_da(s->a[ja], s->b[jb], s->y[j], s->ta[ja]) +                            \
-              NAME##_db(s->a[ja], s->b[jb], s->y[j], s->tb[jb]);                             \
-    }                                                                                        \
+    for (size_t i = 0; i < s->rows; i++)                                                     \
+      for (size_t j = 0; j < s->n; j++) {                                                    \
+        size_t ia = i * s->ars + j * s->as, ib = i * s->brs + j * s->bs, iy = i * s->ys + j; \
+        ty[iy] = NAME##_da(s->a[ia], s->b[ib], s->y[iy], s->ta[ia]) +                        \
+                 NAME##_db(s->a[ia], s->b[ib], s->y[iy], s->tb[ib]);                         \
+      }                                                                                      \
   }                                                                                          \
   static const wg_binary NAME##_kernels = {NAME##_value, NAME##_grad, NAME##_grad_sum,       \
                                            NAME##_tangent}
