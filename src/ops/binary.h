@@ -23,10 +23,10 @@
  * that axis. Element (i, j) of an input lies at i*rs + j*cs (wg_bcast_stride in ops.h). The
  * VJP sums each input's terms over the axes it was repeated along (unbcast), every sum in the
  * row-major order of dy, so the bits do not depend on the thread count:
- *   input of y's shape   dx_ij (+)= term_ij                  element ranges on the pool
- *   (1 x N) under (M x N) dx_j (+)= sum_i term_ij, i in order   column ranges on the pool
- *   (M x 1) under (M x N) dx_i (+)= sum_j term_ij, j in order   row ranges on the pool
- *   (1 x 1) under more    dx (+)= sum_ij term_ij, row-major     one thread
+ *   x of y's shape         dx_ij (+)= term_ij                  row (or element) ranges
+ *   x (1 x N), y (M x N)   dx_j (+)= sum_i term_ij, i in order   column ranges
+ *   x (M x 1), y (M x N)   dx_i (+)= sum_j term_ij, j in order   row ranges
+ *   x (1 x 1), y larger    dx (+)= sum_ij term_ij, row-major     one thread
  * An op using these is marked first = 1 in oplist.h: its VJP writes 0 + its sum into an
  * adjoint no VJP has reached yet in the sweep (wg_adj_first) instead of adding to zeros. */
 #ifndef WG_BINARY_H
