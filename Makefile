@@ -80,7 +80,7 @@ check-deps:
 tests: $(TEST_BIN)
 $(B)/tests/%: tests/%.c $(TEST_LIB_SRC) $(B)/libwengert.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes $(CHECK_CFLAGS) $< $(TEST_LIB_SRC) -o $@ \
+	$(CC) $(ALL_CFLAGS) -Itests -Wno-missing-prototypes $(CHECK_CFLAGS) $< $(TEST_LIB_SRC) -o $@ \
 	  $(B)/libwengert.a $(CHECK_LIBS) $(LDLIBS)
 
 test: check-deps

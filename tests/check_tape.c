@@ -648,6 +648,66 @@ START_TEST(first_writes_give_the_bits_of_zeroing_then_adding) {
 }
 END_TEST
 
+/* The same for every binary elementwise op (binary.c) over every broadcast pair: the inputs
+ * are rows that are not leaves (their adjoints are stale when the op's VJP reaches them), the
+ * op is recorded twice (the first VJP to run writes, the second adds), and the adjoints and
+ * gradients must have the bits of the zeroing sweep (finite checks on), on 1 and 2 threads.
+ * y is 64 x 300 (split on the pool); div's b is kept away from 0. */
+typedef wg_var (*binary_fn)(wg_tape *, wg_var, wg_var);
+
+START_TEST(binary_ops_first_writes_give_the_bits_of_zeroing_then_adding) {
+  static const binary_fn ops[] = {wg_add, wg_sub, wg_mul, wg_div};
+  static const int pairs[][4] = {{64, 300, 64, 300}, {64, 300, 1, 300}, {1, 300, 64, 300},
+                                 {64, 300, 64, 1},   {64, 1, 64, 300},  {64, 300, 1, 1},
+                                 {1, 1, 64, 300},    {1, 300, 64, 1},   {64, 1, 1, 300}};
+  unsigned long long seed = 4242;
+  wg_real *R = malloc(sizeof(wg_real) * 64 * 300);
+  for (int i = 0; i < 64 * 300; i++) R[i] = tu_uniform(&seed, -1, 1);
+  R[0] = -0.0; /* a -0 term: stored 0 + (-0) = +0, as adding it to a zeroed buffer gives */
+  for (int op = 0; op < 4; op++)
+    for (int q = 0; q < (int)(sizeof pairs / sizeof pairs[0]); q++) {
+      wg_param *A = wg_param_new("A", pairs[q][0], pairs[q][1]);
+      wg_param *B = wg_param_new("B", pairs[q][2], pairs[q][3]);
+      wg_mat a = wg_param_value(A), b = wg_param_value(B);
+      for (int i = 0; i < a.rows * a.cols; i++) a.data[i] = tu_uniform(&seed, -1, 1);
+      for (int i = 0; i < b.rows * b.cols; i++) b.data[i] = tu_uniform(&seed, 0.5, 2);
+      for (int threads = 1; threads <= 2; threads++) {
+        wg_set_threads(threads);
+        wg_real *bits[2][4];
+        size_t size[4];
+        for (int checks = 0; checks < 2; checks++) {
+          wg_tape *t = wg_tape_new();
+          wg_var xa = wg_scale(t, wg_use(t, A), 1), xb = wg_scale(t, wg_use(t, B), 1);
+          wg_var y1 = ops[op](t, xa, xb), y2 = ops[op](t, xa, xb);
+          wg_mat v = wg_value(t, y1);
+          wg_var r = wg_input(t, v.rows, v.cols, R);
+          wg_var L = wg_add(t, wg_sum(t, wg_mul(t, y1, r)), wg_sum(t, wg_mul(t, y2, y2)));
+          wg_tape_set_checks(t, checks ? WG_CHECK_FINITE : 0);
+          wg_param_zero_grad(A), wg_param_zero_grad(B);
+          ck_assert_int_eq(wg_backward(t, L), WG_OK);
+          wg_mat g[4] = {wg_grad(t, xa), wg_grad(t, xb), wg_param_grad(A), wg_param_grad(B)};
+          for (int k = 0; k < 4; k++) {
+            size[k] = (size_t)g[k].rows * g[k].cols * sizeof(wg_real);
+            bits[checks][k] = malloc(size[k]);
+            memcpy(bits[checks][k], g[k].data, size[k]);
+          }
+          wg_tape_free(t);
+        }
+        for (int k = 0; k < 4; k++) {
+          ck_assert_msg(!memcmp(bits[0][k], bits[1][k], size[k]),
+                        "op %d, (%dx%d) with (%dx%d), %d thread(s): adjoint %d differs from "
+                        "zeroing then adding", op, pairs[q][0], pairs[q][1], pairs[q][2],
+                        pairs[q][3], threads, k);
+          free(bits[0][k]), free(bits[1][k]);
+        }
+      }
+      wg_param_free(A), wg_param_free(B);
+    }
+  wg_set_threads(1);
+  free(R);
+}
+END_TEST
+
 /* backward from an earlier row sweeps only the rows up to it: a later use of W adds nothing.
  * L1 = sum(3 W), L2 = sum(W * W) recorded after it: dL1/dW = 3, then dL2/dW = 2 W on top. */
 START_TEST(backward_from_an_earlier_row_ignores_later_rows) {
@@ -1137,6 +1197,7 @@ Suite *make_suite(void) {
   tcase_add_test(r, backward_of_a_parameter_leaf_adds_the_seed);
   tcase_add_test(r, rows_no_vjp_reaches_read_zero);
   tcase_add_test(r, first_writes_give_the_bits_of_zeroing_then_adding);
+  tcase_add_test(r, binary_ops_first_writes_give_the_bits_of_zeroing_then_adding);
   tcase_add_test(r, backward_from_an_earlier_row_ignores_later_rows);
   tcase_add_test(r, parameter_shared_by_two_tapes_accumulates_both);
   tcase_add_test(r, tape_rows_counts_the_rows);

@@ -1,15 +1,36 @@
-/* oplist.h - THE list of ops. One line per op:
+/* oplist.h - THE list of ops: one line per op, from which the enum, the op table wg_ops[],
+ * the kernels' prototypes, docs/ops.md and the per-op test tables are generated.
  *
- *   WG_OP(ENUM, name, n_inputs, first, "forward", "vjp", "jvp")
+ *   WG_OP(ENUM, name, n_in, first, "forward rule", "vjp rule", "jvp rule")
  *
- * first = 1: the op's VJP writes an input's adjoint itself when it is the first to reach it
- * in a sweep (wg_adj_first in ops.h: 0 + its term, never reading the stale buffer), so the
- * sweep does not zero that adjoint beforehand; 0: the sweep zeroes it and the VJP adds.
- * The strings are the op's rule as printed in the Wengert table, the backward trace and
- * docs/ops.md (x, a, b: inputs; y: this row's value; dy: its adjoint; dx: an input's adjoint;
- * tx, ty: tangents; N: elements). From this list table.c generates the enum, the names and
- * wg_ops[]; each op file defines wg_op_<name>_forward, _vjp and _jvp, so an op added here and
- * nowhere else fails the build. ORDER OP: tests and docs walk this list. */
+ *   ENUM     WG_OP_<ENUM> in ops.h (upper case of name)
+ *   name     the op's name in prints, errors and docs; the op file is src/ops/<name>.c and
+ *            defines wg_op_<name>_forward, _vjp and _jvp (void (wg_tape *, wg_row *))
+ *   n_in     inputs (0 for leaves, -1 for wg_custom's variable count)
+ *   first    1 if the VJP writes an input's adjoint itself when it is the first to reach it
+ *            in a sweep: it calls wg_adj_first(x) once per input and then stores 0 + its term
+ *            (same bits as adding into zeros; ops.h), so the sweep skips zeroing that adjoint.
+ *            0: the sweep zeroes stale adjoints first and the VJP only adds (+=). When in doubt
+ *            use 0. Ops built on binary.h (add, sub, mul, div) are 1: binary.c does it.
+ *   rules    the op's math as text, shown by wg_tape_print, the backward trace, the teaching
+ *            page and docs/ops.md. Letters: inputs are single letters (x; a, b; p, t; z, t);
+ *            y is the row's value, c its constant, N the first input's element count; dv is
+ *            v's adjoint, tv its tangent; "_ij" index suffixes are kept as written. The VJP
+ *            rule has one term per input, separated by ";", each starting "d<letter> += "
+ *            (or "-="): the trace splits it there, takes the inputs' letters from it in input
+ *            order and substitutes the rows' labels for the letters (print.c, rule_terms and
+ *            sb_rule). If the terms do not match the inputs one to one, the trace shows
+ *            "adj(x) += J^T adj(y)" for each input instead.
+ *
+ * Adding an op (docs/design.md, "Adding an op", has the whole walk):
+ *   1. a line here, at the end of its family (the order is the order of docs/ops.md);
+ *   2. src/ops/<name>.c: math comment, constructor (wg_op_unary, wg_op_bcast, wg_op_reduce,
+ *      wg_op_pair_loss or its own shape check, then wg_op_record), forward, VJP, JVP; a
+ *      binary elementwise op gives only its per-element math (binary.h);
+ *   3. its prototype in include/wengert.h, with its shapes;
+ *   4. `make test`, then what it says: run_<name> in tests/check_ops.c, case_<name> in
+ *      tests/check_gradcheck.c and fz_<name> in tests/fuzz/fuzz_graph.c (each table is
+ *      generated from this list, so a missing one does not compile), and `make docs`. */
 /* clang-format off */
 WG_OP(INPUT,      input,      0, 0, "y = data (caller's buffer)",          "none: inputs need no gradient",               "ty set by the caller")
 WG_OP(SCALAR,     scalar,     0, 0, "y = c",                               "none: constants need no gradient",            "ty = 0")
@@ -17,9 +38,9 @@ WG_OP(PARAM,      param,      0, 0, "y = W (parameter value)",             "grad
 WG_OP(MATMUL,     matmul,     2, 1, "y = a b",                             "da += dy b^T;  db += a^T dy",                 "ty = ta b + a tb")
 WG_OP(TRANSPOSE,  transpose,  1, 0, "y = x^T",                             "dx += dy^T",                                  "ty = tx^T")
 WG_OP(ADD,        add,        2, 1, "y = a + b",                           "da += unbcast(dy);  db += unbcast(dy)",       "ty = ta + tb")
-WG_OP(SUB,        sub,        2, 0, "y = a - b",                           "da += unbcast(dy);  db -= unbcast(dy)",       "ty = ta - tb")
-WG_OP(MUL,        mul,        2, 0, "y = a * b",                           "da += unbcast(dy * b);  db += unbcast(dy * a)", "ty = ta * b + a * tb")
-WG_OP(DIV,        div,        2, 0, "y = a / b",                           "da += unbcast(dy / b);  db -= unbcast(dy * y / b)", "ty = (ta - y * tb) / b")
+WG_OP(SUB,        sub,        2, 1, "y = a - b",                           "da += unbcast(dy);  db -= unbcast(dy)",       "ty = ta - tb")
+WG_OP(MUL,        mul,        2, 1, "y = a * b",                           "da += unbcast(dy * b);  db += unbcast(dy * a)", "ty = ta * b + a * tb")
+WG_OP(DIV,        div,        2, 1, "y = a / b",                           "da += unbcast(dy / b);  db -= unbcast(dy * y / b)", "ty = ta / b - tb / b * y")
 WG_OP(NEG,        neg,        1, 0, "y = -x",                              "dx -= dy",                                    "ty = -tx")
 WG_OP(SCALE,      scale,      1, 0, "y = c x",                             "dx += c dy",                                  "ty = c tx")
 WG_OP(EXP,        exp,        1, 0, "y = exp(x)",                          "dx += dy * y",                                "ty = tx * y")

@@ -54,6 +54,9 @@ wg_var wg_op_record_ptr(wg_tape *t, int op, int n_in, const wg_var *in, int rows
  * and byte counts of a row's buffers, wg_row_size(r) * sizeof(wg_real), never wrap. */
 int wg_op_fits(wg_tape *t, const char *who, int n_in, const wg_var *in, int rows, int cols);
 
+/* The op's name as prints and errors show it: wg_ops[r->op].name, or the user's name for a
+ * custom op (table.c). */
+const char *wg_row_op_name(const wg_row *r);
 /* The user's name of a custom row (custom.c); wg_row_op_name is the one to call. */
 const char *wg_op_custom_name(const wg_row *r);
 

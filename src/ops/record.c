@@ -60,11 +60,6 @@ wg_var wg_op_record_ptr(wg_tape *t, int op, int n_in, const wg_var *in, int rows
   return wg_handle(t, i);
 }
 
-const char *wg_row_op_name(const wg_row *r) {
-  if (r->op == WG_OP_CUSTOM) return wg_op_custom_name(r);
-  return r->op < WG_OP_COUNT ? wg_ops[r->op].name : "?";
-}
-
 wg_var wg_op_unary(wg_tape *t, int op, wg_var x, wg_real c) {
   const wg_row *a = wg_row_of(t, x, wg_ops[op].name);
   if (!a) return wg_none();

@@ -2,36 +2,27 @@
  *   forward: y = a - b               a, b broadcast to y (M x N)
  *   VJP:     da += unbcast(dy)       (unbcast: sum over the axes an input was repeated along)
  *            db -= unbcast(dy)
- *   JVP:     ty = ta - tb */
-#include "ops/ops.h"
+ *   JVP:     ty = ta - tb
+ * The loops over the shapes, unbcast and the thread pool are binary.c's (binary.h). */
+#include "ops/binary.h"
 
 wg_var wg_sub(wg_tape *t, wg_var a, wg_var b) {
   return wg_op_bcast(t, WG_OP_SUB, a, b, "-");
 }
 
-void wg_op_sub_forward(wg_tape *t, wg_row *r) {
-  const wg_row *a = wg_input_row(t, r, 0), *b = wg_input_row(t, r, 1);
-  wg_bstride sa = wg_bcast_stride(a), sb = wg_bcast_stride(b);
-  for (int i = 0; i < r->rows; i++)
-    for (int j = 0; j < r->cols; j++)
-      r->val[(size_t)i * r->cols + j] = a->val[i * sa.rs + j * sa.cs] - b->val[i * sb.rs + j * sb.cs];
+static inline wg_real sub_y(wg_real a, wg_real b) {
+  return a - b;
 }
+static inline wg_real sub_da(wg_real a, wg_real b, wg_real y, wg_real g) { /* dy/da = 1 */
+  (void)a, (void)b, (void)y;
+  return g;
+}
+static inline wg_real sub_db(wg_real a, wg_real b, wg_real y, wg_real g) { /* dy/db = -1 */
+  (void)a, (void)b, (void)y;
+  return -g;
+}
+WG_BINARY_KERNELS(sub);
 
-void wg_op_sub_vjp(wg_tape *t, wg_row *r) {
-  wg_row *a = wg_input_row(t, r, 0), *b = wg_input_row(t, r, 1);
-  wg_bstride sa = wg_bcast_stride(a), sb = wg_bcast_stride(b);
-  for (int i = 0; i < r->rows; i++)
-    for (int j = 0; j < r->cols; j++) {
-      wg_real dy = r->adj[(size_t)i * r->cols + j];
-      if (a->needs_grad) a->adj[i * sa.rs + j * sa.cs] += dy;
-      if (b->needs_grad) b->adj[i * sb.rs + j * sb.cs] -= dy;
-    }
-}
-
-void wg_op_sub_jvp(wg_tape *t, wg_row *r) {
-  const wg_row *a = wg_input_row(t, r, 0), *b = wg_input_row(t, r, 1);
-  wg_bstride sa = wg_bcast_stride(a), sb = wg_bcast_stride(b);
-  for (int i = 0; i < r->rows; i++)
-    for (int j = 0; j < r->cols; j++)
-      r->tan[(size_t)i * r->cols + j] = a->tan[i * sa.rs + j * sa.cs] - b->tan[i * sb.rs + j * sb.cs];
-}
+void wg_op_sub_forward(wg_tape *t, wg_row *r) { wg_binary_forward(t, r, &sub_kernels); }
+void wg_op_sub_vjp(wg_tape *t, wg_row *r) { wg_binary_vjp(t, r, &sub_kernels); }
+void wg_op_sub_jvp(wg_tape *t, wg_row *r) { wg_binary_jvp(t, r, &sub_kernels); }

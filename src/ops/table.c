@@ -1,4 +1,4 @@
-/* table.c - wg_ops[], generated from oplist.h (ORDER OP). */
+/* table.c - wg_ops[], generated from oplist.h, and the op name of a row. */
 #include "ops/ops.h"
 
 const wg_op_info wg_ops[WG_OP_COUNT] = {
@@ -9,3 +9,8 @@ const wg_op_info wg_ops[WG_OP_COUNT] = {
 };
 
 _Static_assert(sizeof wg_ops / sizeof wg_ops[0] == WG_OP_COUNT, "one table entry per op");
+
+const char *wg_row_op_name(const wg_row *r) {
+  if (r->op == WG_OP_CUSTOM) return wg_op_custom_name(r);
+  return r->op < WG_OP_COUNT ? wg_ops[r->op].name : "?";
+}

@@ -133,10 +133,6 @@ void wg_trace_step(wg_tape *t, wg_row *r);
  * dot-product test uses this to leave gradients untouched). */
 wg_status wg_backward_seeded(wg_tape *t, uint32_t top, const wg_real *seed, int into_params);
 
-/* The op's name as prints and errors show it: wg_ops[r->op].name, or the user's name for a
- * custom op (defined in src/ops/record.c). */
-const char *wg_row_op_name(const wg_row *r);
-
 /* Finite checks (finite.c), called after a row's forward (record or replay; phase is "" or
  * "wg_forward: "), VJP and JVP when t->checks is set: fail the tape with WG_ERR_NONFINITE
  * naming the row, its op and its inputs, and return 0, at the first NaN or Inf. */

@@ -222,7 +222,7 @@ static void gradcheck_on(fz *f, wg_var v) {
   }
   uint8_t how = u8(f);
   if (wg_tape_rows(f->t) > 40 || elems > 48) return; /* keep an execution cheap */
-  wg_gradcheck_opts o = {how & 4 ? 1e-3 : 0, how & 8 ? 1e-300 : 0, 0, NULL};
+  wg_gradcheck_opts o = {how & 4 ? 1e-3 : 0, how & 8 ? 1e-300 : 0, 0, NULL, 0};
   wg_gradcheck_result r;
   switch (how % 3) {
   case 0: {
