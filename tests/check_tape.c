@@ -923,6 +923,9 @@ END_TEST
  * generation 1 valid again. The last generation is handed out, then every later one refused. */
 START_TEST(generations_are_never_reused) {
   wg_real one = 1;
+  wg_tape *probe = wg_tape_new(); /* the counter now, put back at the end for the tests that */
+  uint32_t before = probe->gen;   /* follow in the same process (valgrind: CK_FORK=no) */
+  wg_tape_free(probe);
   wg_tape_set_next_gen(1);
   wg_tape *t = wg_tape_new();
   wg_var old = wg_input(t, 1, 1, &one);
@@ -944,6 +947,7 @@ START_TEST(generations_are_never_reused) {
   ck_assert(strstr(wg_tape_error(u), "wg_tape_new: the 4294967295 tape generations") != NULL);
   wg_tape_free(u);
   wg_tape_free(t);
+  wg_tape_set_next_gen(before + 1);
 }
 END_TEST
 
