@@ -298,7 +298,7 @@ coverage: check-deps
 	@$(MAKE) --no-print-directory B=build/coverage OPT=-O0 \
 	  EXTRA_CFLAGS="--coverage -fprofile-update=atomic" tests
 	@find build/coverage -name '*.gcda' -delete
-	@WG_TEST_NO_BROWSER=1 sh tests/run.sh $(call SUITES_IN,build/coverage) | tail -n 1
+	@WG_TEST_NO_BROWSER=1 sh tests/run.sh $(call SUITES_IN,build/coverage) | grep -E ':[EF]:|did not finish|^tests:' || true
 	@gcovr -r . --filter 'src/' --exclude-unreachable-branches --print-summary \
 	  --fail-under-line $(COV_LINES) --fail-under-branch $(COV_BRANCHES) build/coverage \
 	  > build/coverage/report.txt; rc=$$?; sed -n '/^---/,$$p' build/coverage/report.txt; \
