@@ -464,6 +464,15 @@ WG_API long wg_optim_steps(const wg_optim *o);   /* steps taken since creation o
 /* A negative or non-finite lr is refused: the rate stays, wg_optim_error says why. */
 WG_API void wg_optim_set_lr(wg_optim *o, double lr);
 WG_API const char *wg_optim_error(const wg_optim *o);
+/* Per-parameter weight decay (PyTorch's parameter groups): every parameter starts with the
+ * config's weight_decay; this sets p's own (0 excludes it, as is usual for biases and norm
+ * gains). The decay enters p's update as the config's does for its kind (SGD, Adam: L2,
+ * g += wd p; AdamW: p -= lr wd p). WG_ERR_ARG (the decay unchanged, wg_optim_error says why)
+ * for a p that is not one of o's parameters or a wd that is negative or not finite. Kept by
+ * wg_optim_reset; checkpoints save and restore it (optim.weight_decay). */
+WG_API wg_status wg_optim_set_weight_decay(wg_optim *o, const wg_param *p, double wd);
+/* p's weight decay in o; -1 when o or p is NULL or p is not one of o's parameters. */
+WG_API double wg_optim_weight_decay(const wg_optim *o, const wg_param *p);
 
 /* ---- metrics --------------------------------------------------------------------------- */
 /* Metrics. idx receives m = x.rows column indices (ties: the first). */
@@ -553,6 +562,7 @@ WG_API double wg_optim_lr(const wg_optim *o);
  *   optim.NAME.momentum.npy        SGD with momentum: the buffer b of parameter NAME
  *   optim.NAME.exp_avg.npy         Adam/AdamW: first moment m        (PyTorch's state names)
  *   optim.NAME.exp_avg_sq.npy      Adam/AdamW: second moment v
+ *   optim.weight_decay.npy         each parameter's weight decay, in the model's order (n x 1)
  *   rng.NAME.npy                   each generator listed in rngs                    (4 x 2)
  *   value.NAME.npy                 each of the caller's values (epoch, batch, ...)  (1 x 1)
  * A generator's state words s[0..3] are rows, each split into [high 32 bits, low 32 bits]
