@@ -108,6 +108,9 @@ typedef struct {
   int rows, cols;
   wg_real *data;
 } wg_mat; /* row-major view, owns nothing */
+typedef struct {
+  uint64_t s[4];
+} wg_rng; /* a random generator's state (see "random numbers" below) */
 
 /* ---- status ---------------------------------------------------------------------------- */
 WG_API const char *wg_status_string(wg_status s); /* "ok", "shape mismatch", ... */
@@ -184,6 +187,37 @@ WG_API wg_var wg_mse(wg_tape *t, wg_var a, wg_var b); /* (1x1) L = mean((a - b)^
 WG_API wg_var wg_softmax(wg_tape *t, wg_var x); /* y_ij = exp(x_ij - max_k x_ik) / sum_k (...) */
 /* (1x1) L = (1/m) sum_i [ logsumexp(z_i) - z_i,label_i ];  dz = (softmax(z) - onehot) / m */
 WG_API wg_var wg_softmax_ce(wg_tape *t, wg_var logits, wg_var labels);
+
+/* Family (C) of issue 14: axis reductions, log-softmax, layer norm, dropout.
+ * Axis reductions of x (m x n): axis 0 reduces over the rows, giving (1 x n); axis 1 over
+ * the columns, giving (m x 1). Another axis fails with WG_ERR_ARG naming the op and x. */
+WG_API wg_var wg_sum_axis(wg_tape *t, wg_var x, int axis);  /* y_j = sum_i x_ij (axis 0)     */
+WG_API wg_var wg_mean_axis(wg_tape *t, wg_var x, int axis); /* y_j = sum_i x_ij / m (axis 0) */
+/* y_j = max_i x_ij (axis 0); the gradient goes to the first maximum; a NaN counts as largest */
+WG_API wg_var wg_max_axis(wg_tape *t, wg_var x, int axis);
+/* y_j = M_j + log sum_i exp(x_ij - M_j), M_j = max_i x_ij (axis 0): no overflow */
+WG_API wg_var wg_logsumexp_axis(wg_tape *t, wg_var x, int axis);
+WG_API wg_var wg_log_softmax(wg_tape *t, wg_var x); /* y_ij = x_ij - logsumexp_k x_ik      */
+/* Row-wise y_ij = (x_ij - mu_i) / sqrt(var_i + eps), mu_i and var_i the mean and population
+ * variance (divisor n) of row i; no affine part (wg_mul, wg_add a gain and a bias after it).
+ * eps must be finite and > 0 (PyTorch's default is 1e-5). */
+WG_API wg_var wg_layernorm(wg_tape *t, wg_var x, wg_real eps);
+/* Inverted dropout: y = x * m, m_ij = [u_ij >= p] / (1 - p), u_ij uniform in [0, 1) from r,
+ * p in [0, 1) (p = 0: y = x). dx = dy * m: the gradient is mask / (1 - p).
+ * The mask is drawn from r when the row is recorded and kept: wg_forward replays it, so
+ * wg_gradcheck, wg_check_rows and wg_dot_test see one fixed mask. A new mask each training
+ * step: record again (r has moved on), or call wg_dropout_resample(t) before wg_forward.
+ * r must stay valid while the tape holds the row (until the next reset or free). */
+WG_API wg_var wg_dropout(wg_tape *t, wg_var x, double p, wg_rng *r);
+/* Draw a new mask for every dropout row of t, in row order, from each row's generator; takes
+ * effect at the next wg_forward. Returns the tape's status (refused while t is busy). */
+WG_API wg_status wg_dropout_resample(wg_tape *t);
+/* Training mode (on by default, kept by wg_tape_reset). Off (evaluation), every dropout row's
+ * forward is y = x, at record and in wg_forward, and its VJP and JVP are the identity; the
+ * masks are kept (and still drawn at record), so switching back on and replaying applies them
+ * again. Switch, then wg_forward, before reading values or running a backward. */
+WG_API void wg_tape_set_training(wg_tape *t, int on);
+WG_API int wg_tape_training(const wg_tape *t); /* 1 training, 0 evaluation (and NULL) */
 
 /* ---- sweeps and views ------------------------------------------------------------------ */
 WG_API wg_status wg_forward(wg_tape *t);              /* replay every row from the leaves */
@@ -337,10 +371,8 @@ WG_API void wg_tape_html(wg_tape *t, FILE *f);
 
 /* ---- random numbers and initialisers --------------------------------------------------- */
 /* Random numbers: xoshiro256** (Blackman & Vigna) seeded through SplitMix64. The same seed
- * gives the same numbers on every platform (pure 64-bit integer arithmetic). */
-typedef struct {
-  uint64_t s[4];
-} wg_rng;
+ * gives the same numbers on every platform (pure 64-bit integer arithmetic). wg_rng, the
+ * generator's state, is defined with the other types at the top (wg_dropout takes one). */
 WG_API void wg_rng_seed(wg_rng *r, uint64_t seed);      /* state = 4 SplitMix64 outputs */
 WG_API uint64_t wg_rng_next(wg_rng *r);                 /* 64 random bits */
 WG_API double wg_rng_uniform(wg_rng *r);                /* [0, 1), 53 bits */
@@ -432,6 +464,15 @@ WG_API long wg_optim_steps(const wg_optim *o);   /* steps taken since creation o
 /* A negative or non-finite lr is refused: the rate stays, wg_optim_error says why. */
 WG_API void wg_optim_set_lr(wg_optim *o, double lr);
 WG_API const char *wg_optim_error(const wg_optim *o);
+/* Per-parameter weight decay (PyTorch's parameter groups): every parameter starts with the
+ * config's weight_decay; this sets p's own (0 excludes it, as is usual for biases and norm
+ * gains). The decay enters p's update as the config's does for its kind (SGD, Adam: L2,
+ * g += wd p; AdamW: p -= lr wd p). WG_ERR_ARG (the decay unchanged, wg_optim_error says why)
+ * for a p that is not one of o's parameters or a wd that is negative or not finite. Kept by
+ * wg_optim_reset; checkpoints save and restore it (optim.weight_decay). */
+WG_API wg_status wg_optim_set_weight_decay(wg_optim *o, const wg_param *p, double wd);
+/* p's weight decay in o; -1 when o or p is NULL or p is not one of o's parameters. */
+WG_API double wg_optim_weight_decay(const wg_optim *o, const wg_param *p);
 
 /* ---- metrics --------------------------------------------------------------------------- */
 /* Metrics. idx receives m = x.rows column indices (ties: the first). */
@@ -521,6 +562,7 @@ WG_API double wg_optim_lr(const wg_optim *o);
  *   optim.NAME.momentum.npy        SGD with momentum: the buffer b of parameter NAME
  *   optim.NAME.exp_avg.npy         Adam/AdamW: first moment m        (PyTorch's state names)
  *   optim.NAME.exp_avg_sq.npy      Adam/AdamW: second moment v
+ *   optim.weight_decay.npy         each parameter's weight decay, in the model's order (n x 1)
  *   rng.NAME.npy                   each generator listed in rngs                    (4 x 2)
  *   value.NAME.npy                 each of the caller's values (epoch, batch, ...)  (1 x 1)
  * A generator's state words s[0..3] are rows, each split into [high 32 bits, low 32 bits]

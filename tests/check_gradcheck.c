@@ -641,6 +641,23 @@ static wg_var case_softmax_ce(op_env *e) { /* class labels are data: a constant 
   return wg_softmax_ce(e->t, prm(e, 4, 3, -3, 3), wg_input(e->t, 4, 1, labels));
 }
 
+/* family C: the axis reductions on both axes (axis 1 here, axis 0 in the gradient-test table
+ * of check_ops.c and below in test_family_c_shapes_three_oracles), log_softmax, layernorm and
+ * dropout with its mask fixed across the checks' replays */
+static wg_var case_sum_axis(op_env *e) { return wg_sum_axis(e->t, prm(e, 3, 4, -1, 1), 1); }
+static wg_var case_mean_axis(op_env *e) { return wg_mean_axis(e->t, prm(e, 3, 4, -1, 1), 0); }
+static wg_var case_max_axis(op_env *e) { return wg_max_axis(e->t, prm(e, 3, 4, -1, 1), 1); }
+static wg_var case_logsumexp_axis(op_env *e) {
+  return wg_logsumexp_axis(e->t, prm(e, 3, 4, -2, 2), 0);
+}
+static wg_var case_log_softmax(op_env *e) { return wg_log_softmax(e->t, prm(e, 3, 4, -2, 2)); }
+static wg_var case_layernorm(op_env *e) { return wg_layernorm(e->t, prm(e, 3, 4, -2, 2), 1e-5); }
+static wg_rng case_rng;
+static wg_var case_dropout(op_env *e) {
+  wg_rng_seed(&case_rng, 3);
+  return wg_dropout(e->t, prm(e, 3, 4, -2, 2), 0.5, &case_rng);
+}
+
 /* Generated from the op list: an op of src/ops/oplist.h without a case_<name> above is a
  * compile error ("'case_<name>' undeclared"), so every op has its case. */
 static wg_var (*const op_cases[WG_OP_COUNT])(op_env *) = {

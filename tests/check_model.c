@@ -13,6 +13,9 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "model/model.h"
 
 #include "testutil.h"
 
@@ -267,6 +270,119 @@ START_TEST(optimizer_matches_pytorch) {
     ck_assert_int_eq(wg_optim_steps(o), 0);
   }
   wg_optim_free(o);
+  wg_model_free(m);
+}
+END_TEST
+
+/* Per-parameter weight decay: a decayed parameter p (wd 0.1) and an undecayed q (wd 0, set
+ * with wg_optim_set_weight_decay) side by side, both starting at 2 with gradient 0.5, lr 0.1,
+ * one step worked by hand from PyTorch's rules (optim.c):
+ *   SGD:   p = 2 - 0.1 (0.5 + 0.1 * 2) = 1.93                 q = 2 - 0.1 * 0.5 = 1.95
+ *   Adam:  g_p = 0.7: m = 0.07, v = 0.00049, p = 2 - (0.1 / 0.1) 0.07 / (sqrt(0.00049 / 0.001)
+ *          + 1e-8) = 2 - 0.07 / (0.7 + 1e-8)                  q = 2 - 0.05 / (0.5 + 1e-8)
+ *   AdamW: p = 2 (1 - 0.1 * 0.1) = 1.98, then - 0.05 / (0.5 + 1e-8)
+ *                                                              q = 2 - 0.05 / (0.5 + 1e-8)
+ * and a second SGD step (grad 0.5 again): p = 1.93 - 0.1 (0.5 + 0.193) = 1.8607,
+ * q = 1.95 - 0.05 = 1.9. */
+START_TEST(optimizer_weight_decay_per_parameter) {
+  const wg_optim_config cfg[3] = {wg_sgd_config(0.1, 0, 0), wg_adam_config(0.1),
+                                  wg_adamw_config(0.1, 0.1)};
+  const double want_p[3] = {1.93, 2 - 0.07 / (0.7 + 1e-8), 1.98 - 0.05 / (0.5 + 1e-8)};
+  const double want_q[3] = {1.95, 2 - 0.05 / (0.5 + 1e-8), 2 - 0.05 / (0.5 + 1e-8)};
+  for (int k = 0; k < 3; k++) {
+    wg_optim_config c = cfg[k];
+    c.weight_decay = 0.1;
+    wg_model *m = wg_model_new(0);
+    wg_param *p, *q;
+    wg_model_add(m, "W", 1, 2, (wg_init){WG_INIT_CONSTANT, 2, 0}, &p);
+    wg_model_add(m, "b", 1, 2, (wg_init){WG_INIT_CONSTANT, 2, 0}, &q);
+    wg_optim *o = wg_optim_new(m, c, NULL, 0);
+    ck_assert_double_eq(wg_optim_weight_decay(o, q), 0.1);
+    ck_assert_int_eq(wg_optim_set_weight_decay(o, q, 0), WG_OK);
+    ck_assert_double_eq(wg_optim_weight_decay(o, q), 0);
+    ck_assert_double_eq(wg_optim_weight_decay(o, p), 0.1);
+    for (int e = 0; e < 2; e++) wg_param_grad(p).data[e] = wg_param_grad(q).data[e] = 0.5;
+    ck_assert_int_eq(wg_optim_step(o), WG_OK);
+    for (int e = 0; e < 2; e++) {
+      ck_assert_double_eq_tol(wg_param_value(p).data[e], want_p[k], 1e-15);
+      ck_assert_double_eq_tol(wg_param_value(q).data[e], want_q[k], 1e-15);
+    }
+    if (k == 0) {
+      ck_assert_int_eq(wg_optim_step(o), WG_OK);
+      ck_assert_double_eq_tol(wg_param_value(p).data[0], 1.8607, 1e-15);
+      ck_assert_double_eq_tol(wg_param_value(q).data[0], 1.9, 1e-15);
+    }
+    wg_optim_reset(o); /* the decays are configuration: reset keeps them */
+    ck_assert_double_eq(wg_optim_weight_decay(o, q), 0);
+    wg_optim_free(o);
+    wg_model_free(m);
+  }
+}
+END_TEST
+
+/* Bad arguments leave the decay as it was, with a message naming the parameter. */
+START_TEST(optimizer_weight_decay_bad_arguments) {
+  wg_model *m = wg_model_new(0), *other = wg_model_new(1);
+  wg_param *p, *x;
+  wg_model_add(m, "W", 1, 2, (wg_init){WG_INIT_ZEROS, 0, 0}, &p);
+  wg_model_add(other, "X", 1, 1, (wg_init){WG_INIT_ZEROS, 0, 0}, &x);
+  wg_optim *o = wg_optim_new(m, wg_adamw_config(0.1, 0.01), NULL, 0);
+  ck_assert_int_eq(wg_optim_set_weight_decay(o, x, 0), WG_ERR_ARG);
+  ck_assert_str_eq(wg_optim_error(o), "wg_optim_set_weight_decay: parameter 'X' is not one of "
+                   "the 1 parameters this optimizer updates");
+  ck_assert_int_eq(wg_optim_set_weight_decay(o, NULL, 0), WG_ERR_ARG);
+  ck_assert_str_eq(wg_optim_error(o), "wg_optim_set_weight_decay: the parameter is NULL is not "
+                   "one of the 1 parameters this optimizer updates");
+  ck_assert_int_eq(wg_optim_set_weight_decay(o, p, -1), WG_ERR_ARG);
+  ck_assert_str_eq(wg_last_error(), "wg_optim_set_weight_decay: weight decay -1 for parameter "
+                   "'W' refused (it must be finite and >= 0); it stays 0.01");
+  ck_assert_int_eq(wg_optim_set_weight_decay(o, p, NAN), WG_ERR_ARG);
+  ck_assert_double_eq(wg_optim_weight_decay(o, p), 0.01);
+  ck_assert_double_eq(wg_optim_weight_decay(o, x), -1);
+  ck_assert_double_eq(wg_optim_weight_decay(NULL, p), -1);
+  ck_assert_int_eq(wg_optim_set_weight_decay(NULL, p, 0), WG_ERR_ARG);
+  ck_assert_str_eq(wg_last_error(), "wg_optim_set_weight_decay: the optimizer is NULL "
+                   "(wg_optim_new failed?)");
+  wg_optim_free(o);
+  wg_model_free(m);
+  wg_model_free(other);
+}
+END_TEST
+
+/* Checkpoints keep the decays exact: saved, they come back into a fresh optimizer (whose
+ * decays were the config's), and a bad value in the file is refused naming the parameter. */
+START_TEST(checkpoint_keeps_weight_decay) {
+  char path[] = "/tmp/wg_wd_ckpt_XXXXXX";
+  int fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  wg_model *m = wg_model_new(0);
+  wg_param *p, *q;
+  wg_model_add(m, "W", 2, 2, (wg_init){WG_INIT_ZEROS, 0, 0}, &p);
+  wg_model_add(m, "b", 1, 2, (wg_init){WG_INIT_ZEROS, 0, 0}, &q);
+  wg_optim *o = wg_optim_new(m, wg_sgd_config(0.1, 0.9, 0), NULL, 0);
+  wg_optim_set_weight_decay(o, p, 0.25);
+  wg_checkpoint c = {o, NULL, 0, NULL, 0};
+  ck_assert_int_eq(wg_checkpoint_save(m, &c, path), WG_OK);
+  wg_optim *fresh = wg_optim_new(m, wg_sgd_config(0.1, 0.9, 0), NULL, 0);
+  wg_optim_set_weight_decay(fresh, q, 0.5);
+  c.optim = fresh;
+  ck_assert_int_eq(wg_checkpoint_load(m, &c, path), WG_OK);
+  ck_assert_double_eq(wg_optim_weight_decay(fresh, p), 0.25);
+  ck_assert_double_eq(wg_optim_weight_decay(fresh, q), 0);
+  /* a negative decay in the file: refused, nothing changed */
+  wg_optim_set_weight_decay(o, q, 0.125);
+  o->wd[1] = -2; /* as a foreign writer could leave it */
+  c.optim = o;
+  ck_assert_int_eq(wg_checkpoint_save(m, &c, path), WG_OK);
+  c.optim = fresh;
+  ck_assert_int_eq(wg_checkpoint_load(m, &c, path), WG_ERR_FORMAT);
+  ck_assert_msg(strstr(wg_model_error(m), "optim.weight_decay.npy: [1, 0] = -2 (parameter b): "
+                       "expected a finite weight decay >= 0"), "%s", wg_model_error(m));
+  ck_assert_double_eq(wg_optim_weight_decay(fresh, q), 0);
+  close(fd);
+  unlink(path);
+  wg_optim_free(o);
+  wg_optim_free(fresh);
   wg_model_free(m);
 }
 END_TEST
@@ -760,6 +876,9 @@ Suite *make_suite(void) {
   tc = tcase_create("optim");
   tcase_add_loop_test(tc, optimizer_matches_pytorch, 0, 6);
   tcase_add_test(tc, optimizer_bad_configs);
+  tcase_add_test(tc, optimizer_weight_decay_per_parameter);
+  tcase_add_test(tc, optimizer_weight_decay_bad_arguments);
+  tcase_add_test(tc, checkpoint_keeps_weight_decay);
   tcase_add_loop_test(tc, optimizer_config_rules, 0, (int)(sizeof bad_cfg / sizeof bad_cfg[0]));
   tcase_add_test(tc, model_api_null_arguments);
   tcase_add_test(tc, every_failure_without_an_object_leaves_a_message);

@@ -67,8 +67,8 @@ if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
 z = np.load("ck.npz")
 s = [int(h) << 32 | int(l) for h, l in z["rng.shuffle"]]
 print(len(z.files), z["optim.W1.exp_avg_sq"].shape, int(z["optim.step"][0, 0]), int(z["value.epoch"][0, 0]), int(z["value.batch"][0, 0]), all(0 <= w < 2**64 for w in s))')
-  if [ "$out" = "19 (64, 64) 500 12 5 True" ]; then
-    echo "models-check: numpy.load reads the checkpoint: 19 arrays, Adam state, step 500, epoch 12, batch 5"
+  if [ "$out" = "20 (64, 64) 500 12 5 True" ]; then
+    echo "models-check: numpy.load reads the checkpoint: 20 arrays, Adam state, step 500, epoch 12, batch 5"
   else
     echo "models-check: numpy.load gave for the checkpoint: $out"; fail=1
   fi

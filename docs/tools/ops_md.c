@@ -65,6 +65,20 @@ static void ops_md_write(FILE *o) {
     fputs(" |\n", o);
   }
   fprintf(o, "\n%zu ops.\n", sizeof ops_md_list / sizeof ops_md_list[0]);
+  fputs("\n"
+        "Axis reductions (`sum_axis`, `mean_axis`, `max_axis`, `logsumexp_axis`) take the axis\n"
+        "as the row's constant `c`: axis 0 reduces over the rows of an (m x n) input to (1 x n),\n"
+        "axis 1 over the columns to (m x 1); any other axis is refused. `max_axis` sends the\n"
+        "gradient to the first maximum of each group. `wg_sum_rows` is its own op with the\n"
+        "numbers of `wg_sum_axis(t, x, 0)`.\n"
+        "\n"
+        "Dropout's mask `m` is drawn from the caller's generator when the row is recorded and\n"
+        "kept in the tape: `wg_forward` replays it, so `wg_gradcheck`, `wg_check_rows` and\n"
+        "`wg_dot_test` see one fixed mask. A training loop gets a new mask each step by\n"
+        "recording again, or, when it replays, by calling `wg_dropout_resample(t)` before\n"
+        "`wg_forward`. `wg_tape_set_training(t, 0)` switches the tape to evaluation: dropout\n"
+        "rows pass `x` through (forward, VJP and JVP) until it is switched back on, and the\n"
+        "kept masks apply again from the next `wg_forward`.\n", o);
 }
 
 #ifndef OPS_MD_NO_MAIN

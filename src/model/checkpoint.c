@@ -20,7 +20,7 @@
 #include "tape/alloc.h"
 #include "tape/error.h"
 
-enum { S_PARAM, S_BUF, S_STEP, S_LR, S_RNG, S_VALUE };
+enum { S_PARAM, S_BUF, S_STEP, S_LR, S_WD, S_RNG, S_VALUE };
 
 typedef struct {
   char name[WG_NPZ_NAME - 4]; /* the entry's name without ".npy" */
@@ -68,6 +68,7 @@ static void describe(const table *t, const slot *s, char *out, size_t n) {
                        "SGD (momentum)" : t->o->cfg.kind == WG_ADAM ? "Adam" : "AdamW"); break;
   case S_STEP: snprintf(out, n, "the optimizer's step count"); break;
   case S_LR: snprintf(out, n, "the optimizer's learning rate"); break;
+  case S_WD: snprintf(out, n, "the optimizer's weight decay per parameter"); break;
   case S_RNG: snprintf(out, n, "the state of generator %s", s->name); break;
   default: snprintf(out, n, "the value %s", s->name + 6); break;
   }
@@ -110,7 +111,7 @@ static wg_status build(table *t, wg_model *m, const wg_checkpoint *c, const char
                            "47 letters, digits, '_' or '-' is needed");
   }
   int per = !o ? 0 : o->cfg.kind == WG_SGD ? (o->buf ? 1 : 0) : 2;
-  t->cap = m->n * (1 + per) + 3 + c->n_rngs + c->n_values;
+  t->cap = m->n * (1 + per) + 4 + c->n_rngs + c->n_values;
   if (!(t->s = wg_alloc_zero((size_t)t->cap * sizeof *t->s)))
     return wg_model_fail(m, WG_ERR_NOMEM, "%s: %s: out of memory", who, path);
   for (int k = 0; k < m->n; k++) {
@@ -121,6 +122,7 @@ static wg_status build(table *t, wg_model *m, const wg_checkpoint *c, const char
   if (o) {
     add_slot(t, S_STEP, 1, 1, "%s%s", "optim.step", "");
     add_slot(t, S_LR, 1, 1, "%s%s", "optim.lr", "");
+    add_slot(t, S_WD, m->n, 1, "%s%s", "optim.weight_decay", "")->data = o->wd;
     size_t off = 0;
     for (int k = 0; k < m->n; k++) {
       wg_param *p = m->params[k];
@@ -229,6 +231,11 @@ static wg_status visit(void *arg, const char *name, const unsigned char *data, s
   if (s->kind == S_LR && !(g[0] >= 0 && isfinite(g[0])))
     return wg_model_fail(t->m, WG_ERR_FORMAT, "%s: %s.npy: %g: expected a finite learning "
                          "rate >= 0", t->path, name, (double)g[0]);
+  for (int k = 0; s->kind == S_WD && k < s->rows; k++)
+    if (!(g[k] >= 0 && isfinite(g[k])))
+      return wg_model_fail(t->m, WG_ERR_FORMAT, "%s: %s.npy: [%d, 0] = %g (parameter %s): "
+                           "expected a finite weight decay >= 0", t->path, name, k,
+                           (double)g[k], t->m->params[k]->name);
   return WG_OK;
 }
 
@@ -261,6 +268,7 @@ wg_status wg_checkpoint_load(wg_model *m, const wg_checkpoint *c, const char *pa
     const wg_real *g = s->got.data;
     switch (s->kind) {
     case S_PARAM:
+    case S_WD:
     case S_BUF: memcpy(s->data, g, (size_t)s->rows * (size_t)s->cols * sizeof *g); break;
     case S_STEP: t.o->t = (long)g[0]; break;
     case S_LR: t.o->cfg.lr = g[0]; break;

@@ -19,6 +19,8 @@ struct wg_optim {
   int n;             /* parameters at creation */
   size_t total;      /* their elements in all */
   long t;            /* steps taken */
+  wg_real *wd;       /* weight decay of each parameter (n), cfg.weight_decay until
+                        wg_optim_set_weight_decay; saved by checkpoints */
   wg_real *buf;      /* SGD: b (total); Adam: m (total) then v (total); NULL for plain SGD */
   size_t buf_len;
   char error[256];

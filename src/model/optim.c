@@ -22,8 +22,12 @@
  * AdamW (torch.optim.AdamW): decoupled decay first, then Adam without the L2 term:
  *   p  = p (1 - lr wd);  m, v, p as in Adam with g unchanged.
  *
+ * wd is per parameter: cfg.weight_decay for each at first, changed for one parameter by
+ * wg_optim_set_weight_decay (e.g. 0 for biases and layer-norm gains, as parameter groups do in
+ * PyTorch); a parameter with wd = 0 takes exactly the update without the decay term.
+ *
  * State: one buffer per parameter for SGD with momentum (b), two for Adam/AdamW (m, v), and
- * the step count; wg_optim_reset zeroes all of it. */
+ * the step count; wg_optim_reset zeroes all of it (the per-parameter decays stay). */
 #include <math.h>
 #include <string.h>
 
@@ -81,10 +85,17 @@ wg_optim *wg_optim_new(wg_model *m, wg_optim_config cfg, char *err, size_t errle
     o->total += (size_t)m->params[k]->rows * (size_t)m->params[k]->cols;
   size_t per = cfg.kind == WG_SGD ? (cfg.momentum != 0 ? 1 : 0) : 2, bytes;
   o->buf_len = per * o->total;
+  o->wd = wg_alloc_zero((size_t)m->n * sizeof *o->wd);
+  if (!o->wd) {
+    wg_free(o, sizeof *o);
+    return wg_errf(err, errlen, WG_ERR_NOMEM, "wg_optim_new: out of memory"), NULL;
+  }
+  for (int k = 0; k < m->n; k++) o->wd[k] = (wg_real)cfg.weight_decay;
   if (o->buf_len) {
     o->buf = wg_mul_size(o->buf_len, sizeof *o->buf, &bytes) ? wg_alloc_zero(bytes) : NULL;
     if (!o->buf) {
       size_t want = o->buf_len;
+      wg_free(o->wd, (size_t)o->n * sizeof *o->wd);
       wg_free(o, sizeof *o);
       return wg_errf(err, errlen, WG_ERR_NOMEM, "wg_optim_new: out of memory for %zu state "
                      "values", want), NULL;
@@ -96,7 +107,44 @@ wg_optim *wg_optim_new(wg_model *m, wg_optim_config cfg, char *err, size_t errle
 void wg_optim_free(wg_optim *o) {
   if (!o) return;
   wg_free(o->buf, o->buf_len * sizeof *o->buf);
+  wg_free(o->wd, (size_t)o->n * sizeof *o->wd);
   wg_free(o, sizeof *o);
+}
+
+/* index of p among the parameters o was made for, or -1 */
+static int param_index(const wg_optim *o, const wg_param *p) {
+  for (int k = 0; k < o->n && k < o->model->n; k++)
+    if (o->model->params[k] == p) return k;
+  return -1;
+}
+
+wg_status wg_optim_set_weight_decay(wg_optim *o, const wg_param *p, double wd) {
+  if (!o) {
+    wg_set_last_error("wg_optim_set_weight_decay: the optimizer is NULL (wg_optim_new failed?)");
+    return WG_ERR_ARG;
+  }
+  int k = p ? param_index(o, p) : -1;
+  if (k < 0) {
+    snprintf(o->error, sizeof o->error, "wg_optim_set_weight_decay: %s%s%s is not one of the "
+             "%d parameters this optimizer updates", p ? "parameter '" : "the parameter is NULL",
+             p ? p->name : "", p ? "'" : "", o->n);
+    wg_set_last_error("%s", o->error);
+    return WG_ERR_ARG;
+  }
+  if (!(wd >= 0) || !isfinite(wd)) {
+    snprintf(o->error, sizeof o->error, "wg_optim_set_weight_decay: weight decay %g for "
+             "parameter '%s' refused (it must be finite and >= 0); it stays %g", wd, p->name,
+             (double)o->wd[k]);
+    wg_set_last_error("%s", o->error);
+    return WG_ERR_ARG;
+  }
+  o->wd[k] = (wg_real)wd;
+  return WG_OK;
+}
+
+double wg_optim_weight_decay(const wg_optim *o, const wg_param *p) {
+  int k = o && p ? param_index(o, p) : -1;
+  return k < 0 ? -1 : (double)o->wd[k];
 }
 
 void wg_optim_reset(wg_optim *o) {
@@ -132,6 +180,7 @@ const char *wg_optim_error(const wg_optim *o) {
 typedef struct {
   const wg_optim_config *c;
   long t;
+  double wd; /* this parameter's weight decay */
   wg_real *p;
   const wg_real *grad;
   wg_real *b, *m, *v; /* SGD momentum buffer (NULL without momentum); Adam moments */
@@ -142,7 +191,7 @@ static void sgd_range(void *arg, size_t lo, size_t hi) {
   const wg_optim_config *c = u->c;
   wg_real *p = u->p, *b = u->b;
   for (size_t i = lo; i < hi; i++) {
-    double g = u->grad[i] + c->weight_decay * p[i];
+    double g = u->grad[i] + u->wd * p[i];
     if (b) {
       b[i] = u->t == 1 ? g : c->momentum * b[i] + (1 - c->dampening) * g;
       g = c->nesterov ? g + c->momentum * b[i] : b[i];
@@ -160,8 +209,8 @@ static void adam_range(void *arg, size_t lo, size_t hi) {
   wg_real *p = u->p, *m = u->m, *v = u->v;
   for (size_t i = lo; i < hi; i++) {
     double g = u->grad[i];
-    if (decoupled) p[i] *= 1 - c->lr * c->weight_decay;
-    else g += c->weight_decay * p[i];
+    if (decoupled) p[i] *= 1 - c->lr * u->wd;
+    else g += u->wd * p[i];
     m[i] = c->beta1 * m[i] + (1 - c->beta1) * g;
     v[i] = c->beta2 * v[i] + (1 - c->beta2) * g * g;
     p[i] -= step_size * m[i] / (sqrt(v[i]) / bc2_sqrt + c->eps);
@@ -186,7 +235,7 @@ wg_status wg_optim_step(wg_optim *o) {
   for (int k = 0; k < m->n; k++) {
     wg_param *p = m->params[k];
     size_t n = (size_t)p->rows * (size_t)p->cols;
-    update u = {&o->cfg, o->t, p->value, p->grad, NULL, NULL, NULL};
+    update u = {&o->cfg, o->t, (double)o->wd[k], p->value, p->grad, NULL, NULL, NULL};
     if (o->cfg.kind == WG_SGD) {
       u.b = o->buf ? o->buf + off : NULL;
       wg_par_for(n, WG_PAR_GRAIN, sgd_range, &u);

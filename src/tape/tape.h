@@ -58,6 +58,8 @@ struct wg_tape {
    * to `trace`; the HTML page (teach/html.c) sets its own writer while it runs the sweep */
   void (*trace_writer)(wg_tape *t, const struct wg_step_terms *step);
   unsigned checks;           /* WG_CHECK_* flags */
+  int eval;                  /* wg_tape_set_training(t, 0): dropout rows pass x through
+                                (ops/dropout.c); kept by wg_tape_reset */
   wg_busy busy;              /* the custom op callback running on this tape, if any */
   const char *building;      /* the op of the row being recorded (row n_rows), else NULL */
 };

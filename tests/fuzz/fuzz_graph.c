@@ -130,6 +130,24 @@ static wg_var fz_bce_logits(fz *f) { return wg_bce_logits(f->t, pick(f), pick(f)
 static wg_var fz_mse(fz *f) { return wg_mse(f->t, pick(f), pick(f)); }
 static wg_var fz_softmax(fz *f) { return wg_softmax(f->t, pick(f)); }
 static wg_var fz_softmax_ce(fz *f) { return wg_softmax_ce(f->t, pick(f), pick(f)); }
+/* family C: the axis is mostly 0 or 1, sometimes out of range; p and eps sometimes bad */
+static int fz_axis(fz *f) {
+  uint8_t b = u8(f);
+  return b < 250 ? b % 2 : (int)b - 252;
+}
+static wg_var fz_sum_axis(fz *f) { return wg_sum_axis(f->t, pick(f), fz_axis(f)); }
+static wg_var fz_mean_axis(fz *f) { return wg_mean_axis(f->t, pick(f), fz_axis(f)); }
+static wg_var fz_max_axis(fz *f) { return wg_max_axis(f->t, pick(f), fz_axis(f)); }
+static wg_var fz_logsumexp_axis(fz *f) { return wg_logsumexp_axis(f->t, pick(f), fz_axis(f)); }
+static wg_var fz_log_softmax(fz *f) { return wg_log_softmax(f->t, pick(f)); }
+static wg_var fz_layernorm(fz *f) { return wg_layernorm(f->t, pick(f), u8(f) < 240 ? 1e-5 : real(f)); }
+static wg_rng fz_rng = {{1, 2, 3, 4}}; /* outlives every tape; its state only picks masks */
+static wg_var fz_dropout(fz *f) {
+  uint8_t b = u8(f);
+  if (b == 255) wg_dropout_resample(f->t);
+  if (b == 254) wg_tape_set_training(f->t, !wg_tape_training(f->t));
+  return wg_dropout(f->t, pick(f), b < 250 ? (double)(b % 10) / 10 : real(f), b == 253 ? NULL : &fz_rng);
+}
 
 /* a user op: y = the elementwise product of its 0..5 inputs (all of one shape, else its shape
  * callback refuses), with or without a JVP */

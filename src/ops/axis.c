@@ -1,0 +1,198 @@
+/* axis.c - reductions along one axis: sum_axis, mean_axis, max_axis, logsumexp_axis.
+ *
+ * x (m x n); the axis is the row's constant c:
+ *   axis 0 (over the rows):    y (1 x n), y_j = R_i x_ij     a column j of x is one group
+ *   axis 1 (over the columns): y (m x 1), y_i = R_j x_ij     a row i of x is one group
+ * Each output element g reduces K elements (K = m for axis 0, n for axis 1), the k-th of
+ * which lies at x[base(g) + k step] (axis 0: base j, step n; axis 1: base i n, step 1).
+ *
+ *   sum_axis        y_g = sum_k x_gk
+ *                   VJP dx_gk += dy_g                      JVP ty_g = sum_k tx_gk
+ *   mean_axis       y_g = (1/K) sum_k x_gk
+ *                   VJP dx_gk += dy_g / K                  JVP ty_g = (1/K) sum_k tx_gk
+ *   max_axis        y_g = x_gk*, k* the first k with the largest value (a NaN counts as the
+ *                   largest, so a group with a NaN gives NaN, as in NumPy and PyTorch)
+ *                   VJP dx_gk* += dy_g (the subgradient that picks the first maximum)
+ *                   JVP ty_g = tx_gk*
+ *   logsumexp_axis  y_g = M_g + log sum_k exp(x_gk - M_g),  M_g = max_k x_gk   (every
+ *                   exponent <= 0: no overflow; M_g = +-inf gives y_g = M_g)
+ *                   VJP dx_gk += dy_g exp(x_gk - y_g)      (softmax of the group)
+ *                   JVP ty_g = sum_k exp(x_gk - y_g) tx_gk
+ *
+ * wg_sum_rows stays its own row (sum_rows.c) with the same numbers as sum_axis(x, 0). */
+#include <math.h>
+
+#include "ops/ops.h"
+
+/* the groups of x along axis: count of groups, elements per group, and where each starts */
+typedef struct {
+  int groups, k;
+  size_t step;
+} axis_walk;
+
+static axis_walk walk_of(const wg_row *x, int axis) {
+  axis_walk w;
+  if (axis == 0) w.groups = x->cols, w.k = x->rows, w.step = (size_t)x->cols;
+  else w.groups = x->rows, w.k = x->cols, w.step = 1;
+  return w;
+}
+
+static size_t base_of(const wg_row *x, int axis, int g) {
+  return axis == 0 ? (size_t)g : (size_t)g * (size_t)x->cols;
+}
+
+static int axis_of(const wg_row *r) {
+  return r->c != 0;
+}
+
+/* the shared constructor: the axis must be 0 or 1 */
+static wg_var record_axis(wg_tape *t, int op, wg_var x, int axis) {
+  const char *name = wg_ops[op].name;
+  const wg_row *a = wg_row_of(t, x, name);
+  if (!a) return wg_none();
+  if (axis != 0 && axis != 1) {
+    char sx[WG_SHAPE_TEXT];
+    return wg_fail(t, WG_ERR_ARG, "%s: axis %d for %s: the axis must be 0 (over the rows, "
+                   "result 1x%d) or 1 (over the columns, result %dx1) (row %u)", name, axis,
+                   wg_row_shape(t, x.row, sx, sizeof sx), a->cols, a->rows,
+                   (unsigned)t->n_rows);
+  }
+  return wg_op_record(t, op, 1, &x, axis == 0 ? 1 : a->rows, axis == 0 ? a->cols : 1,
+                      (wg_real)axis);
+}
+
+wg_var wg_sum_axis(wg_tape *t, wg_var x, int axis) {
+  return record_axis(t, WG_OP_SUM_AXIS, x, axis);
+}
+wg_var wg_mean_axis(wg_tape *t, wg_var x, int axis) {
+  return record_axis(t, WG_OP_MEAN_AXIS, x, axis);
+}
+wg_var wg_max_axis(wg_tape *t, wg_var x, int axis) {
+  return record_axis(t, WG_OP_MAX_AXIS, x, axis);
+}
+wg_var wg_logsumexp_axis(wg_tape *t, wg_var x, int axis) {
+  return record_axis(t, WG_OP_LOGSUMEXP_AXIS, x, axis);
+}
+
+/* y_g = scale sum_k v_gk over the groups of x (v: x's value or tangent) */
+static void group_sums(const wg_row *x, int axis, const wg_real *v, wg_real scale, wg_real *y) {
+  axis_walk w = walk_of(x, axis);
+  for (int g = 0; g < w.groups; g++) {
+    const wg_real *vg = v + base_of(x, axis, g);
+    wg_real s = 0;
+    for (int k = 0; k < w.k; k++) s += vg[(size_t)k * w.step];
+    y[g] = s * scale;
+  }
+}
+
+/* dx_gk += scale dy_g */
+static void spread(wg_row *x, int axis, const wg_real *dy, wg_real scale) {
+  axis_walk w = walk_of(x, axis);
+  for (int g = 0; g < w.groups; g++) {
+    wg_real *dg = x->adj + base_of(x, axis, g), d = dy[g] * scale;
+    for (int k = 0; k < w.k; k++) dg[(size_t)k * w.step] += d;
+  }
+}
+
+static wg_real group_count(const wg_row *x, int axis) {
+  return (wg_real)(axis == 0 ? x->rows : x->cols);
+}
+
+void wg_op_sum_axis_forward(wg_tape *t, wg_row *r) {
+  const wg_row *x = wg_input_row(t, r, 0);
+  group_sums(x, axis_of(r), x->val, 1, r->val);
+}
+void wg_op_sum_axis_vjp(wg_tape *t, wg_row *r) {
+  spread(wg_input_row(t, r, 0), axis_of(r), r->adj, 1);
+}
+void wg_op_sum_axis_jvp(wg_tape *t, wg_row *r) {
+  const wg_row *x = wg_input_row(t, r, 0);
+  group_sums(x, axis_of(r), x->tan, 1, r->tan);
+}
+
+void wg_op_mean_axis_forward(wg_tape *t, wg_row *r) {
+  const wg_row *x = wg_input_row(t, r, 0);
+  group_sums(x, axis_of(r), x->val, 1 / group_count(x, axis_of(r)), r->val);
+}
+void wg_op_mean_axis_vjp(wg_tape *t, wg_row *r) {
+  wg_row *x = wg_input_row(t, r, 0);
+  spread(x, axis_of(r), r->adj, 1 / group_count(x, axis_of(r)));
+}
+void wg_op_mean_axis_jvp(wg_tape *t, wg_row *r) {
+  const wg_row *x = wg_input_row(t, r, 0);
+  group_sums(x, axis_of(r), x->tan, 1 / group_count(x, axis_of(r)), r->tan);
+}
+
+/* offset in x of the first maximum of group g (the first NaN, if there is one) */
+static size_t first_max(const wg_row *x, int axis, int g) {
+  axis_walk w = walk_of(x, axis);
+  size_t at = base_of(x, axis, g), best = at;
+  for (int k = 1; k < w.k && !isnan(x->val[best]); k++) {
+    size_t e = at + (size_t)k * w.step;
+    if (x->val[e] > x->val[best] || isnan(x->val[e])) best = e;
+  }
+  return best;
+}
+
+void wg_op_max_axis_forward(wg_tape *t, wg_row *r) {
+  const wg_row *x = wg_input_row(t, r, 0);
+  int groups = walk_of(x, axis_of(r)).groups;
+  for (int g = 0; g < groups; g++) r->val[g] = x->val[first_max(x, axis_of(r), g)];
+}
+void wg_op_max_axis_vjp(wg_tape *t, wg_row *r) {
+  wg_row *x = wg_input_row(t, r, 0);
+  int groups = walk_of(x, axis_of(r)).groups;
+  for (int g = 0; g < groups; g++) x->adj[first_max(x, axis_of(r), g)] += r->adj[g];
+}
+void wg_op_max_axis_jvp(wg_tape *t, wg_row *r) {
+  const wg_row *x = wg_input_row(t, r, 0);
+  int groups = walk_of(x, axis_of(r)).groups;
+  for (int g = 0; g < groups; g++) r->tan[g] = x->tan[first_max(x, axis_of(r), g)];
+}
+
+void wg_op_logsumexp_axis_forward(wg_tape *t, wg_row *r) {
+  const wg_row *x = wg_input_row(t, r, 0);
+  int axis = axis_of(r);
+  axis_walk w = walk_of(x, axis);
+  for (int g = 0; g < w.groups; g++) {
+    const wg_real *xg = x->val + base_of(x, axis, g);
+    wg_real top = x->val[first_max(x, axis, g)], s = 0;
+    if (!isfinite(top)) { /* +inf, -inf (every element -inf) or NaN: the sum adds nothing */
+      r->val[g] = top;
+      continue;
+    }
+    for (int k = 0; k < w.k; k++) s += exp(xg[(size_t)k * w.step] - top);
+    r->val[g] = top + log(s);
+  }
+}
+
+/* out (+)= the weights exp(x_gk - y_g) times v: the VJP spreads dy_g (acc), the JVP sums tx.
+ * A group whose y_g is -inf (every element -inf) has weights 0 (no element contributes). */
+void wg_op_logsumexp_axis_vjp(wg_tape *t, wg_row *r) {
+  wg_row *x = wg_input_row(t, r, 0);
+  int axis = axis_of(r);
+  axis_walk w = walk_of(x, axis);
+  for (int g = 0; g < w.groups; g++) {
+    size_t at = base_of(x, axis, g);
+    if (r->val[g] == -INFINITY) continue;
+    for (int k = 0; k < w.k; k++) {
+      size_t e = at + (size_t)k * w.step;
+      x->adj[e] += r->adj[g] * exp(x->val[e] - r->val[g]);
+    }
+  }
+}
+void wg_op_logsumexp_axis_jvp(wg_tape *t, wg_row *r) {
+  const wg_row *x = wg_input_row(t, r, 0);
+  int axis = axis_of(r);
+  axis_walk w = walk_of(x, axis);
+  for (int g = 0; g < w.groups; g++) {
+    size_t at = base_of(x, axis, g);
+    wg_real s = 0;
+    if (r->val[g] != -INFINITY)
+      for (int k = 0; k < w.k; k++) {
+        size_t e = at + (size_t)k * w.step;
+        s += exp(x->val[e] - r->val[g]) * x->tan[e];
+      }
+    r->tan[g] = s;
+  }
+}
