@@ -597,6 +597,33 @@ static void first_writes_graph(wg_tape *t, wg_param **p, const wg_real *data, wg
   v[14] = wg_add(t, wg_add(t, v[13], wg_mean(t, v[11])), v[12]);         /* the loss */
 }
 
+/* A branch the loss does not depend on gets no VJP: its NaN value cannot reach W's gradient
+ * as 0 * NaN. L = sum(W x) with x = [2 3]: dL/dW = x, by hand; the side row W * NaN and the
+ * log(-W) row below it (NaN too) hang off W but not off L. With the side branch's VJP run on
+ * a zero adjoint, W's gradient would be NaN. Same with a trace and with finite checks off. */
+START_TEST(rows_the_loss_does_not_reach_get_no_vjp) {
+  for (int traced = 0; traced < 2; traced++) {
+    wg_param *W = wg_param_new("W", 1, 2);
+    wg_tape *t = wg_tape_new();
+    wg_real x[2] = {2, 3}, nan_in[2] = {NAN, NAN};
+    FILE *sink = traced ? tmpfile() : NULL;
+    if (traced) wg_tape_trace(t, sink);
+    wg_var w = wg_use(t, W);
+    wg_var side = wg_mul(t, w, wg_input(t, 1, 2, nan_in));
+    wg_var deeper = wg_log(t, wg_neg(t, side));
+    wg_var L = wg_sum(t, wg_mul(t, w, wg_input(t, 1, 2, x)));
+    ck_assert_int_eq(wg_backward(t, L), WG_OK);
+    wg_mat g = wg_param_grad(W);
+    ck_assert_msg(g.data[0] == 2 && g.data[1] == 3, "dL/dW = [%g %g], want [2 3]", g.data[0],
+                  g.data[1]);
+    ck_assert(wg_grad(t, side).data[0] == 0 && wg_grad(t, deeper).data[1] == 0);
+    if (sink) fclose(sink);
+    wg_tape_free(t);
+    wg_param_free(W);
+  }
+}
+END_TEST
+
 START_TEST(first_writes_give_the_bits_of_zeroing_then_adding) {
   unsigned long long seed = 77;
   static const int shape[5][2] = {{FW_N, FW_N}, {1, FW_N}, {FW_N, 1}, {FW_N, 1}, {FW_N, FW_N}};
@@ -1201,6 +1228,7 @@ Suite *make_suite(void) {
   tcase_add_test(r, backward_of_a_parameter_leaf_adds_the_seed);
   tcase_add_test(r, rows_no_vjp_reaches_read_zero);
   tcase_add_test(r, first_writes_give_the_bits_of_zeroing_then_adding);
+  tcase_add_test(r, rows_the_loss_does_not_reach_get_no_vjp);
   tcase_add_test(r, binary_ops_first_writes_give_the_bits_of_zeroing_then_adding);
   tcase_add_test(r, backward_from_an_earlier_row_ignores_later_rows);
   tcase_add_test(r, parameter_shared_by_two_tapes_accumulates_both);

@@ -18,7 +18,10 @@ wg_status wg_forward(wg_tape *t) {
 /* ---- the reverse sweep ----------------------------------------------------------------------
  *
  * The sweep is the textbook loop: for each row from the loss back to row 0, if the row needs a
- * gradient, apply its VJP (adj(input) += J^T adj(row)). Three fast paths keep its memory
+ * gradient and the loss depends on it, apply its VJP (adj(input) += J^T adj(row)). A row no
+ * VJP has reached yet (its adjoint still stale) is one the loss does not depend on: its
+ * adjoint is zero and its VJP is skipped, so a side branch on the same tape (a metric, an
+ * evaluation pass) costs nothing and cannot add 0 * NaN = NaN into a shared gradient. Three fast paths keep its memory
  * traffic low (docs/performance.md, "The backward sweep's memory traffic"; docs/design.md,
  * section 6), each in one small function below:
  *   - stale adjoints: an adjoint is zeroed just before the first VJP that adds into it, while
@@ -137,6 +140,7 @@ wg_status wg_backward_seeded(wg_tape *t, uint32_t top, const wg_real *seed, int 
   for (uint32_t i = top + 1; i-- > 0 && t->status == WG_OK;) {
     wg_row *r = &t->rows[i];
     if (!r->needs_grad || skips_vjp(r, mode)) continue;
+    if (r->adj_stale) continue; /* the loss does not depend on r: its adjoint is zero */
     zero_stale_inputs(t, r, mode);
     apply_vjp(t, r);
     if (t->checks && !wg_finite_backward(t, i)) break;
