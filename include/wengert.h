@@ -219,6 +219,23 @@ WG_API wg_status wg_dropout_resample(wg_tape *t);
 WG_API void wg_tape_set_training(wg_tape *t, int on);
 WG_API int wg_tape_training(const wg_tape *t); /* 1 training, 0 evaluation (and NULL) */
 
+/* Elementwise math (issue 14, family B), shape of x unless "bcast". Slopes at the kinks, as
+ * PyTorch: |x|' = 0 at 0; leaky_relu' = alpha at 0; clamp passes the gradient at lo and hi;
+ * maximum/minimum split it in half on ties; sqrt' and pow' (0 < c < 1) are +inf at 0. */
+WG_API wg_var wg_pow(wg_tape *t, wg_var x, wg_real c);   /* y = x^c, c finite; slope 0 if c = 0 */
+WG_API wg_var wg_sqrt(wg_tape *t, wg_var x);             /* y = sqrt(x)                    */
+WG_API wg_var wg_abs(wg_tape *t, wg_var x);              /* y = |x|                        */
+WG_API wg_var wg_sin(wg_tape *t, wg_var x);              /* y = sin(x)                     */
+WG_API wg_var wg_cos(wg_tape *t, wg_var x);              /* y = cos(x)                     */
+WG_API wg_var wg_softplus(wg_tape *t, wg_var x);         /* y = max(x,0) + log1p(exp(-|x|)) */
+WG_API wg_var wg_gelu(wg_tape *t, wg_var x);             /* y = x/2 (1 + erf(x / sqrt 2))  */
+/* y = x for x > 0, alpha x otherwise; alpha finite (any sign) */
+WG_API wg_var wg_leaky_relu(wg_tape *t, wg_var x, wg_real alpha);
+/* y = min(max(x, lo), hi); lo <= hi, either may be infinite, neither NaN */
+WG_API wg_var wg_clamp(wg_tape *t, wg_var x, wg_real lo, wg_real hi);
+WG_API wg_var wg_maximum(wg_tape *t, wg_var a, wg_var b); /* bcast: y = max(a, b)          */
+WG_API wg_var wg_minimum(wg_tape *t, wg_var a, wg_var b); /* bcast: y = min(a, b)          */
+
 /* ---- sweeps and views ------------------------------------------------------------------ */
 WG_API wg_status wg_forward(wg_tape *t);              /* replay every row from the leaves */
 WG_API wg_status wg_backward(wg_tape *t, wg_var loss); /* loss must be 1x1 */

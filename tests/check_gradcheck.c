@@ -635,6 +635,20 @@ static wg_var case_custom(op_env *e) {
   return wg_custom(e->t, &sinmul_op, NULL, 2, in);
 }
 
+/* family B (issue 14): domains away from kinks and edges (sqrt, pow: x > 0); random values
+ * put no element on a kink (abs at 0, clamp's bounds, a tie of maximum / minimum) */
+static wg_var case_pow(op_env *e) { return wg_pow(e->t, prm(e, 3, 4, 0.5, 2), 1.5); }
+static wg_var case_sqrt(op_env *e) { return wg_sqrt(e->t, prm(e, 3, 4, 0.5, 2)); }
+static wg_var case_abs(op_env *e) { return wg_abs(e->t, prm(e, 3, 4, -1, 1)); }
+static wg_var case_sin(op_env *e) { return wg_sin(e->t, prm(e, 3, 4, -3, 3)); }
+static wg_var case_cos(op_env *e) { return wg_cos(e->t, prm(e, 3, 4, -3, 3)); }
+static wg_var case_softplus(op_env *e) { return wg_softplus(e->t, prm(e, 3, 4, -3, 3)); }
+static wg_var case_gelu(op_env *e) { return wg_gelu(e->t, prm(e, 3, 4, -3, 3)); }
+static wg_var case_leaky_relu(op_env *e) { return wg_leaky_relu(e->t, prm(e, 3, 4, -1, 1), 0.2); }
+static wg_var case_clamp(op_env *e) { return wg_clamp(e->t, prm(e, 3, 4, -1, 1), -0.5, 0.5); }
+static wg_var case_maximum(op_env *e) { return wg_maximum(e->t, prm(e, 3, 4, -1, 1), prm(e, 1, 4, -1, 1)); }
+static wg_var case_minimum(op_env *e) { return wg_minimum(e->t, prm(e, 3, 1, -1, 1), prm(e, 3, 4, -1, 1)); }
+
 static wg_var case_softmax(op_env *e) { return wg_softmax(e->t, prm(e, 3, 4, -2, 2)); }
 static wg_var case_softmax_ce(op_env *e) { /* class labels are data: a constant 4x1 input */
   static const wg_real labels[4] = {2, 0, 1, 2};

@@ -200,6 +200,24 @@ REF_UNARY(sigmoid, 1.0 / (1.0 + exp(-v)))
 REF_UNARY(tanh, (exp(v) - exp(-v)) / (exp(v) + exp(-v)))
 REF_UNARY(relu, v > 0 ? v : 0)
 REF_UNARY(square, v * v)
+/* family B (issue 14): textbook forms, independent of the op files' formulas */
+#define POW_C 2.5
+#define LEAKY_A 0.1
+#define CLAMP_LO (-0.5)
+#define CLAMP_HI 0.8
+REF_UNARY(pow, pow(v, POW_C))
+REF_UNARY(pow3, v * v * v)
+REF_UNARY(pow_neg, 1 / (v * sqrt(v)))
+REF_UNARY(sqrt, sqrt(v))
+REF_UNARY(abs, v < 0 ? -v : v)
+REF_UNARY(sin, sin(v))
+REF_UNARY(cos, cos(v))
+REF_UNARY(softplus, log(1 + exp(v)))               /* safe for |v| <= 4 */
+REF_UNARY(gelu, 0.5 * v * (1 + erf(v / sqrt(2.0)))) /* the erf form, |v| <= 4 */
+REF_UNARY(leaky_relu, v > 0 ? v : LEAKY_A * v)
+REF_UNARY(clamp, v < CLAMP_LO ? CLAMP_LO : v > CLAMP_HI ? CLAMP_HI : v)
+REF_BINARY(maximum, a > b ? a : b)
+REF_BINARY(minimum, a < b ? a : b)
 
 static void matmul_ref(const double *a, const double *b, int m, int k, int n, double *out) {
   for (int i = 0; i < m; i++)
@@ -282,6 +300,19 @@ static wg_var b_sum_rows(wg_tape *t, const wg_var *x) { return wg_sum_rows(t, x[
 static wg_var b_bce(wg_tape *t, const wg_var *x) { return wg_bce(t, x[0], x[1]); }
 static wg_var b_bce_logits(wg_tape *t, const wg_var *x) { return wg_bce_logits(t, x[0], x[1]); }
 static wg_var b_mse(wg_tape *t, const wg_var *x) { return wg_mse(t, x[0], x[1]); }
+static wg_var b_pow(wg_tape *t, const wg_var *x) { return wg_pow(t, x[0], POW_C); }
+static wg_var b_pow3(wg_tape *t, const wg_var *x) { return wg_pow(t, x[0], 3); }
+static wg_var b_pow_neg(wg_tape *t, const wg_var *x) { return wg_pow(t, x[0], -1.5); }
+static wg_var b_sqrt(wg_tape *t, const wg_var *x) { return wg_sqrt(t, x[0]); }
+static wg_var b_abs(wg_tape *t, const wg_var *x) { return wg_abs(t, x[0]); }
+static wg_var b_sin(wg_tape *t, const wg_var *x) { return wg_sin(t, x[0]); }
+static wg_var b_cos(wg_tape *t, const wg_var *x) { return wg_cos(t, x[0]); }
+static wg_var b_softplus(wg_tape *t, const wg_var *x) { return wg_softplus(t, x[0]); }
+static wg_var b_gelu(wg_tape *t, const wg_var *x) { return wg_gelu(t, x[0]); }
+static wg_var b_leaky_relu(wg_tape *t, const wg_var *x) { return wg_leaky_relu(t, x[0], LEAKY_A); }
+static wg_var b_clamp(wg_tape *t, const wg_var *x) { return wg_clamp(t, x[0], CLAMP_LO, CLAMP_HI); }
+static wg_var b_maximum(wg_tape *t, const wg_var *x) { return wg_maximum(t, x[0], x[1]); }
+static wg_var b_minimum(wg_tape *t, const wg_var *x) { return wg_minimum(t, x[0], x[1]); }
 
 /* ---- per-op cases -------------------------------------------------------------------- */
 
@@ -344,6 +375,38 @@ UNARY_CASE(sigmoid, -4.0, 4.0, 0)
 UNARY_CASE(tanh, -2.0, 2.0, 0)
 UNARY_CASE(relu, 0.1, 2.0, 1)     /* away from the kink at 0 */
 UNARY_CASE(square, -2.0, 2.0, 0)
+
+/* Family B (issue 14): the unary ops over 3x4, 1x1, 1xN, Nx1 and a 40x30 block, with values
+ * in the op's domain and, for the ops with kinks (abs at 0, leaky_relu at 0, clamp at its
+ * bounds), where finite differences see no kink (abs, leaky_relu: |x| >= 0.1; clamp: random
+ * values, none within 1e-6 of a bound for these seeds). */
+#define UNARY_SHAPES(b, ref, lo, hi, away)                                               \
+  {b, ref, 1, {{3, 4, lo, hi, away}}, 3, 4}, {b, ref, 1, {{1, 1, lo, hi, away}}, 1, 1},  \
+  {b, ref, 1, {{1, 7, lo, hi, away}}, 1, 7}, {b, ref, 1, {{6, 1, lo, hi, away}}, 6, 1},  \
+  {b, ref, 1, {{40, 30, lo, hi, away}}, 40, 30}
+#define UNARY_CASE_B(name, lo, hi, away)                                                 \
+  static void run_##name(void) {                                                         \
+    static const grad_spec s[] = {UNARY_SHAPES(b_##name, ref_##name, lo, hi, away)};     \
+    gradcheck_all(#name, s, (int)(sizeof s / sizeof s[0]));                              \
+  }
+UNARY_CASE_B(sqrt, 0.2, 3.0, 0)       /* positive */
+UNARY_CASE_B(abs, 0.1, 2.0, 1)        /* both signs, away from the kink at 0 */
+UNARY_CASE_B(sin, -4.0, 4.0, 0)
+UNARY_CASE_B(cos, -4.0, 4.0, 0)
+UNARY_CASE_B(softplus, -4.0, 4.0, 0)
+UNARY_CASE_B(gelu, -4.0, 4.0, 0)
+UNARY_CASE_B(leaky_relu, 0.1, 2.0, 1) /* both signs, away from the kink at 0 */
+UNARY_CASE_B(clamp, -2.0, 2.0, 0)     /* below, inside and above [-0.5, 0.8] */
+static void run_pow(void) {
+  static const grad_spec s[] = {
+      UNARY_SHAPES(b_pow, ref_pow, 0.2, 3.0, 0),        /* c = 2.5 on x > 0 */
+      {b_pow3, ref_pow3, 1, {ANY(3, 4)}, 3, 4},          /* c = 3 on both signs */
+      {b_pow_neg, ref_pow_neg, 1, {{2, 5, 0.3, 3.0, 0}}, 2, 5}, /* c = -1.5 */
+  };
+  gradcheck_all("pow", s, (int)(sizeof s / sizeof s[0]));
+}
+static void run_maximum(void) { run_bcast("maximum", b_maximum, ref_maximum, 0); }
+static void run_minimum(void) { run_bcast("minimum", b_minimum, ref_minimum, 0); }
 
 static void run_sum(void) {
   static const grad_spec s[] = {{b_sum, ref_sum, 1, {ANY(3, 4)}, 1, 1}};
@@ -759,6 +822,311 @@ START_TEST(bce_of_saturated_sigmoid_is_finite) {
   ck_assert(isfinite(wg_param_grad(Z).data[0]) && isfinite(wg_param_grad(Z).data[1]));
   wg_tape_free(t);
   wg_param_free(Z);
+}
+END_TEST
+
+/* ---- family B (issue 14): closed forms, domain edges, kinks, bad arguments ------------------ */
+
+/* gelu(x) and gelu'(x) against values written from Python's math module (libm's erfc):
+ *   python3 -c "import math; [print('%.17g %.17g' % (x*0.5*math.erfc(-x/math.sqrt(2)),
+ *     0.5*math.erfc(-x/math.sqrt(2)) + x*math.exp(-x*x/2)/math.sqrt(2*math.pi)))
+ *     for x in (-6.0, -3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0)]"
+ * (at x = -6 the form x/2 (1 + erf(x/sqrt 2)) gives -5.9195258694799691e-09, wrong in the
+ * ninth digit from cancellation; the erfc form keeps the relative precision). Tolerance
+ * 2e-14 relative: erfc(z) near z = 6/sqrt 2 has condition number about 2 z^2 = 36, so the
+ * rounding of x/sqrt 2 alone moves it by some 1e-14; a 50-digit series (Python's decimal)
+ * gives gelu(-6) = -5.91952587022618854e-09, and libm and Python's erfc are 4.5e-15 and
+ * 3.1e-15 from it, on either side. */
+START_TEST(gelu_against_erf_values) {
+  static const double x[8] = {-6, -3, -1, -0.5, 0, 0.5, 1, 3};
+  static const double y[8] = {-5.9195258702262067e-09, -0.004049694094890287,
+                              -0.15865525393145707,    -0.15426876936299344,
+                              0,                       0.34573123063700656,
+                              0.84134474606854293,     2.9959503059051098};
+  static const double g[8] = {-3.5468709453902015e-08, -0.011945647204183927,
+                              -0.083315470587686291,   0.13250487534383712,
+                              0.5,                     0.86749512465616285,
+                              1.0833154705876864,      1.0119456472041839};
+  wg_param *P = wg_param_new("x", 1, 8);
+  memcpy(wg_param_value(P).data, x, sizeof x);
+  wg_tape *t = wg_tape_new();
+  wg_var v = wg_gelu(t, wg_use(t, P));
+  ck_assert_int_eq(wg_backward(t, wg_sum(t, v)), WG_OK);
+  for (int i = 0; i < 8; i++) {
+    double yi = wg_value(t, v).data[i], gi = wg_param_grad(P).data[i];
+    ck_assert_msg(fabs(yi - y[i]) <= 2e-14 * fabs(y[i]), "gelu(%g) = %.17g, expected %.17g",
+                  x[i], yi, y[i]);
+    ck_assert_msg(fabs(gi - g[i]) <= 2e-14 * fabs(g[i]), "gelu'(%g) = %.17g, expected %.17g",
+                  x[i], gi, g[i]);
+  }
+  wg_tape_free(t);
+  wg_param_free(P);
+}
+END_TEST
+
+/* softplus at +-750 and +-1e308: log(1 + exp(x)) would overflow; max(x, 0) + log1p(exp(-|x|))
+ * gives x and exp(-750) = 0 exactly in double, and the slope sigmoid(x) is 1 and 0 exactly. */
+START_TEST(softplus_at_plus_minus_750_is_exact_and_finite) {
+  double v[4] = {750, -750, 1e308, -1e308}, e[4] = {750, 0, 1e308, 0};
+  extreme_unary(wg_softplus, v, 4, e, "softplus");
+  wg_param *P = wg_param_new("x", 1, 4);
+  memcpy(wg_param_value(P).data, v, sizeof v);
+  wg_tape *t = wg_tape_new();
+  ck_assert_int_eq(wg_backward(t, wg_sum(t, wg_softplus(t, wg_use(t, P)))), WG_OK);
+  for (int i = 0; i < 4; i++) ck_assert_double_eq(wg_param_grad(P).data[i], e[i] > 0 ? 1 : 0);
+  wg_tape_free(t);
+  wg_param_free(P);
+}
+END_TEST
+
+/* Records op over a (1x1) parameter of value x with WG_CHECK_FINITE on, backward from the
+ * sum; returns the tape (status and message to inspect) and the gradient in *g. */
+static wg_tape *edge_case(wg_var (*op)(wg_tape *, wg_var, wg_real), wg_real c, double x,
+                          wg_param **P, int checks) {
+  *P = wg_param_new("x", 1, 1);
+  wg_param_value(*P).data[0] = x;
+  wg_tape *t = wg_tape_new();
+  if (checks) wg_tape_set_checks(t, WG_CHECK_FINITE);
+  wg_var y = op(t, wg_use(t, *P), c);
+  wg_name(t, y, "y");
+  wg_backward(t, wg_sum(t, y));
+  return t;
+}
+static wg_var op_sqrt(wg_tape *t, wg_var x, wg_real c) { (void)c; return wg_sqrt(t, x); }
+
+/* sqrt and pow at 0 and below: the value and slope of libm and PyTorch, and under
+ * WG_CHECK_FINITE a non-finite value or adjoint is reported naming the op and the row. */
+START_TEST(sqrt_and_pow_at_zero_and_below) {
+  static const struct {
+    wg_var (*op)(wg_tape *, wg_var, wg_real);
+    double c, x, y, g; /* value and dL/dx without checks; NaN: not finite */
+    int bad;           /* 0: finite; 1: the forward is reported; 2: the backward */
+  } k[] = {
+      {op_sqrt, 0, 0, 0, INFINITY, 2}, /* slope +inf at 0 */
+      {op_sqrt, 0, -1, NAN, NAN, 1},   /* sqrt(-1) = NaN */
+      {wg_pow, 0.5, 0, 0, INFINITY, 2},
+      {wg_pow, -1, 0, INFINITY, NAN, 1},
+      {wg_pow, 0.5, -4, NAN, NAN, 1},
+      {wg_pow, 0, 0, 1, 0, 0}, /* 0^0 = 1, slope taken as 0 */
+      {wg_pow, 1, 0, 0, 1, 0},
+      {wg_pow, 2, 0, 0, 0, 0},
+      {wg_pow, 3, -2, -8, 12, 0}, /* integer exponents take negative bases */
+  };
+  for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) {
+    wg_param *P;
+    wg_tape *t = edge_case(k[i].op, k[i].c, k[i].x, &P, 0);
+    ck_assert_int_eq(wg_tape_status(t), WG_OK);
+    double y = t->rows[1].val[0], g = wg_param_grad(P).data[0];
+    ck_assert_msg(isnan(k[i].y) ? isnan(y) : y == k[i].y, "case %zu: y = %g", i, y);
+    ck_assert_msg(isnan(k[i].g) ? !isfinite(g) : g == k[i].g, "case %zu: dx = %g", i, g);
+    wg_tape_free(t);
+    wg_param_free(P);
+    t = edge_case(k[i].op, k[i].c, k[i].x, &P, 1);
+    const char *name = k[i].op == op_sqrt ? "sqrt" : "pow", *e = wg_tape_error(t);
+    if (!k[i].bad) {
+      ck_assert_msg(wg_tape_status(t) == WG_OK, "case %zu: %s", i, e);
+    } else {
+      ck_assert_int_eq(wg_tape_status(t), WG_ERR_NONFINITE);
+      char want[64]; /* the forward: "sqrt: row 1 (v1) produced nan at [0,0] from input x
+                        = -1"; the backward: "wg_backward: the VJP of sqrt row 1 (y) ..." */
+      if (k[i].bad == 1) snprintf(want, sizeof want, "%s: row 1 (v1) produced ", name);
+      else snprintf(want, sizeof want, "wg_backward: the VJP of %s row 1 (y) produced ", name);
+      ck_assert_msg(strncmp(e, want, strlen(want)) == 0, "case %zu: %s", i, e);
+    }
+    wg_tape_free(t);
+    wg_param_free(P);
+  }
+}
+END_TEST
+
+/* The slopes chosen at the kinks, by hand: abs'(0) = 0, leaky_relu'(0) = alpha, clamp' = 1
+ * at both bounds, maximum and minimum split a tie in half. wg_gradcheck fails none of them:
+ * where the chosen slope is not the central difference (leaky_relu: alpha vs (1 + alpha)/2,
+ * clamp: 1 vs 1/2) the element is reported as a kink (skipped); where it is (abs: 0, a tie
+ * of maximum or minimum: 1/2, the mean of the one-sided slopes) it passes as checked. */
+START_TEST(kinks_take_pytorch_slopes_and_gradcheck_skips_them) {
+  wg_param *P = wg_param_new("P", 1, 4), *Q = wg_param_new("Q", 1, 4);
+  const wg_real p[4] = {0.0, 0.7, -0.4, 1.3}, q[4] = {0.0, 0.2, -0.4, 1.5};
+  memcpy(wg_param_value(P).data, p, sizeof p);
+  memcpy(wg_param_value(Q).data, q, sizeof q);
+  wg_tape *t = wg_tape_new();
+  for (int op = 0; op < 5; op++) {
+    wg_tape_reset(t);
+    wg_param_zero_grad(P);
+    wg_param_zero_grad(Q);
+    wg_var a = wg_use(t, P), b = wg_use(t, Q), y;
+    static const double slope[5][4] = {
+        {0, 1, -1, 1},         /* abs at 0, 0.7, -0.4, 1.3 */
+        {0.25, 1, 0.25, 1},    /* leaky_relu, alpha 0.25 */
+        {1, 1, 1, 0},          /* clamp to [-0.4, 0.7]: 0 inside, both bounds, 1.3 above */
+        {0.5, 1, 0.5, 0},      /* maximum(P, Q): ties at 0 and -0.4 */
+        {0.5, 0, 0.5, 1},      /* minimum(P, Q) */
+    };
+    int kinks = op == 1 ? 1 : op == 2 ? 2 : 0; /* skipped elements */
+    y = op == 0 ? wg_abs(t, a) : op == 1 ? wg_leaky_relu(t, a, 0.25)
+      : op == 2 ? wg_clamp(t, a, -0.4, 0.7) : op == 3 ? wg_maximum(t, a, b) : wg_minimum(t, a, b);
+    wg_var L = wg_sum(t, y);
+    if (op < 3) L = wg_add(t, L, wg_sum(t, b)); /* Q on every tape: 4 smooth elements */
+    ck_assert_int_eq(wg_backward(t, L), WG_OK);
+    for (int i = 0; i < 4; i++)
+      ck_assert_msg(wg_param_grad(P).data[i] == slope[op][i], "op %d: dP[%d] = %g", op, i,
+                    wg_param_grad(P).data[i]);
+    if (op >= 3)
+      for (int i = 0; i < 4; i++)
+        ck_assert_double_eq(wg_param_grad(Q).data[i], 1 - slope[op][i]);
+    wg_gradcheck_result r;
+    ck_assert_int_eq(wg_gradcheck(t, L, NULL, &r), 0);
+    ck_assert_msg(r.skipped == kinks && r.failed == 0 && r.checked == 8 - kinks,
+                  "op %d: %d skipped, %d failed, %d checked", op, r.skipped, r.failed, r.checked);
+  }
+  wg_tape_free(t);
+  wg_param_free(P);
+  wg_param_free(Q);
+}
+END_TEST
+
+/* maximum and minimum by hand with broadcasting: a (2x2) = [1 5; 3 2], b (1x2) = [3 2],
+ * max = [3 5; 3 2] with ties at (1,0) and (1,1); L = sum(max): da = [0 1; 1/2 1/2],
+ * db = [1 + 1/2, 0 + 1/2]; min = [1 2; 3 2]: da = [1 0; 1/2 1/2], db = [0 + 1/2, 1 + 1/2]. */
+START_TEST(maximum_minimum_by_hand_with_broadcasting) {
+  const wg_real av[4] = {1, 5, 3, 2}, bv[2] = {3, 2};
+  const double y[2][4] = {{3, 5, 3, 2}, {1, 2, 3, 2}};
+  const double da[2][4] = {{0, 1, 0.5, 0.5}, {1, 0, 0.5, 0.5}};
+  const double db[2][2] = {{1.5, 0.5}, {0.5, 1.5}};
+  for (int op = 0; op < 2; op++) {
+    wg_param *A = wg_param_new("A", 2, 2), *B = wg_param_new("B", 1, 2);
+    memcpy(wg_param_value(A).data, av, sizeof av);
+    memcpy(wg_param_value(B).data, bv, sizeof bv);
+    wg_tape *t = wg_tape_new();
+    wg_var a = wg_use(t, A), b = wg_use(t, B);
+    wg_var m = op == 0 ? wg_maximum(t, a, b) : wg_minimum(t, a, b);
+    ck_assert_int_eq(wg_backward(t, wg_sum(t, m)), WG_OK);
+    for (int i = 0; i < 4; i++) {
+      ck_assert_double_eq(wg_value(t, m).data[i], y[op][i]);
+      ck_assert_double_eq(wg_param_grad(A).data[i], da[op][i]);
+    }
+    for (int j = 0; j < 2; j++) ck_assert_double_eq(wg_param_grad(B).data[j], db[op][j]);
+    /* forward mode: tangents 1 on a and b give ty = 1 everywhere (the halves add up) */
+    wg_mat ta = wg_tangent(t, a), tb = wg_tangent(t, b);
+    for (int i = 0; i < 4; i++) ta.data[i] = 1;
+    for (int j = 0; j < 2; j++) tb.data[j] = 1;
+    ck_assert_int_eq(wg_jvp(t), WG_OK);
+    for (int i = 0; i < 4; i++) ck_assert_double_eq(wg_tangent(t, m).data[i], 1);
+    wg_tape_free(t);
+    wg_param_free(A);
+    wg_param_free(B);
+  }
+}
+END_TEST
+
+/* NaN passes through maximum, minimum and clamp (as torch.maximum, torch.clamp), and
+ * WG_CHECK_FINITE names the leaf it came from. */
+START_TEST(nan_propagates_through_maximum_minimum_clamp) {
+  const wg_real a[3] = {NAN, 1, 2}, b[3] = {0, NAN, 1};
+  wg_tape *t = wg_tape_new();
+  wg_var x = wg_input(t, 1, 3, a), z = wg_input(t, 1, 3, b);
+  wg_mat mx = wg_value(t, wg_maximum(t, x, z)), mn = wg_value(t, wg_minimum(t, x, z));
+  wg_mat c = wg_value(t, wg_clamp(t, x, -1, 1));
+  ck_assert(isnan(mx.data[0]) && isnan(mx.data[1]) && mx.data[2] == 2);
+  ck_assert(isnan(mn.data[0]) && isnan(mn.data[1]) && mn.data[2] == 1);
+  ck_assert(isnan(c.data[0]) && c.data[1] == 1 && c.data[2] == 1);
+  wg_tape_reset(t);
+  wg_tape_set_checks(t, WG_CHECK_FINITE);
+  x = wg_input(t, 1, 3, a);
+  ck_assert_int_eq(wg_tape_status(t), WG_ERR_NONFINITE);
+  ck_assert_msg(strstr(wg_tape_error(t), "input"), "%s", wg_tape_error(t));
+  wg_tape_free(t);
+}
+END_TEST
+
+/* Bad arguments: a clear status naming the op, the input's name and shape, and the row. */
+START_TEST(family_b_bad_arguments) {
+  const wg_real v[6] = {1, 2, 3, 4, 5, 6};
+  static const struct {
+    int which;
+    double c1, c2;
+    const char *expect;
+  } k[] = {
+      {0, NAN, 0, "pow: X (2x3) ^ c: the exponent c = nan must be a finite number (row 1)"},
+      {0, INFINITY, 0, "pow: X (2x3) ^ c: the exponent c = inf must be a finite number (row 1)"},
+      {1, -INFINITY, 0, "leaky_relu: X (2x3): the slope alpha = -inf must be a finite number (row 1)"},
+      {2, 1, -1, "clamp: X (2x3): the bounds lo = 1, hi = -1 are crossed: lo <= hi is needed (row 1)"},
+      {2, NAN, 1, "clamp: X (2x3): the bounds lo = nan, hi = 1 may not be NaN (row 1)"},
+      {3, 0, 0, "maximum: X (2x3) vs (3x2): shapes do not broadcast (each axis must be equal or 1) (row 2)"},
+      {4, 0, 0, "minimum: X (2x3) vs (3x2): shapes do not broadcast (each axis must be equal or 1) (row 2)"},
+  };
+  wg_tape *t = wg_tape_new();
+  for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) {
+    wg_tape_reset(t);
+    wg_var x = wg_input(t, 2, 3, v), y;
+    wg_name(t, x, "X");
+    switch (k[i].which) {
+    case 0: y = wg_pow(t, x, k[i].c1); break;
+    case 1: y = wg_leaky_relu(t, x, k[i].c1); break;
+    case 2: y = wg_clamp(t, x, k[i].c1, k[i].c2); break;
+    case 3: y = wg_maximum(t, x, wg_input(t, 3, 2, v)); break;
+    default: y = wg_minimum(t, x, wg_input(t, 3, 2, v)); break;
+    }
+    ck_assert_uint_eq(y.gen, 0);
+    ck_assert_int_eq(wg_tape_status(t), k[i].which >= 3 ? WG_ERR_SHAPE : WG_ERR_ARG);
+    ck_assert_str_eq(wg_tape_error(t), k[i].expect);
+  }
+  /* a failed handle: each constructor names itself */
+  static const char *names[11] = {"pow", "sqrt", "abs", "sin", "cos", "softplus", "gelu",
+                                  "leaky_relu", "clamp", "maximum", "minimum"};
+  for (int i = 0; i < 11; i++) {
+    wg_tape_reset(t);
+    wg_var n = wg_none(), x = wg_input(t, 1, 1, v), y;
+    switch (i) {
+    case 0: y = wg_pow(t, n, 2); break;
+    case 1: y = wg_sqrt(t, n); break;
+    case 2: y = wg_abs(t, n); break;
+    case 3: y = wg_sin(t, n); break;
+    case 4: y = wg_cos(t, n); break;
+    case 5: y = wg_softplus(t, n); break;
+    case 6: y = wg_gelu(t, n); break;
+    case 7: y = wg_leaky_relu(t, n, 0.1); break;
+    case 8: y = wg_clamp(t, n, 0, 1); break;
+    case 9: y = wg_maximum(t, x, n); break;
+    default: y = wg_minimum(t, n, x); break;
+    }
+    ck_assert_uint_eq(y.gen, 0);
+    ck_assert_int_eq(wg_tape_status(t), WG_ERR_HANDLE);
+    char want[96];
+    snprintf(want, sizeof want, "%s: input is the none handle (an earlier call failed?)", names[i]);
+    ck_assert_str_eq(wg_tape_error(t), want);
+  }
+  wg_tape_free(t);
+  ck_assert_uint_eq(wg_sqrt(NULL, wg_none()).gen, 0); /* a NULL tape */
+  ck_assert_uint_eq(wg_clamp(NULL, wg_none(), 0, 1).gen, 0);
+}
+END_TEST
+
+/* maximum over (200x100) with a (1x100) and a (200x1) operand runs binary.c's parallel
+ * loops: with 2 threads the values and gradients have the bits of 1 thread. */
+START_TEST(maximum_bits_do_not_depend_on_threads) {
+  unsigned long long rng = 77;
+  wg_param *A = wg_param_new("A", 200, 100), *B = wg_param_new("B", 1, 100),
+           *C = wg_param_new("C", 200, 1);
+  for (int i = 0; i < 20000; i++) wg_param_value(A).data[i] = tu_uniform(&rng, -1, 1);
+  for (int i = 0; i < 100; i++) wg_param_value(B).data[i] = tu_uniform(&rng, -1, 1);
+  for (int i = 0; i < 200; i++) wg_param_value(C).data[i] = tu_uniform(&rng, -1, 1);
+  double *save[2] = {malloc(20300 * sizeof(double)), malloc(20300 * sizeof(double))};
+  for (int run = 0; run < 2; run++) {
+    ck_assert_int_ge(wg_set_threads(run ? 2 : 1), 1);
+    wg_param_zero_grad(A), wg_param_zero_grad(B), wg_param_zero_grad(C);
+    wg_tape *t = wg_tape_new();
+    wg_var m = wg_minimum(t, wg_maximum(t, wg_use(t, A), wg_use(t, B)), wg_use(t, C));
+    ck_assert_int_eq(wg_backward(t, wg_sum(t, wg_square(t, m))), WG_OK);
+    memcpy(save[run], wg_param_grad(A).data, 20000 * sizeof(double));
+    memcpy(save[run] + 20000, wg_param_grad(B).data, 100 * sizeof(double));
+    memcpy(save[run] + 20100, wg_param_grad(C).data, 200 * sizeof(double));
+    wg_tape_free(t);
+  }
+  wg_set_threads(1);
+  ck_assert_mem_eq(save[0], save[1], 20300 * sizeof(double));
+  free(save[0]), free(save[1]);
+  wg_param_free(A), wg_param_free(B), wg_param_free(C);
 }
 END_TEST
 
@@ -1287,6 +1655,16 @@ Suite *make_suite(void) {
   tcase_add_test(x, bce_at_p_zero_is_100_with_finite_gradient);
   tcase_add_test(x, bce_of_saturated_sigmoid_is_finite);
   suite_add_tcase(s, x);
+  TCase *b = tcase_create("family B");
+  tcase_add_test(b, gelu_against_erf_values);
+  tcase_add_test(b, softplus_at_plus_minus_750_is_exact_and_finite);
+  tcase_add_test(b, sqrt_and_pow_at_zero_and_below);
+  tcase_add_test(b, kinks_take_pytorch_slopes_and_gradcheck_skips_them);
+  tcase_add_test(b, maximum_minimum_by_hand_with_broadcasting);
+  tcase_add_test(b, nan_propagates_through_maximum_minimum_clamp);
+  tcase_add_test(b, family_b_bad_arguments);
+  tcase_add_test(b, maximum_bits_do_not_depend_on_threads);
+  suite_add_tcase(s, b);
   TCase *f = tcase_create("forward mode");
   tcase_add_test(f, jvp_along_d_equals_gradient_dot_d_on_a_network);
   tcase_add_test(f, jvp_through_an_input_leaf_matches_finite_differences);

@@ -128,6 +128,21 @@ static wg_var fz_sum_rows(fz *f) { return wg_sum_rows(f->t, pick(f)); }
 static wg_var fz_bce(fz *f) { return wg_bce(f->t, pick(f), pick(f)); }
 static wg_var fz_bce_logits(fz *f) { return wg_bce_logits(f->t, pick(f), pick(f)); }
 static wg_var fz_mse(fz *f) { return wg_mse(f->t, pick(f), pick(f)); }
+static wg_var fz_pow(fz *f) { return wg_pow(f->t, pick(f), real(f)); }
+static wg_var fz_sqrt(fz *f) { return wg_sqrt(f->t, pick(f)); }
+static wg_var fz_abs(fz *f) { return wg_abs(f->t, pick(f)); }
+static wg_var fz_sin(fz *f) { return wg_sin(f->t, pick(f)); }
+static wg_var fz_cos(fz *f) { return wg_cos(f->t, pick(f)); }
+static wg_var fz_softplus(fz *f) { return wg_softplus(f->t, pick(f)); }
+static wg_var fz_gelu(fz *f) { return wg_gelu(f->t, pick(f)); }
+static wg_var fz_leaky_relu(fz *f) { return wg_leaky_relu(f->t, pick(f), real(f)); }
+static wg_var fz_clamp(fz *f) {
+  wg_var x = pick(f);
+  wg_real lo = real(f);
+  return wg_clamp(f->t, x, lo, real(f));
+}
+static wg_var fz_maximum(fz *f) { return wg_maximum(f->t, pick(f), pick(f)); }
+static wg_var fz_minimum(fz *f) { return wg_minimum(f->t, pick(f), pick(f)); }
 static wg_var fz_softmax(fz *f) { return wg_softmax(f->t, pick(f)); }
 static wg_var fz_softmax_ce(fz *f) { return wg_softmax_ce(f->t, pick(f), pick(f)); }
 /* family C: the axis is mostly 0 or 1, sometimes out of range; p and eps sometimes bad */

@@ -1,0 +1,33 @@
+/* maximum.c - elementwise max of two inputs, with 2-D broadcasting.
+ *   forward: y = max(a, b)                                  a, b broadcast to y (M x N)
+ *   VJP:     da += unbcast(dy * ([a > b] + [a == b] / 2))
+ *            db += unbcast(dy * ([b > a] + [a == b] / 2))
+ *   JVP:     ty = ta * ([a > b] + [a == b] / 2) + tb * ([b > a] + [a == b] / 2)
+ * On a tie a == b the gradient is split, half to each input: PyTorch's choice for
+ * torch.maximum. The half lies between the one-sided slopes 0 and 1 of either input, so
+ * wg_gradcheck reports a tied element as a kink (skipped), not a failure. A NaN in either
+ * input gives NaN, as torch.maximum. The loops over the shapes, unbcast and the thread pool
+ * are binary.c's (binary.h). Higher order: the masks [a > b], [a == b] would need a helper
+ * op (a step). */
+#include "ops/binary.h"
+
+wg_var wg_maximum(wg_tape *t, wg_var a, wg_var b) {
+  return wg_op_bcast(t, WG_OP_MAXIMUM, a, b, "vs");
+}
+
+static inline wg_real maximum_y(wg_real a, wg_real b) {
+  return a != a || a > b ? a : b; /* a NaN a is kept; a NaN b fails a > b */
+}
+static inline wg_real maximum_da(wg_real a, wg_real b, wg_real y, wg_real g) {
+  (void)y;
+  return a > b ? g : a == b ? g / 2 : 0;
+}
+static inline wg_real maximum_db(wg_real a, wg_real b, wg_real y, wg_real g) {
+  (void)y;
+  return b > a ? g : a == b ? g / 2 : 0;
+}
+WG_BINARY_KERNELS(maximum);
+
+void wg_op_maximum_forward(wg_tape *t, wg_row *r) { wg_binary_forward(t, r, &maximum_kernels); }
+void wg_op_maximum_vjp(wg_tape *t, wg_row *r) { wg_binary_vjp(t, r, &maximum_kernels); }
+void wg_op_maximum_jvp(wg_tape *t, wg_row *r) { wg_binary_jvp(t, r, &maximum_kernels); }
