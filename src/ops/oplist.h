@@ -57,5 +57,8 @@ WG_OP(BCE_LOGITS, bce_logits, 2, 0, "y = mean(max(z,0) - z t + log1p(exp(-|z|)))
 WG_OP(MSE,        mse,        2, 0, "y = mean((a - b)^2)",                 "da += dy 2 (a - b) / N;  db -= dy 2 (a - b) / N", "ty = sum(2 (a - b)(ta - tb)) / N")
 WG_OP(SOFTMAX,    softmax,    1, 0, "y_ij = exp(x_ij - max_k x_ik) / sum_k exp(x_ik - max_k x_ik)", "dx_ij += y_ij (dy_ij - sum_k dy_ik y_ik)", "ty_ij = y_ij (tx_ij - sum_k tx_ik y_ik)")
 WG_OP(SOFTMAX_CE, softmax_ce, 2, 0, "y = mean_i(logsumexp(z_i) - z_i,c_i), c: class labels (m x 1)", "dz += dy (softmax(z) - onehot(c)) / m;  labels: none", "ty = sum((softmax(z) - onehot(c)) tz) / m")
+WG_OP(CONV2D,     conv2d,     2, 0, "y_b = w^T im2col(x_b), image b of x in row b, channel-major", "dx_b += col2im(w dy_b);  dw += sum_b im2col(x_b) dy_b^T", "ty_b = tw^T im2col(x_b) + w^T im2col(tx_b)")
+WG_OP(MAXPOOL2D,  maxpool2d,  1, 0, "y = max of x over each window, per image and channel", "dx_m += dy, m: the window's first maximum",     "ty = tx_m")
+WG_OP(AVGPOOL2D,  avgpool2d,  1, 0, "y = mean of x over each window of n = kernel^2 values", "dx += dy / n over the window",                 "ty = mean of tx over the window")
 WG_OP(CUSTOM,     custom,    -1, 0, "y = f(x_1..x_n) (the user's forward)", "dx_i += J_i^T dy (the user's vjp)",         "ty = sum_i J_i tx_i (the user's jvp)")
 /* clang-format on */
