@@ -6,7 +6,8 @@
  *   PyTorch   bench/torch_bench.py run as a child process between rounds of wengert's own.
  * It prints one table and every ratio the performance targets name.
  *
- *   bench [--quick] [--torch "PYTHON bench/torch_bench.py"]
+ *   bench [--quick] [--only C] [--torch "PYTHON bench/torch_bench.py"]
+ *   (--only C: the convolution workload alone, for measuring it on a shared machine)
  *
  * Workloads (one step = replay or record, forward, backward, SGD update; float64):
  *   W1  logistic regression: X 569x30, W 30x1, b 1x1, sigmoid, wg_bce
@@ -14,6 +15,9 @@
  *   W3  MLP 128x784 -> 512 (relu) -> 512 (relu) -> 1 (sigmoid), wg_bce
  *   W4  a 1x1 chain: 1000 x v = sigmoid(1.5 v + 0.1) (3000 rows), wg_sum, backward
  *   G   C = A B of two NxN parameters, N = 128..1024: forward (replay) and backward
+ *   C   a LeNet-sized convolution: X 64 x (1*28*28), 6 output channels of 5x5, stride 1, no
+ *       padding (Y 64 x 6*24*24): forward (replay) and backward of sum(conv2d(X, W)) into dX
+ *       and dW; PyTorch: torch.nn.functional.conv2d on (64, 1, 28, 28), weight (6, 1, 5, 5)
  * Timing: every variant of a workload (and its peer) runs in interleaved batches, batch after
  * batch, so they see the same machine load; each number is the median over the batches of
  * the time per step. The machine is shared: compare the ratios of one run. */
@@ -417,6 +421,56 @@ static void ob_backward(void *ctx) {
            g->dB, N);
 }
 
+/* ---- C: a LeNet-sized convolution layer, forward and backward -------------------------------- */
+
+typedef struct {
+  wg_param *X, *W;
+  wg_tape *t;
+  wg_var loss;
+} convb;
+
+static void conv_step(void *ctx) {
+  convb *c = ctx;
+  wg_param_zero_grad(c->X); /* as PyTorch's grad = None: dX and dW of this step only */
+  wg_param_zero_grad(c->W);
+  wg_forward(c->t);
+  wg_backward(c->t, c->loss);
+}
+
+/* Prints the C line: us per step, wengert and PyTorch, and their ratio. */
+static void run_conv(void) {
+  convb c = {wg_param_new("X", 64, 784), wg_param_new("W", 25, 6), wg_tape_new(), {0, 0}};
+  for (int s = 0; s < 2; s++) {
+    wg_mat v = wg_param_value(s ? c.W : c.X);
+    for (size_t i = 0; i < (size_t)v.rows * v.cols; i++) v.data[i] = uniform(-1, 1);
+  }
+  wg_conv2d_shape cs = {1, 28, 28, 5, 5, 1, 0};
+  c.loss = wg_sum(c.t, wg_conv2d(c.t, wg_use(c.t, c.X), wg_use(c.t, c.W), cs));
+  double allocs = allocs_per_step(conv_step, &c);
+  variant v = {conv_step, &c, 1, 0, 0, {0}};
+  double tt[8];
+  int nt = 0;
+  for (int round = 0; round < rounds(); round++) {
+    run_interleaved(&v, 1, reps_per_round(), quick ? 10000 : 30000);
+    double x = torch_time("C");
+    if (!isnan(x)) tt[nt++] = x;
+  }
+  double us = median(v.t, v.n), torch = median(tt, nt);
+  if (wg_tape_status(c.t)) fprintf(stderr, "bench: C: %s\n", wg_tape_error(c.t));
+  /* forward 2 (64*576) 6 25, backward the same twice (dW and dX) */
+  double flops = 3 * 2.0 * 64 * 576 * 6 * 25;
+  printf("%-4s %9s %8s %9s %9s %7s\n", "", "fwd+bwd", "GFLOP/s", "PyTorch", "wg/torch",
+         "allocs");
+  printf("%-4s %9.1f %8.2f %9.1f %9.3f %7.0f\n", "C", us, flops / us / 1e3, torch, us / torch,
+         allocs);
+  printf("  C: conv2d of X 64x(1x28x28) with 6 5x5 kernels (LeNet's first layer), replayed\n"
+         "  forward and backward into dX and dW; PyTorch: F.conv2d, one thread, float64\n\n");
+  fflush(stdout);
+  wg_tape_free(c.t);
+  wg_param_free(c.X);
+  wg_param_free(c.W);
+}
+
 /* ---- what two cores offer ------------------------------------------------------------------
  *
  * A control for the two-thread numbers that shares no code with wengert: a plain matrix loop
@@ -609,9 +663,15 @@ static net_result run_net(const char *key, int m, int L, const int *width, int a
 }
 
 int main(int argc, char **argv) {
+  const char *only = NULL;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--quick")) quick = 1;
     else if (!strcmp(argv[i], "--torch") && i + 1 < argc) torch_cmd = argv[++i];
+    else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
+  }
+  if (only && strcmp(only, "C") != 0) {
+    fprintf(stderr, "bench: --only takes C (the convolution workload), not %s\n", only);
+    return 2;
   }
   openblas_load();
   wg_set_threads(2); /* the pool's worker starts now, free to run on any core */
@@ -629,6 +689,10 @@ int main(int argc, char **argv) {
          torch_cmd ? "(child process, 1 thread)" : "not available",
          ob_dgemm ? ob_name : "not available");
   fflush(stdout);
+  if (only) { /* --only C */
+    run_conv();
+    return 0;
+  }
 
   static const int w1[] = {30, 1}, w2[] = {512, 256, 1}, w3[] = {784, 512, 512, 1};
   net_result r[3];
@@ -713,7 +777,9 @@ int main(int argc, char **argv) {
          "  dB += A^T dC (wengert: wg_backward of sum(A B), which also zeroes and accumulates\n"
          "  the adjoints); GFLOP/s counts 2N^3 per product; OB = OpenBLAS\n");
 
-  printf("\ntargets (ratios from this run)\n");
+  printf("\n");
+  run_conv();
+  printf("targets (ratios from this run)\n");
   for (int i = 0; i < 4; i++) {
     static const double tgt[4] = {0.20, 1.0, 1.0, 0.02};
     printf("  W%d wengert/PyTorch           %7.4f  <= %.2f  %s\n", i + 1, ratio_torch[i], tgt[i],

@@ -1,6 +1,6 @@
 """torch_bench.py - the PyTorch peer for bench/bench.c: the same workloads, float64, one thread.
 
-    python3 bench/torch_bench.py [W1 W2 W3 W4] [--quick]
+    python3 bench/torch_bench.py [W1 W2 W3 W4 C] [--quick]
 
 Prints "<key> <microseconds per step>" lines (median of repeated batches) for the workloads
 named (all by default). bench/bench.c runs it between its own rounds when `import torch` works
@@ -19,7 +19,7 @@ torch.set_num_threads(1)
 torch.manual_seed(0)
 D = torch.float64
 QUICK = "--quick" in sys.argv
-WANT = [a for a in sys.argv[1:] if a.startswith("W")] or ["W1", "W2", "W3", "W4"]
+WANT = [a for a in sys.argv[1:] if not a.startswith("-")] or ["W1", "W2", "W3", "W4", "C"]
 LR = 0.01
 
 
@@ -80,12 +80,27 @@ def chain():
     return step
 
 
+def conv():
+    # C: conv2d of 64 images 1x28x28 with 6 kernels 5x5 (LeNet's first layer), forward and
+    # backward of the sum into both the input and the weight
+    X = (torch.rand(64, 1, 28, 28, dtype=D) * 2 - 1).requires_grad_()
+    W = (torch.rand(6, 1, 5, 5, dtype=D) * 2 - 1).requires_grad_()
+
+    def step():
+        torch.nn.functional.conv2d(X, W).sum().backward()
+        X.grad = None
+        W.grad = None
+
+    return step
+
+
 budget = 10000 if QUICK else 30000
 make = {
     "W1": lambda: mlp(569, [30, 1], None),
     "W2": lambda: mlp(256, [512, 256, 1], torch.tanh),
     "W3": lambda: mlp(128, [784, 512, 512, 1], torch.relu),
     "W4": chain,
+    "C": conv,
 }
 for key in WANT:
     print("%s %.3f" % (key, median_us(make[key](), budget)))

@@ -236,6 +236,31 @@ WG_API wg_var wg_clamp(wg_tape *t, wg_var x, wg_real lo, wg_real hi);
 WG_API wg_var wg_maximum(wg_tape *t, wg_var a, wg_var b); /* bcast: y = max(a, b)          */
 WG_API wg_var wg_minimum(wg_tape *t, wg_var a, wg_var b); /* bcast: y = min(a, b)          */
 
+/* -- convolution and pooling (issue 14, family D). Images are stored one per row, channel-major:
+ * row b of x is x_b[c][i][j] at column (c * height + i) * width + j. Output sizes:
+ * H_out = (height + 2 padding - kernel_h) / stride + 1 (rounded down), W_out likewise. */
+typedef struct {
+  int channels, height, width; /* of each input image: x is (batch x channels*height*width) */
+  int kernel_h, kernel_w;      /* the window; w is (channels*kernel_h*kernel_w x C_out) */
+  int stride;                  /* >= 1, both axes */
+  int padding;                 /* >= 0 rows and columns of zeros on every side */
+} wg_conv2d_shape;
+/* (batch x C*H*W)(C*kh*kw x C_out) -> (batch x C_out*H_out*W_out): y_b = w^T im2col(x_b), i.e.
+ * y[b][o][p][q] = sum_{c,i,j} w[(c*kh + i)*kw + j][o] x_b[c][p*stride - padding + i]
+ * [q*stride - padding + j] (zero outside the image); a dense layer X W over every window.
+ * PyTorch's weight (C_out, C_in, kh, kw) reshaped to (C_out, C_in*kh*kw) and transposed. */
+WG_API wg_var wg_conv2d(wg_tape *t, wg_var x, wg_var w, wg_conv2d_shape s);
+typedef struct {
+  int channels, height, width; /* of each input image: x is (batch x channels*height*width) */
+  int kernel;                  /* the window is kernel x kernel, no padding */
+  int stride;                  /* >= 1, both axes */
+} wg_pool2d_shape;
+/* (batch x C*H*W) -> (batch x C*H_out*W_out): y = max of x over each window, per channel; the
+ * subgradient goes to the first maximum in the window (row-major order); a NaN wins. */
+WG_API wg_var wg_maxpool2d(wg_tape *t, wg_var x, wg_pool2d_shape s);
+/* (batch x C*H*W) -> (batch x C*H_out*W_out): y = mean of x over each kernel x kernel window */
+WG_API wg_var wg_avgpool2d(wg_tape *t, wg_var x, wg_pool2d_shape s);
+
 /* ---- sweeps and views ------------------------------------------------------------------ */
 WG_API wg_status wg_forward(wg_tape *t);              /* replay every row from the leaves */
 WG_API wg_status wg_backward(wg_tape *t, wg_var loss); /* loss must be 1x1 */

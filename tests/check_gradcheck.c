@@ -672,6 +672,21 @@ static wg_var case_dropout(op_env *e) {
   return wg_dropout(e->t, prm(e, 3, 4, -2, 2), 0.5, &case_rng);
 }
 
+/* 2 images of 2x4x4 (padding 1, stride 2) through a 2 -> 3 channel 3x3 convolution; pools
+ * over 2 images of 2x4x4 with overlapping 3x3 windows (max) and 2x2 windows (average) */
+static wg_var case_conv2d(op_env *e) {
+  wg_conv2d_shape s = {2, 4, 4, 3, 3, 2, 1};
+  return wg_conv2d(e->t, prm(e, 2, 32, -1, 1), prm(e, 18, 3, -1, 1), s);
+}
+static wg_var case_maxpool2d(op_env *e) {
+  wg_pool2d_shape s = {2, 4, 4, 3, 1};
+  return wg_maxpool2d(e->t, prm(e, 2, 32, -1, 1), s);
+}
+static wg_var case_avgpool2d(op_env *e) {
+  wg_pool2d_shape s = {2, 4, 4, 2, 2};
+  return wg_avgpool2d(e->t, prm(e, 2, 32, -1, 1), s);
+}
+
 /* Generated from the op list: an op of src/ops/oplist.h without a case_<name> above is a
  * compile error ("'case_<name>' undeclared"), so every op has its case. */
 static wg_var (*const op_cases[WG_OP_COUNT])(op_env *) = {

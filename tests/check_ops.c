@@ -696,6 +696,84 @@ static void run_dropout(void) {
   };
   gradcheck_all("dropout", s, 4);
 }
+/* conv2d, maxpool2d, avgpool2d against direct loops over the image (the 7-deep loop the op
+ * avoids), on the shapes below: 1x1, 1xN and Nx1 images, stride 1 and 2, padding 0 and 1. The
+ * builders read the case's shape from cur_conv / cur_pool (set before each gradcheck). */
+static wg_conv2d_shape cur_conv;
+static wg_pool2d_shape cur_pool;
+static int conv_out(int n, int k) { return (n + 2 * cur_conv.padding - k) / cur_conv.stride + 1; }
+static wg_var b_conv2d(wg_tape *t, const wg_var *in) { return wg_conv2d(t, in[0], in[1], cur_conv); }
+static void ref_conv2d(const grad_spec *s, double **x, double *out) {
+  const wg_conv2d_shape c = cur_conv;
+  int B = s->in[0].rows, O = s->in[1].cols, ho = conv_out(c.height, c.kernel_h),
+      wo = conv_out(c.width, c.kernel_w);
+  for (int b = 0; b < B; b++)
+    for (int o = 0; o < O; o++)
+      for (int p = 0; p < ho; p++)
+        for (int q = 0; q < wo; q++) {
+          double acc = 0;
+          for (int ch = 0; ch < c.channels; ch++)
+            for (int i = 0; i < c.kernel_h; i++)
+              for (int j = 0; j < c.kernel_w; j++) {
+                int y = p * c.stride - c.padding + i, z = q * c.stride - c.padding + j;
+                if (y < 0 || y >= c.height || z < 0 || z >= c.width) continue;
+                acc += x[0][b * s->in[0].cols + (ch * c.height + y) * c.width + z] *
+                       x[1][((ch * c.kernel_h + i) * c.kernel_w + j) * O + o];
+              }
+          out[b * s->out_cols + (o * ho + p) * wo + q] = acc;
+        }
+}
+static wg_var b_maxpool2d(wg_tape *t, const wg_var *in) { return wg_maxpool2d(t, in[0], cur_pool); }
+static wg_var b_avgpool2d(wg_tape *t, const wg_var *in) { return wg_avgpool2d(t, in[0], cur_pool); }
+static void ref_pool(const grad_spec *s, double **x, double *out, int is_max) {
+  const wg_pool2d_shape c = cur_pool;
+  int ho = (c.height - c.kernel) / c.stride + 1, wo = (c.width - c.kernel) / c.stride + 1;
+  for (int b = 0; b < s->in[0].rows; b++)
+    for (int ch = 0; ch < c.channels; ch++)
+      for (int p = 0; p < ho; p++)
+        for (int q = 0; q < wo; q++) {
+          double acc = is_max ? -INFINITY : 0;
+          for (int i = 0; i < c.kernel; i++)
+            for (int j = 0; j < c.kernel; j++) {
+              double v = x[0][b * s->in[0].cols + (ch * c.height + p * c.stride + i) * c.width +
+                              q * c.stride + j];
+              acc = is_max ? (v > acc ? v : acc) : acc + v;
+            }
+          out[b * s->out_cols + (ch * ho + p) * wo + q] = is_max ? acc : acc / (c.kernel * c.kernel);
+        }
+}
+static void ref_maxpool2d(const grad_spec *s, double **x, double *out) { ref_pool(s, x, out, 1); }
+static void ref_avgpool2d(const grad_spec *s, double **x, double *out) { ref_pool(s, x, out, 0); }
+
+static void run_conv2d(void) {
+  /* {batch, channels, height, width, kernel_h, kernel_w, stride, padding, C_out} */
+  static const int cases[][9] = {
+      {2, 2, 4, 5, 3, 2, 1, 0, 3}, {1, 1, 1, 1, 1, 1, 1, 0, 1}, /* a 1x1 image */
+      {3, 1, 1, 6, 1, 3, 2, 0, 2}, /* 1xN */ {2, 3, 5, 1, 3, 1, 2, 1, 2}, /* Nx1, padded */
+      {2, 2, 5, 5, 3, 3, 2, 1, 4}, {1, 3, 4, 4, 2, 2, 1, 1, 2}};
+  for (size_t n = 0; n < sizeof cases / sizeof cases[0]; n++) {
+    const int *c = cases[n];
+    cur_conv = (wg_conv2d_shape){c[1], c[2], c[3], c[4], c[5], c[6], c[7]};
+    int ho = conv_out(c[2], c[4]), wo = conv_out(c[3], c[5]);
+    grad_spec s = {b_conv2d, ref_conv2d, 2, {ANY(c[0], c[1] * c[2] * c[3]),
+                   ANY(c[1] * c[4] * c[5], c[8])}, c[0], c[8] * ho * wo};
+    gradcheck("conv2d", &s, 0x5EED0000ULL + n);
+  }
+}
+static void run_pool(const char *op, build_fn build, ref_fn ref) {
+  /* {batch, channels, height, width, kernel, stride} */
+  static const int cases[][6] = {{2, 2, 4, 4, 2, 2}, {1, 1, 1, 1, 1, 1}, {3, 1, 1, 5, 1, 2},
+                                 {2, 3, 4, 1, 1, 1}, {2, 1, 5, 5, 3, 1}, {1, 2, 5, 6, 2, 2}};
+  for (size_t n = 0; n < sizeof cases / sizeof cases[0]; n++) {
+    const int *c = cases[n];
+    cur_pool = (wg_pool2d_shape){c[1], c[2], c[3], c[4], c[5]};
+    int ho = (c[2] - c[4]) / c[5] + 1, wo = (c[3] - c[4]) / c[5] + 1;
+    grad_spec s = {build, ref, 1, {ANY(c[0], c[1] * c[2] * c[3])}, c[0], c[1] * ho * wo};
+    gradcheck(op, &s, 0x9001ULL + n);
+  }
+}
+static void run_maxpool2d(void) { run_pool("maxpool2d", b_maxpool2d, ref_maxpool2d); }
+static void run_avgpool2d(void) { run_pool("avgpool2d", b_avgpool2d, ref_avgpool2d); }
 
 /* ---- the table of cases, indexed by the op enum ------------------------------------------ */
 

@@ -37,6 +37,18 @@ if cmp -s "$tmp/digits.npz" "$tmp/resumed.npz" &&
 else
   echo "models-check: the resumed digits run differs from the run without a stop"; fail=1
 fi
+# the convolutional network (conv2d, maxpool2d): at least 98% on the digits split, and a
+# stop at step 500 (epoch 12, batch 5) resumed to bitwise the weights of the run without a stop
+"$B/examples/cnn_digits" --save "$tmp/cnn.npz" > "$tmp/cnn.txt" 2> "$tmp/cnn.err"
+accuracy "cnn_digits convolutional network" 98 "$tmp/cnn.txt"
+"$B/examples/cnn_digits" --stop-after 500 --checkpoint "$tmp/cnn_ck.npz" > "$tmp/cnn_stop.txt" 2>&1
+"$B/examples/cnn_digits" --resume "$tmp/cnn_ck.npz" --save "$tmp/cnn_resumed.npz" > "$tmp/cnn_resumed.txt" 2>&1
+if cmp -s "$tmp/cnn.npz" "$tmp/cnn_resumed.npz" &&
+   [ "$(grep 'test accuracy' "$tmp/cnn.txt")" = "$(grep 'test accuracy' "$tmp/cnn_resumed.txt")" ]; then
+  echo "models-check: cnn_digits stopped at step 500 and resumed: weights bitwise those of the run without a stop"
+else
+  echo "models-check: the resumed cnn_digits run differs from the run without a stop"; fail=1
+fi
 # multi-output regression: the in-sample fit reaches NumPy's least-squares R^2 (0.268, 0.548,
 # 0.075: numpy.linalg.lstsq on the same 20 rows; average 0.297)
 "$B/examples/linnerud" > "$tmp/linnerud.txt" 2> "$tmp/linnerud.err"

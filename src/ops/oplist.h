@@ -75,5 +75,8 @@ WG_OP(LEAKY_RELU, leaky_relu, 1, 0, "y = x [x > 0] + c x [x <= 0]",        "dx +
 WG_OP(CLAMP,      clamp,      1, 0, "y = min(max(x, lo), hi)",             "dx += dy * [lo <= x <= hi]",                  "ty = tx * [lo <= x <= hi]")
 WG_OP(MAXIMUM,    maximum,    2, 1, "y = max(a, b)",                       "da += unbcast(dy * ([a > b] + [a == b] / 2));  db += unbcast(dy * ([b > a] + [a == b] / 2))", "ty = ta * ([a > b] + [a == b] / 2) + tb * ([b > a] + [a == b] / 2)")
 WG_OP(MINIMUM,    minimum,    2, 1, "y = min(a, b)",                       "da += unbcast(dy * ([a < b] + [a == b] / 2));  db += unbcast(dy * ([b < a] + [a == b] / 2))", "ty = ta * ([a < b] + [a == b] / 2) + tb * ([b < a] + [a == b] / 2)")
+WG_OP(CONV2D,     conv2d,     2, 0, "y_b = w^T im2col(x_b), image b of x in row b, channel-major", "dx_b += col2im(w dy_b);  dw += sum_b im2col(x_b) dy_b^T", "ty_b = tw^T im2col(x_b) + w^T im2col(tx_b)")
+WG_OP(MAXPOOL2D,  maxpool2d,  1, 0, "y = max of x over each window, per image and channel", "dx_m += dy, m: the window's first maximum",     "ty = tx_m")
+WG_OP(AVGPOOL2D,  avgpool2d,  1, 0, "y = mean of x over each window of n = kernel^2 values", "dx += dy / n over the window",                 "ty = mean of tx over the window")
 WG_OP(CUSTOM,     custom,    -1, 0, "y = f(x_1..x_n) (the user's forward)", "dx_i += J_i^T dy (the user's vjp)",         "ty = sum_i J_i tx_i (the user's jvp)")
 /* clang-format on */

@@ -196,6 +196,31 @@ static void fzc_jvp(int n, const wg_mat *in, const wg_mat *tin, wg_mat out, wg_m
     for (int k = 0; k < n; k++) tout.data[i] += tin[k].data[i] * fzc_others(n, in, k, i);
   }
 }
+/* convolution and pooling: the image shape from small decoded numbers (0 and negatives too),
+ * so that most calls fail a shape check and some fit the picked handles; one field per
+ * statement, so the bytes are read in a fixed order */
+static int small(fz *f) { return (int)(u8(f) % 7) - 1; }
+static wg_var fz_conv2d(fz *f) {
+  int v[7];
+  for (int k = 0; k < 7; k++) v[k] = small(f);
+  wg_conv2d_shape s = {v[0], v[1], v[2], v[3], v[4], v[5], v[6]};
+  wg_var x = pick(f);
+  return wg_conv2d(f->t, x, pick(f), s);
+}
+static wg_pool2d_shape pool_shape(fz *f) {
+  int v[5];
+  for (int k = 0; k < 5; k++) v[k] = small(f);
+  return (wg_pool2d_shape){v[0], v[1], v[2], v[3], v[4]};
+}
+static wg_var fz_maxpool2d(fz *f) {
+  wg_pool2d_shape s = pool_shape(f);
+  return wg_maxpool2d(f->t, pick(f), s);
+}
+static wg_var fz_avgpool2d(fz *f) {
+  wg_pool2d_shape s = pool_shape(f);
+  return wg_avgpool2d(f->t, pick(f), s);
+}
+
 static wg_var fz_custom(fz *f) {
   wg_custom_op op = {"product", fzc_shape, fzc_forward, fzc_vjp, fzc_jvp};
   if (u8(f) == 3) op.jvp = NULL; /* wg_jvp must then fail naming the op */
