@@ -45,7 +45,7 @@ static inline void wg_gc_mark_inputs(wg_tape *t, unsigned char *was) {
     if (t->rows[i].op == WG_OP_SOFTMAX_CE) t->rows[t->rows[i].in[1]].needs_grad = 0;
   for (uint32_t i = 0; i < t->n_rows; i++) {
     wg_row *r = &t->rows[i];
-    for (int k = 0; k < r->n_in; k++) r->needs_grad |= t->rows[r->in[k]].needs_grad;
+    for (uint32_t k = 0; k < r->n_in; k++) r->needs_grad |= t->rows[r->in[k]].needs_grad;
   }
 }
 
