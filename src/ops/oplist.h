@@ -4,9 +4,10 @@
  *   WG_OP(ENUM, name, n_in, first, "forward rule", "vjp rule", "jvp rule")
  *
  *   ENUM     WG_OP_<ENUM> in ops.h (upper case of name)
- *   name     the op's name in prints, errors and docs; the op file is src/ops/<name>.c and
- *            defines wg_op_<name>_forward, _vjp and _jvp (void (wg_tape *, wg_row *))
- *   n_in     inputs (0 for leaves, -1 for wg_custom's variable count)
+ *   name     the op's name in prints, errors and docs; the op file is src/ops/<name>.c (or
+ *            its family's: concat.c) and defines wg_op_<name>_forward, _vjp and _jvp
+ *            (void (wg_tape *, wg_row *))
+ *   n_in     inputs (0 for leaves, -1 for a list: wg_custom's 1..WG_MAX_INPUTS, concat's any n)
  *   first    1 if the VJP writes an input's adjoint itself when it is the first to reach it
  *            in a sweep: it calls wg_adj_first(x) once per input and then stores 0 + its term
  *            (same bits as adding into zeros; ops.h), so the sweep skips zeroing that adjoint.
