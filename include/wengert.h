@@ -261,6 +261,21 @@ WG_API wg_var wg_maxpool2d(wg_tape *t, wg_var x, wg_pool2d_shape s);
 /* (batch x C*H*W) -> (batch x C*H_out*W_out): y = mean of x over each kernel x kernel window */
 WG_API wg_var wg_avgpool2d(wg_tape *t, wg_var x, wg_pool2d_shape s);
 
+/* Shapes and indexing (issue 14, family A). Bad shapes, blocks or indices fail the tape with a
+ * message naming the op, the shapes and the row. concat takes any n >= 1 inputs (xs[0..n-1]). */
+/* (m x n) -> (rows x cols), rows cols = m n: the same elements in row-major order */
+WG_API wg_var wg_reshape(wg_tape *t, wg_var x, int rows, int cols);
+/* (m x n) -> (rows x cols): y_ij = x_(row0+i)(col0+j), the block inside x */
+WG_API wg_var wg_slice(wg_tape *t, wg_var x, int row0, int col0, int rows, int cols);
+/* (m_1 x n) .. (m_n x n) -> (sum m_k x n): the inputs stacked top to bottom */
+WG_API wg_var wg_concat_rows(wg_tape *t, int n, const wg_var *xs);
+/* (m x n_1) .. (m x n_n) -> (m x sum n_k): the inputs side by side, left to right */
+WG_API wg_var wg_concat_cols(wg_tape *t, int n, const wg_var *xs);
+/* table (r x n), idx (m x 1) of row indices 0..r-1 as wg_real (an input: no gradient) ->
+ * (m x n): y_i = table_(idx_i), an embedding lookup; dtable_(idx_i) += dy_i. Indices are
+ * checked at every forward (replays too). */
+WG_API wg_var wg_gather_rows(wg_tape *t, wg_var table, wg_var idx);
+
 /* ---- sweeps and views ------------------------------------------------------------------ */
 WG_API wg_status wg_forward(wg_tape *t);              /* replay every row from the leaves */
 WG_API wg_status wg_backward(wg_tape *t, wg_var loss); /* loss must be 1x1 */

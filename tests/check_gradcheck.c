@@ -654,6 +654,27 @@ static wg_var case_softmax_ce(op_env *e) { /* class labels are data: a constant 
   static const wg_real labels[4] = {2, 0, 1, 2};
   return wg_softmax_ce(e->t, prm(e, 4, 3, -3, 3), wg_input(e->t, 4, 1, labels));
 }
+/* family A: each op between parameters, with a later op so the adjoint flowing in is not 1 */
+static wg_var case_reshape(op_env *e) {
+  return wg_tanh(e->t, wg_reshape(e->t, prm(e, 3, 4, -1, 1), 2, 6));
+}
+static wg_var case_slice(op_env *e) {
+  return wg_mul(e->t, wg_slice(e->t, prm(e, 4, 5, -1, 1), 1, 2, 2, 3), prm(e, 2, 3, -1, 1));
+}
+static wg_var case_concat_rows(op_env *e) { /* 6 inputs, one of them three times */
+  wg_var a = prm(e, 2, 3, -1, 1), b = prm(e, 1, 3, -1, 1), c = prm(e, 3, 3, -1, 1);
+  wg_var in[6] = {a, b, a, c, wg_tanh(e->t, b), a};
+  return wg_concat_rows(e->t, 6, in);
+}
+static wg_var case_concat_cols(op_env *e) {
+  wg_var a = prm(e, 3, 2, -1, 1), b = prm(e, 3, 1, -1, 1), c = prm(e, 3, 4, -1, 1);
+  wg_var in[6] = {a, b, a, c, wg_tanh(e->t, b), a};
+  return wg_concat_cols(e->t, 6, in);
+}
+static wg_var case_gather_rows(op_env *e) { /* rows 3 and 0 twice: the scatter-add sums them */
+  static const wg_real idx[5] = {3, 0, 4, 0, 3};
+  return wg_gather_rows(e->t, prm(e, 5, 3, -1, 1), wg_input(e->t, 5, 1, idx));
+}
 
 /* family C: the axis reductions on both axes (axis 1 here, axis 0 in the gradient-test table
  * of check_ops.c and below in test_family_c_shapes_three_oracles), log_softmax, layernorm and

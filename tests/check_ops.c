@@ -774,6 +774,138 @@ static void run_pool(const char *op, build_fn build, ref_fn ref) {
 }
 static void run_maxpool2d(void) { run_pool("maxpool2d", b_maxpool2d, ref_maxpool2d); }
 static void run_avgpool2d(void) { run_pool("avgpool2d", b_avgpool2d, ref_avgpool2d); }
+/* ---- family A: reshape, slice, concat_rows, concat_cols, gather_rows --------------------- */
+
+/* Each op over fixed shapes (1x1, 1xN, Nx1, a general one) and 8 random ones (dimensions
+ * 1..7 from a seeded generator). The block, the target shape and the indices of the case
+ * being run live in these statics (the builders take only the leaves). */
+static int fa_r0, fa_c0, fa_rows, fa_cols;
+static wg_real fa_idx[16];
+static int fa_n_idx;
+
+static int fa_dim(unsigned long long *rng, int hi) { return 1 + (int)tu_uniform(rng, 0, hi); }
+
+static wg_var b_reshape(wg_tape *t, const wg_var *x) { return wg_reshape(t, x[0], fa_rows, fa_cols); }
+static void ref_reshape(const grad_spec *s, double **x, double *out) {
+  memcpy(out, x[0], (size_t)s->in[0].rows * (size_t)s->in[0].cols * sizeof *out);
+}
+static void run_reshape(void) {
+  static const int fixed[][4] = {{1, 1, 1, 1}, {1, 6, 6, 1}, {6, 1, 2, 3}, {3, 4, 2, 6}, {3, 4, 4, 3}};
+  unsigned long long rng = 0xA11CEULL;
+  for (int i = 0; i < 13; i++) {
+    int m, n;
+    if (i < 5) m = fixed[i][0], n = fixed[i][1], fa_rows = fixed[i][2], fa_cols = fixed[i][3];
+    else { /* a random shape, then a random factorisation of its count */
+      m = fa_dim(&rng, 7), n = fa_dim(&rng, 7);
+      do fa_rows = fa_dim(&rng, m * n); while ((m * n) % fa_rows);
+      fa_cols = m * n / fa_rows;
+    }
+    grad_spec sp = {b_reshape, ref_reshape, 1, {ANY(m, n)}, fa_rows, fa_cols};
+    gradcheck("reshape", &sp, 555ULL + (unsigned)i);
+  }
+}
+
+static wg_var b_slice(wg_tape *t, const wg_var *x) {
+  return wg_slice(t, x[0], fa_r0, fa_c0, fa_rows, fa_cols);
+}
+static void ref_slice(const grad_spec *s, double **x, double *out) {
+  for (int i = 0; i < fa_rows; i++)
+    for (int j = 0; j < fa_cols; j++)
+      out[i * fa_cols + j] = x[0][(fa_r0 + i) * s->in[0].cols + fa_c0 + j];
+}
+static void run_slice(void) {
+  /* x shape, corner, block: the whole of a 1x1, one element, a row, a column, an inner block */
+  static const int fixed[][6] = {{1, 1, 0, 0, 1, 1}, {3, 4, 2, 3, 1, 1}, {1, 6, 0, 2, 1, 3},
+                                 {6, 1, 1, 0, 4, 1}, {4, 5, 1, 2, 2, 3}, {3, 4, 0, 0, 3, 4}};
+  unsigned long long rng = 0x511CEULL;
+  for (int i = 0; i < 14; i++) {
+    int m, n;
+    if (i < 6) {
+      m = fixed[i][0], n = fixed[i][1], fa_r0 = fixed[i][2], fa_c0 = fixed[i][3];
+      fa_rows = fixed[i][4], fa_cols = fixed[i][5];
+    } else {
+      m = fa_dim(&rng, 7), n = fa_dim(&rng, 7);
+      fa_r0 = fa_dim(&rng, m) - 1, fa_c0 = fa_dim(&rng, n) - 1;
+      fa_rows = fa_dim(&rng, m - fa_r0), fa_cols = fa_dim(&rng, n - fa_c0);
+    }
+    grad_spec sp = {b_slice, ref_slice, 1, {ANY(m, n)}, fa_rows, fa_cols};
+    gradcheck("slice", &sp, 777ULL + (unsigned)i);
+  }
+}
+
+/* concat over the list (x0, x1, x0, x2): four inputs, x0 twice (its adjoint gets both runs) */
+static wg_var b_concat_rows(wg_tape *t, const wg_var *x) {
+  wg_var in[4] = {x[0], x[1], x[0], x[2]};
+  return wg_concat_rows(t, 4, in);
+}
+static wg_var b_concat_cols(wg_tape *t, const wg_var *x) {
+  wg_var in[4] = {x[0], x[1], x[0], x[2]};
+  return wg_concat_cols(t, 4, in);
+}
+static wg_var b_concat_rows_one(wg_tape *t, const wg_var *x) { return wg_concat_rows(t, 1, x); }
+static wg_var b_concat_cols_one(wg_tape *t, const wg_var *x) { return wg_concat_cols(t, 1, x); }
+static const int fa_list[4] = {0, 1, 0, 2};
+static void ref_concat_rows(const grad_spec *s, double **x, double *out) {
+  int n_list = s->n_in == 1 ? 1 : 4, at = 0;
+  for (int k = 0; k < n_list; k++) {
+    const in_spec *in = &s->in[fa_list[k]];
+    memcpy(out + at, x[fa_list[k]], (size_t)in->rows * (size_t)in->cols * sizeof *out);
+    at += in->rows * in->cols;
+  }
+}
+static void ref_concat_cols(const grad_spec *s, double **x, double *out) {
+  int n_list = s->n_in == 1 ? 1 : 4, o = 0;
+  for (int k = 0; k < n_list; k++) {
+    const in_spec *in = &s->in[fa_list[k]];
+    for (int i = 0; i < in->rows; i++)
+      for (int j = 0; j < in->cols; j++) out[i * s->out_cols + o + j] = x[fa_list[k]][i * in->cols + j];
+    o += in->cols;
+  }
+}
+/* by_rows: the inputs share a column count n and have rows m0, m1, m2 (or the transpose) */
+static void run_concat(const char *op, int by_rows) {
+  build_fn b = by_rows ? b_concat_rows : b_concat_cols, b1 = by_rows ? b_concat_rows_one : b_concat_cols_one;
+  ref_fn ref = by_rows ? ref_concat_rows : ref_concat_cols;
+  static const int fixed[][4] = {{1, 1, 1, 1}, {1, 1, 1, 6}, {2, 1, 3, 1}, {2, 3, 1, 4}};
+  unsigned long long rng = by_rows ? 0xC0ECA7ULL : 0xC0ECA8ULL;
+  for (int i = 0; i < 12; i++) {
+    int m[3], n;
+    if (i < 4) m[0] = fixed[i][0], m[1] = fixed[i][1], m[2] = fixed[i][2], n = fixed[i][3];
+    else m[0] = fa_dim(&rng, 5), m[1] = fa_dim(&rng, 5), m[2] = fa_dim(&rng, 5), n = fa_dim(&rng, 6);
+    int total = 2 * m[0] + m[1] + m[2];
+    grad_spec sp = {b, ref, 3, {ANY(m[0], n), ANY(m[1], n), ANY(m[2], n)}, total, n};
+    if (!by_rows) {
+      for (int k = 0; k < 3; k++) sp.in[k] = (in_spec)ANY(n, m[k]);
+      sp.out_rows = n, sp.out_cols = total;
+    }
+    gradcheck(op, &sp, 4242ULL + (unsigned)i);
+  }
+  grad_spec one = {b1, ref, 1, {ANY(3, 2)}, 3, 2}; /* n = 1: a copy */
+  gradcheck(op, &one, 17);
+}
+static void run_concat_rows(void) { run_concat("concat_rows", 1); }
+static void run_concat_cols(void) { run_concat("concat_cols", 0); }
+
+static wg_var b_gather_rows(wg_tape *t, const wg_var *x) { /* the indices are data */
+  return wg_gather_rows(t, x[0], wg_input(t, fa_n_idx, 1, fa_idx));
+}
+static void ref_gather_rows(const grad_spec *s, double **x, double *out) {
+  int n = s->in[0].cols;
+  for (int i = 0; i < fa_n_idx; i++)
+    for (int j = 0; j < n; j++) out[i * n + j] = x[0][(int)fa_idx[i] * n + j];
+}
+static void run_gather_rows(void) {
+  static const int fixed[][3] = {{1, 1, 1}, {1, 5, 3}, {6, 1, 4}, {5, 3, 7}}; /* table, m */
+  unsigned long long rng = 0x6A7E5ULL;
+  for (int i = 0; i < 12; i++) {
+    int r, n;
+    if (i < 4) r = fixed[i][0], n = fixed[i][1], fa_n_idx = fixed[i][2];
+    else r = fa_dim(&rng, 7), n = fa_dim(&rng, 7), fa_n_idx = fa_dim(&rng, 16);
+    for (int k = 0; k < fa_n_idx; k++) fa_idx[k] = (int)tu_uniform(&rng, 0, r); /* repeats */
+    grad_spec sp = {b_gather_rows, ref_gather_rows, 1, {ANY(r, n)}, fa_n_idx, n};
+    gradcheck("gather_rows", &sp, 999ULL + (unsigned)i);
+  }
+}
 
 /* ---- the table of cases, indexed by the op enum ------------------------------------------ */
 
@@ -799,7 +931,7 @@ START_TEST(op_table_entries_are_complete) {
     ck_assert_msg(o->forward && o->vjp && o->jvp, "op %s lacks a kernel", o->name);
     ck_assert_msg(o->forward_rule[0] && o->vjp_rule[0] && o->jvp_rule[0], "op %s lacks a rule",
                   o->name);
-    /* -1: a variable number of inputs (custom ops, 1..WG_MAX_INPUTS) */
+    /* -1: a variable number of inputs (custom ops 1..WG_MAX_INPUTS, concat any n >= 1) */
     ck_assert_msg(o->n_in >= -1 && o->n_in <= WG_MAX_INPUTS, "op %s: n_in %d", o->name, o->n_in);
     for (int j = 0; j < i; j++)
       ck_assert_msg(strcmp(o->name, wg_ops[j].name) != 0, "op name %s twice", o->name);

@@ -31,8 +31,8 @@ static inline wg_gc_cfg wg_gc_config(const wg_gradcheck_opts *o) {
   return c;
 }
 
-/* opts.inputs: make every wg_input row need a gradient (except the labels of softmax_ce, class
- * indices with no derivative), and with it every row downstream, so the VJPs compute the
+/* opts.inputs: make every wg_input row need a gradient (except the labels of softmax_ce and the
+ * indices of gather_rows, which have no derivative), and with it every row downstream, so the VJPs compute the
  * inputs' adjoints. was (n_rows bytes) receives the flags to put back with
  * wg_gc_unmark_inputs. A row is an input variable when it is an input that needs a
  * gradient now and did not before (wg_gc_is_input_var). */
@@ -42,10 +42,11 @@ static inline void wg_gc_mark_inputs(wg_tape *t, unsigned char *was) {
     if (t->rows[i].op == WG_OP_INPUT) t->rows[i].needs_grad = 1;
   }
   for (uint32_t i = 0; i < t->n_rows; i++)
-    if (t->rows[i].op == WG_OP_SOFTMAX_CE) t->rows[t->rows[i].in[1]].needs_grad = 0;
+    if (t->rows[i].op == WG_OP_SOFTMAX_CE || t->rows[i].op == WG_OP_GATHER_ROWS)
+      t->rows[t->rows[i].in[1]].needs_grad = 0; /* labels, indices: no derivative */
   for (uint32_t i = 0; i < t->n_rows; i++) {
     wg_row *r = &t->rows[i];
-    for (int k = 0; k < r->n_in; k++) r->needs_grad |= t->rows[r->in[k]].needs_grad;
+    for (uint32_t k = 0; k < r->n_in; k++) r->needs_grad |= t->rows[r->in[k]].needs_grad;
   }
 }
 

@@ -1,7 +1,7 @@
 /* checkrows.c - the per-row check: each row's VJP against finite differences of that row's
  * forward alone, so a wrong derivative is blamed on the row that has it.
  *
- * For a row y = f(x_1 .. x_n) (n <= 4, only the inputs that need a gradient are moved), a
+ * For a row y = f(x_1 .. x_n) (any n; only the inputs that need a gradient are moved), a
  * random direction u_k per input and a random cotangent w on y (uniform in [-1, 1)):
  *   numeric   <w, f(x + h u) - f(x - h u)> / 2h           two evaluations of this row only
  *   analytic  sum_k <J_k^T w, u_k>                        the row's VJP with dy = w, into
@@ -15,37 +15,65 @@
  * pointed at the copy for the evaluation, then back), the row's output during the evaluations
  * and the adjoints of the VJP are scratch buffers swapped in and out the same way. */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "check/check.h"
 #include "ops/ops.h"
 #include "tape/alloc.h"
 
-enum { SCR_W, SCR_YP, SCR_YM, SCR_IN = 3 }; /* scratch slots; inputs use 3 per input */
-#define N_SLOTS (SCR_IN + 3 * WG_MAX_INPUTS)
+enum { SCR_W, SCR_YP, SCR_YM, N_SLOTS }; /* scratch of the row's size */
 
+/* The distinct inputs of a row that need a gradient (any number: concat has hundreds), their
+ * buffers to put back, and scratch of each one's size (u, xp, g): one wg_alloc block per
+ * checked row, `bytes` long. */
 typedef struct {
-  uint32_t row[WG_MAX_INPUTS]; /* distinct inputs that need a gradient */
-  wg_real *val[WG_MAX_INPUTS], *adj[WG_MAX_INPUTS];   /* their buffers, put back after */
-  wg_real *u[WG_MAX_INPUTS], *xp[WG_MAX_INPUTS], *g[WG_MAX_INPUTS]; /* scratch */
+  uint32_t *row;
+  wg_real **val, **adj, **u, **xp, **g;
   int n;
+  void *block;
+  size_t bytes;
 } row_inputs;
 
-static void find_inputs(wg_tape *t, const wg_row *r, wg_real **slot, row_inputs *in) {
-  in->n = 0;
-  for (int k = 0; k < r->n_in; k++) {
+/* Fill `in` for row r; 0 when out of memory (the tape failed). */
+static int find_inputs(wg_tape *t, const wg_row *r, row_inputs *in) {
+  memset(in, 0, sizeof *in);
+  size_t n = 0, elems = 0;
+  for (uint32_t k = 0; k < r->n_in; k++) { /* count first, the same rule as below */
     uint32_t x = r->in[k];
     int seen = 0;
-    for (int j = 0; j < in->n; j++) seen |= in->row[j] == x;
+    for (uint32_t j = 0; j < k && !seen; j++) seen = r->in[j] == x;
+    if (seen || !t->rows[x].needs_grad) continue;
+    n++;
+    elems += wg_row_size(&t->rows[x]);
+  }
+  if (n == 0) return 1;
+  size_t head = n * (sizeof(uint32_t) + 5 * sizeof(wg_real *));
+  head = (head + sizeof(wg_real) - 1) / sizeof(wg_real) * sizeof(wg_real);
+  if (elems > (SIZE_MAX - head) / (3 * sizeof(wg_real)) ||
+      !(in->block = wg_alloc(in->bytes = head + 3 * elems * sizeof(wg_real)))) {
+    wg_fail(t, WG_ERR_NOMEM, "wg_check_rows: out of memory (scratch for the %zu inputs of row %u)",
+            n, (unsigned)(r - t->rows));
+    return 0;
+  }
+  wg_real **p = in->block;
+  in->val = p, in->adj = p + n, in->u = p + 2 * n, in->xp = p + 3 * n, in->g = p + 4 * n;
+  in->row = (uint32_t *)(void *)(p + 5 * n);
+  wg_real *scratch = (wg_real *)(void *)((char *)in->block + head);
+  for (uint32_t k = 0; k < r->n_in; k++) {
+    uint32_t x = r->in[k];
+    int seen = 0;
+    for (int j = 0; j < in->n && !seen; j++) seen = in->row[j] == x;
     if (seen || !t->rows[x].needs_grad) continue;
     int j = in->n++;
+    size_t m = wg_row_size(&t->rows[x]);
     in->row[j] = x;
     in->val[j] = t->rows[x].val;
     in->adj[j] = t->rows[x].adj;
-    in->u[j] = slot[SCR_IN + 3 * j];
-    in->xp[j] = slot[SCR_IN + 3 * j + 1];
-    in->g[j] = slot[SCR_IN + 3 * j + 2];
+    in->u[j] = scratch, in->xp[j] = scratch + m, in->g[j] = scratch + 2 * m;
+    scratch += 3 * m;
   }
+  return 1;
 }
 
 /* out = f(x + step u), the inputs pointed at perturbed copies and back. */
@@ -126,8 +154,7 @@ static wg_gc_fd row_diffs(wg_tape *t, wg_row *r, const row_inputs *in, const wg_
 static void check_row(cr_state *s, wg_tape *t, uint32_t i, wg_real **slot, wg_gc_rng *g) {
   wg_row *r = &t->rows[i];
   row_inputs in;
-  find_inputs(t, r, slot, &in);
-  if (in.n == 0) return;
+  if (!find_inputs(t, r, &in) || in.n == 0) return;
   wg_real *w = slot[SCR_W], *yp = slot[SCR_YP], *ym = slot[SCR_YM];
   for (size_t e = 0, n = wg_row_size(r); e < n; e++) w[e] = wg_gc_uniform(g);
   for (int j = 0; j < in.n; j++)
@@ -144,6 +171,7 @@ static void check_row(cr_state *s, wg_tape *t, uint32_t i, wg_real **slot, wg_gc
     status = wg_gc_kink(c, d, d2) ? "kink" : "FAIL";
   }
   judge_row(s, t, i, ad, d.central, status);
+  wg_free(in.block, in.bytes);
 }
 
 int wg_check_rows(wg_tape *t, const wg_gradcheck_opts *opts, wg_gradcheck_result *res) {

@@ -99,7 +99,7 @@ wg_var wg_custom(wg_tape *t, const wg_custom_op *op, void *ctx, int n_in, const 
 
 /* Views of the inputs' values (and tangents, when tan is non-NULL). */
 static void input_views(wg_tape *t, const wg_row *r, wg_mat *val, wg_mat *tan) {
-  for (int k = 0; k < r->n_in; k++) {
+  for (int k = 0; k < (int)r->n_in; k++) {
     const wg_row *x = wg_input_row(t, r, k);
     val[k] = (wg_mat){x->rows, x->cols, x->val};
     if (tan) tan[k] = (wg_mat){x->rows, x->cols, x->tan};
@@ -119,7 +119,7 @@ void wg_op_custom_vjp(wg_tape *t, wg_row *r) {
   const custom_info *ci = r->ptr;
   wg_mat in[WG_MAX_INPUTS], in_adj[WG_MAX_INPUTS];
   input_views(t, r, in, NULL);
-  for (int k = 0; k < r->n_in; k++) {
+  for (int k = 0; k < (int)r->n_in; k++) {
     const wg_row *x = wg_input_row(t, r, k);
     in_adj[k] = (wg_mat){x->rows, x->cols, x->needs_grad ? x->adj : NULL};
   }

@@ -4,9 +4,10 @@
  *   WG_OP(ENUM, name, n_in, first, "forward rule", "vjp rule", "jvp rule")
  *
  *   ENUM     WG_OP_<ENUM> in ops.h (upper case of name)
- *   name     the op's name in prints, errors and docs; the op file is src/ops/<name>.c and
- *            defines wg_op_<name>_forward, _vjp and _jvp (void (wg_tape *, wg_row *))
- *   n_in     inputs (0 for leaves, -1 for wg_custom's variable count)
+ *   name     the op's name in prints, errors and docs; the op file is src/ops/<name>.c (or
+ *            its family's: concat.c) and defines wg_op_<name>_forward, _vjp and _jvp
+ *            (void (wg_tape *, wg_row *))
+ *   n_in     inputs (0 for leaves, -1 for a list: wg_custom's 1..WG_MAX_INPUTS, concat's any n)
  *   first    1 if the VJP writes an input's adjoint itself when it is the first to reach it
  *            in a sweep: it calls wg_adj_first(x) once per input and then stores 0 + its term
  *            (same bits as adding into zeros; ops.h), so the sweep skips zeroing that adjoint.
@@ -78,5 +79,10 @@ WG_OP(MINIMUM,    minimum,    2, 1, "y = min(a, b)",                       "da +
 WG_OP(CONV2D,     conv2d,     2, 0, "y_b = w^T im2col(x_b), image b of x in row b, channel-major", "dx_b += col2im(w dy_b);  dw += sum_b im2col(x_b) dy_b^T", "ty_b = tw^T im2col(x_b) + w^T im2col(tx_b)")
 WG_OP(MAXPOOL2D,  maxpool2d,  1, 0, "y = max of x over each window, per image and channel", "dx_m += dy, m: the window's first maximum",     "ty = tx_m")
 WG_OP(AVGPOOL2D,  avgpool2d,  1, 0, "y = mean of x over each window of n = kernel^2 values", "dx += dy / n over the window",                 "ty = mean of tx over the window")
+WG_OP(RESHAPE,    reshape,    1, 0, "y = x reshaped, the same elements in row-major order", "dx += dy reshaped to x's shape", "ty = tx reshaped to y's shape")
+WG_OP(SLICE,      slice,      1, 0, "y_ij = x_(r0+i)(c0+j), the block at (r0, c0)", "dx_(r0+i)(c0+j) += dy_ij",           "ty_ij = tx_(r0+i)(c0+j)")
+WG_OP(CONCAT_ROWS, concat_rows, -1, 0, "y = the inputs stacked top to bottom", "dx_k += dy's rows of input k",             "ty = the inputs' tangents stacked")
+WG_OP(CONCAT_COLS, concat_cols, -1, 0, "y = the inputs side by side, left to right", "dx_k += dy's columns of input k",   "ty = the inputs' tangents side by side")
+WG_OP(GATHER_ROWS, gather_rows, 2, 0, "y_i = x_(idx_i), the rows of x that idx names", "dx_(idx_i) += dy_i;  indices: none", "ty_i = tx_(idx_i)")
 WG_OP(CUSTOM,     custom,    -1, 0, "y = f(x_1..x_n) (the user's forward)", "dx_i += J_i^T dy (the user's vjp)",         "ty = sum_i J_i tx_i (the user's jvp)")
 /* clang-format on */

@@ -9,10 +9,14 @@
 int wg_op_fits(wg_tape *t, const char *who, int n_in, const wg_var *in, int rows, int cols) {
   size_t bytes;
   if (wg_shape_bytes(rows, cols, sizeof(wg_real), &bytes)) return 1;
-  char from[WG_MAX_INPUTS * 32] = "";
+  char from[WG_MAX_INPUTS * 32 + 32] = ""; /* the first inputs' shapes, then how many more */
   size_t used = 0;
-  for (int k = 0; k < n_in && k < WG_MAX_INPUTS; k++) {
+  for (int k = 0; k < n_in; k++) {
     const wg_row *x = &t->rows[in[k].row];
+    if (k == WG_MAX_INPUTS && n_in > WG_MAX_INPUTS + 1) {
+      snprintf(from + used, sizeof from - used, "... (%d inputs) -> ", n_in);
+      break;
+    }
     snprintf(from + used, sizeof from - used, "(%dx%d)%s", x->rows, x->cols,
              k + 1 < n_in ? ", " : " -> ");
     used += strlen(from + used);
@@ -43,14 +47,16 @@ wg_var wg_op_record_ptr(wg_tape *t, int op, int n_in, const wg_var *in, int rows
   if (i != UINT32_MAX) {
     t->n_rows = i;
     wg_row *r = &t->rows[i];
-    r->n_in = (uint8_t)n_in;
     r->c = c;
     r->ptr = ptr;
-    for (int k = 0; k < n_in; k++) {
+    /* the input list lives in the arena: any count, and it stays put when t->rows grows */
+    r->in = n_in > 0 ? wg_tape_alloc(t, (size_t)n_in * sizeof *r->in) : NULL;
+    r->n_in = r->in ? (uint32_t)n_in : 0;
+    for (uint32_t k = 0; k < r->n_in; k++) {
       r->in[k] = in[k].row;
       if (t->rows[in[k].row].needs_grad) r->needs_grad = 1;
     }
-    r->val = wg_tape_reals(t, wg_row_size(r));
+    if (r->n_in == (uint32_t)n_in) r->val = wg_tape_reals(t, wg_row_size(r));
     if (r->val) wg_ops[op].forward(t, r);
   }
   t->building = outer;

@@ -76,7 +76,7 @@ int wg_finite_forward(wg_tape *t, uint32_t row, const char *phase) {
             "finite", phase, wg_ops[r->op].name, (unsigned)row, lab, (double)r->val[at], i, j);
     return 0;
   }
-  for (int k = 0; k < r->n_in; k++) describe_input(t, r, k, i, j, from, sizeof from);
+  for (uint32_t k = 0; k < r->n_in; k++) describe_input(t, r, k, i, j, from, sizeof from);
   wg_fail(t, WG_ERR_NONFINITE, "%s%s: row %u (%s) produced %g at [%d,%d] from input%s %s", phase,
           wg_ops[r->op].name, (unsigned)row, lab, (double)r->val[at], i, j,
           r->n_in > 1 ? "s" : "", from);
@@ -85,7 +85,7 @@ int wg_finite_forward(wg_tape *t, uint32_t row, const char *phase) {
 
 int wg_finite_backward(wg_tape *t, uint32_t row) {
   const wg_row *r = &t->rows[row];
-  for (int k = 0; k < r->n_in; k++) {
+  for (uint32_t k = 0; k < r->n_in; k++) {
     const wg_row *x = &t->rows[r->in[k]];
     if (!x->needs_grad) continue;
     size_t n = wg_row_size(x), at = first_nonfinite(x->adj, n);

@@ -101,7 +101,7 @@ static int skips_vjp(const wg_row *r, sweep_mode m) {
 static void zero_stale_inputs(wg_tape *t, wg_row *r, sweep_mode m) {
   zero_if_stale(r);
   if (m.first && wg_ops[r->op].writes_first) return;
-  for (int k = 0; k < r->n_in; k++) zero_if_stale(wg_input_row(t, r, k));
+  for (uint32_t k = 0; k < r->n_in; k++) zero_if_stale(wg_input_row(t, r, k));
 }
 
 /* r's VJP; with a trace set, the traced form (teach/print.c): the same VJP, and what it adds. */

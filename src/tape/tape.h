@@ -11,17 +11,19 @@
 #include "wengert.h"
 #include "tape/arena.h"
 
-#define WG_MAX_INPUTS 4
+#define WG_MAX_INPUTS 4      /* inputs of a custom op (wg_custom); built-in ops take any number */
 #define WG_NAME_MAX 64
 
 typedef struct wg_row {
   uint16_t op;               /* index into wg_ops[] */
-  uint8_t n_in;              /* inputs used in in[] */
   uint8_t needs_grad;        /* some input (or this leaf) leads to a parameter */
   uint8_t adj_stale;         /* backward: adj holds stale values, to be read as zero: the
                                 first VJP to reach it writes it (ops marked `first`,
                                 wg_adj_first) or the sweep zeroes it just before that VJP */
-  uint32_t in[WG_MAX_INPUTS];/* input row indices, all < this row's index */
+  uint32_t n_in;             /* inputs in in[] */
+  uint32_t *in;              /* n_in input row indices, all < this row's index: an arena array
+                                made at record time (NULL for leaves); the arena never moves
+                                it, so growing the row list copies only the pointer */
   int rows, cols;            /* shape of val, adj, tan */
   wg_real *val;              /* value (arena; for inputs/params: the caller's buffer) */
   wg_real *adj;              /* adjoint dLoss/dval, NULL until a backward needs it */

@@ -93,7 +93,7 @@ static uint32_t find_loss(const wg_tape *t) {
     if (r->rows != 1 || r->cols != 1 || !r->needs_grad) continue;
     int used = 0;
     for (uint32_t j = i + 1; j < t->n_rows && !used; j++)
-      for (int k = 0; k < t->rows[j].n_in && k < WG_MAX_INPUTS; k++)
+      for (uint32_t k = 0; k < t->rows[j].n_in; k++)
         if (t->rows[j].in[k] == i) used = 1;
     if (!used) return i;
   }
@@ -188,13 +188,13 @@ static int *layout(const wg_tape *t, int *n_layers) {
   int *layer = wg_alloc_zero(3 * (size_t)n * sizeof *layer), *slot = layer + n, *width = slot + n;
   if (!layer) return NULL;
   for (uint32_t i = 0; i < n; i++) /* ops: below their deepest input (leaves at 0 for now) */
-    for (int k = 0; k < t->rows[i].n_in && k < WG_MAX_INPUTS; k++)
+    for (uint32_t k = 0; k < t->rows[i].n_in; k++)
       if (layer[t->rows[i].in[k]] + 1 > layer[i]) layer[i] = layer[t->rows[i].in[k]] + 1;
   for (uint32_t i = 0; i < n; i++) { /* leaves: just above their first consumer */
     if (t->rows[i].n_in) continue;
     int lowest = -1;
     for (uint32_t j = i + 1; j < n; j++)
-      for (int k = 0; k < t->rows[j].n_in && k < WG_MAX_INPUTS; k++)
+      for (uint32_t k = 0; k < t->rows[j].n_in; k++)
         if (t->rows[j].in[k] == i && (lowest < 0 || layer[j] - 1 < lowest)) lowest = layer[j] - 1;
     layer[i] = lowest > 0 ? lowest : 0;
   }
@@ -236,7 +236,7 @@ static void write_graph(const wg_tape *t, FILE *f, const int *lay, int n_layers)
     const wg_row *r = &t->rows[i];
     int x1, y1, x0, y0;
     node_xy(lay, n, widest, i, &x1, &y1);
-    for (int k = 0; k < r->n_in && k < WG_MAX_INPUTS; k++) {
+    for (uint32_t k = 0; k < r->n_in; k++) {
       node_xy(lay, n, widest, r->in[k], &x0, &y0);
       int ax = x0 + NODE_W / 2, ay = y0 + NODE_H, bx = x1 + NODE_W / 2, by = y1;
       fprintf(f, "<path class=\"edge e%u e%u\" d=\"M%d,%d C%d,%d %d,%d %d,%d\"/>\n",
@@ -280,7 +280,7 @@ static void write_table(const wg_tape *t, FILE *f) {
     fputs("</td><td>", f);
     html_text(f, wg_row_op_name(r));
     fputs("</td><td>", f);
-    for (int k = 0; k < r->n_in && k < WG_MAX_INPUTS; k++) {
+    for (uint32_t k = 0; k < r->n_in; k++) {
       fputs(k ? ", " : "", f);
       html_text(f, wg_row_label(t, r->in[k], lab, sizeof lab));
     }
@@ -302,7 +302,7 @@ static void write_rows_data(const wg_tape *t, FILE *f) {
     fputs(",op:", f);
     js_string(f, wg_row_op_name(r));
     fputs(",in:[", f);
-    for (int k = 0; k < r->n_in && k < WG_MAX_INPUTS; k++) fprintf(f, "%s%u", k ? "," : "", (unsigned)r->in[k]);
+    for (uint32_t k = 0; k < r->n_in; k++) fprintf(f, "%s%u", k ? "," : "", (unsigned)r->in[k]);
     fprintf(f, "],shape:[%d,%d],g:%d,fwd:", r->rows, r->cols, r->needs_grad);
     js_string(f, wg_forward_rule(text, sizeof text, t, i, 0));
     fputs(",fwdv:", f);

@@ -138,7 +138,7 @@ static void sb_rule(sbuf *b, const char *rule, size_t n, const wg_tape *t, const
     const char *sub = NULL;
     int src = -2; /* the row substituted: -1 this row, k >= 0 input k */
     if (v == 'y' || (r->n_in == 0 && w == 1 && p[0] == 'W')) sub = self, src = -1; /* W: a leaf */
-    for (int k = 0; !sub && v && k < r->n_in && k < WG_MAX_INPUTS; k++)
+    for (int k = 0; !sub && v && k < (int)r->n_in && k < WG_MAX_INPUTS; k++) /* letters[] */
       if (letters[k] == v) sub = wg_row_label(t, r->in[k], lab, sizeof lab), src = k;
     int plain = 1; /* a label with operators in it ("1-t") is parenthesised in a formula */
     for (const char *c = sub; sub && *c; c++)
@@ -196,7 +196,7 @@ static void table_cell(sbuf *b, const wg_tape *t, uint32_t i, int c) {
   case C_NAME: sb_printf(b, "%s", r->name ? r->name : ""); break;
   case C_OP: sb_printf(b, "%s", wg_row_op_name(r)); break;
   case C_IN:
-    for (int k = 0; k < r->n_in && k < WG_MAX_INPUTS; k++)
+    for (uint32_t k = 0; k < r->n_in; k++)
       sb_printf(b, "%s%s", k ? ", " : "", wg_row_label(t, r->in[k], lab, sizeof lab));
     break;
   case C_SHAPE: sb_printf(b, "%dx%d", r->rows, r->cols); break;
@@ -271,7 +271,7 @@ void wg_tape_dot(wg_tape *t, FILE *f) {
   if (t->n_rows && !used)
     wg_fail(t, WG_ERR_NOMEM, "dot: out of memory for %u bytes of scratch", (unsigned)t->n_rows);
   for (uint32_t i = 0; used && i < t->n_rows; i++)
-    for (int k = 0; k < t->rows[i].n_in && k < WG_MAX_INPUTS; k++) used[t->rows[i].in[k]] = 1;
+    for (uint32_t k = 0; k < t->rows[i].n_in; k++) used[t->rows[i].in[k]] = 1;
   for (uint32_t i = 0; i < t->n_rows; i++) {
     const wg_row *r = &t->rows[i];
     const char *style = r->op == WG_OP_INPUT || r->op == WG_OP_SCALAR
@@ -301,9 +301,9 @@ void wg_tape_dot(wg_tape *t, FILE *f) {
     const char *start[WG_MAX_INPUTS];
     size_t len[WG_MAX_INPUTS];
     if (r->op < WG_OP_COUNT) rule_terms(wg_ops[r->op].vjp_rule, letters, start, len);
-    for (int k = 0; k < r->n_in && k < WG_MAX_INPUTS; k++) {
+    for (uint32_t k = 0; k < r->n_in; k++) {
       fprintf(f, "  v%u -> v%u", (unsigned)r->in[k], (unsigned)i);
-      if (r->n_in > 1 && letters[k]) fprintf(f, " [label=\" %c\"]", letters[k]);
+      if (r->n_in > 1 && k < WG_MAX_INPUTS && letters[k]) fprintf(f, " [label=\" %c\"]", letters[k]);
       fprintf(f, ";\n");
     }
   }
@@ -381,9 +381,16 @@ void wg_trace_step(wg_tape *t, wg_row *r) {
   wg_step_terms s;
   memset(&s, 0, sizeof s);
   s.row = i;
-  int n_in = r->n_in < WG_MAX_INPUTS ? r->n_in : WG_MAX_INPUTS;
+  int n_in = (int)r->n_in;
   s.n_terms = n_in ? n_in : 1; /* a leaf: one term, its gradient */
-  size_t off[WG_MAX_INPUTS], total = 0;
+  size_t n_terms = (size_t)s.n_terms, total = 0;
+  size_t *off = wg_alloc(n_terms * (sizeof *off + sizeof *s.term));
+  if (!off) {
+    wg_fail(t, WG_ERR_NOMEM, "trace: out of memory for %zu terms (row %u)", n_terms, (unsigned)i);
+    wg_ops[r->op].vjp(t, r);
+    return;
+  }
+  s.term = (wg_term *)(void *)(off + n_terms); /* size_t then wg_term: both 8-aligned */
   for (int k = 0; k < s.n_terms; k++) {
     s.term[k] = target_of(t, r, n_in ? k : -1);
     off[k] = total;
@@ -394,6 +401,7 @@ void wg_trace_step(wg_tape *t, wg_row *r) {
   if (total && !scratch) {
     wg_fail(t, WG_ERR_NOMEM, "trace: out of memory for %zu bytes of scratch (row %u)",
             total * sizeof *scratch, (unsigned)i);
+    wg_free(off, n_terms * (sizeof *off + sizeof *s.term));
     wg_ops[r->op].vjp(t, r);
     return;
   }
@@ -420,4 +428,5 @@ void wg_trace_step(wg_tape *t, wg_row *r) {
   if (t->trace_writer) t->trace_writer(t, &s);
   else trace_write_text(t, &s);
   wg_free(scratch, total * sizeof *scratch);
+  wg_free(off, n_terms * (sizeof *off + sizeof *s.term));
 }

@@ -25,7 +25,7 @@ typedef struct wg_step_terms {
   uint32_t row;
   int n_terms;
   char letters[WG_MAX_INPUTS]; /* the input letters of the VJP rule (x; a, b; p, t; ...) */
-  wg_term term[WG_MAX_INPUTS];
+  wg_term *term;               /* n_terms of them (one per input: any number) */
 } wg_step_terms;
 
 /* Text of a term's rule into buf (n bytes, truncated): with_values = 0 substitutes the rows'

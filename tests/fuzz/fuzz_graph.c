@@ -163,6 +163,22 @@ static wg_var fz_dropout(fz *f) {
   if (b == 254) wg_tape_set_training(f->t, !wg_tape_training(f->t));
   return wg_dropout(f->t, pick(f), b < 250 ? (double)(b % 10) / 10 : real(f), b == 253 ? NULL : &fz_rng);
 }
+/* family A: shapes and indices in range and out of it (dim() gives 0 and -3 too) */
+static wg_var fz_reshape(fz *f) { return wg_reshape(f->t, pick(f), dim(f), dim(f)); }
+static wg_var fz_slice(fz *f) {
+  int r0 = dim(f) - 1, c0 = dim(f) - 1;
+  return wg_slice(f->t, pick(f), r0, c0, dim(f), dim(f));
+}
+static wg_var fz_concat(fz *f, wg_var (*cat)(wg_tape *, int, const wg_var *)) {
+  wg_var in[12];
+  uint8_t b = u8(f);
+  int n = b == 255 ? -1 : b % 13; /* 0 and -1 are refused */
+  for (int k = 0; k < n; k++) in[k] = pick(f);
+  return cat(f->t, n, b == 254 ? NULL : in);
+}
+static wg_var fz_concat_rows(fz *f) { return fz_concat(f, wg_concat_rows); }
+static wg_var fz_concat_cols(fz *f) { return fz_concat(f, wg_concat_cols); }
+static wg_var fz_gather_rows(fz *f) { return wg_gather_rows(f->t, pick(f), pick(f)); }
 
 /* a user op: y = the elementwise product of its 0..5 inputs (all of one shape, else its shape
  * callback refuses), with or without a JVP */
