@@ -40,9 +40,9 @@ int wg_dataset_targets(const wg_dataset *d) {
 int wg_dataset_alloc(wg_dataset *d, int rows, int cols, int targets) {
   memset(d, 0, sizeof *d);
   size_t n, x_bytes, ny, y_bytes, name_bytes;
-  if (rows <= 0 || cols <= 0 || targets <= 0 || !io_mul((size_t)rows, (size_t)cols, &n) ||
-      !io_mul(n, sizeof *d->x, &x_bytes) || !io_mul((size_t)rows, (size_t)targets, &ny) ||
-      !io_mul(ny, sizeof *d->y, &y_bytes) || !io_mul((size_t)cols, sizeof *d->names, &name_bytes))
+  if (rows <= 0 || cols <= 0 || targets <= 0 || !wg_mul_size((size_t)rows, (size_t)cols, &n) ||
+      !wg_mul_size(n, sizeof *d->x, &x_bytes) || !wg_mul_size((size_t)rows, (size_t)targets, &ny) ||
+      !wg_mul_size(ny, sizeof *d->y, &y_bytes) || !wg_mul_size((size_t)cols, sizeof *d->names, &name_bytes))
     return 0;
   d->rows = rows, d->cols = cols, d->targets = targets;
   d->x = wg_alloc(x_bytes);

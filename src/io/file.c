@@ -96,7 +96,7 @@ wg_status wg_file_read(const char *path, unsigned char **buf, size_t *len, char 
   if (fd < 0) return st;
   size_t n = (size_t)size, total; /* the buffer: n bytes and a 0 */
   unsigned char *b = NULL;
-  if (size < 0 || (uintmax_t)size != n || !io_add(n, 1, &total))
+  if (size < 0 || (uintmax_t)size != n || !wg_add_size(n, 1, &total))
     st = wg_errf(err, errlen, WG_ERR_NOMEM, "%s: %jd bytes do not fit in memory", path,
                  (intmax_t)size);
   else if (!(b = wg_alloc(total)))

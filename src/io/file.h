@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tape/size.h" /* wg_mul_size, wg_add_size: counts that never wrap */
 #include "wengert.h"
 
 /* The whole file into a new buffer of *len + 1 bytes whose last byte is 0 (so text can be
@@ -19,20 +20,6 @@ wg_status wg_file_read(const char *path, unsigned char **buf, size_t *len, char 
 /* Create or truncate path (a regular file) and write len bytes. */
 wg_status wg_file_write(const char *path, const unsigned char *buf, size_t len, char *err,
                         size_t errlen);
-
-/* *out = a * b; 0 when the product does not fit size_t (whatever its width) */
-static inline int io_mul(size_t a, size_t b, size_t *out) {
-  if (b != 0 && a > SIZE_MAX / b) return 0;
-  *out = a * b;
-  return 1;
-}
-
-/* *out = a + b; 0 when the sum does not fit size_t */
-static inline int io_add(size_t a, size_t b, size_t *out) {
-  if (a > SIZE_MAX - b) return 0;
-  *out = a + b;
-  return 1;
-}
 
 /* an err buffer says "" until something fails (functions that succeed leave no stale text) */
 static inline void io_clear(char *err, size_t errlen) {

@@ -54,7 +54,7 @@ wg_status wg_npy_encode(wg_mat m, int ndim, int version, unsigned char **buf, si
                    version);
   char dict[128];
   size_t n, bytes, total;
-  if (!io_mul((size_t)m.rows, (size_t)m.cols, &n) || !io_mul(n, 8, &bytes))
+  if (!wg_mul_size((size_t)m.rows, (size_t)m.cols, &n) || !wg_mul_size(n, 8, &bytes))
     return wg_errf(err, errlen, WG_ERR_NOMEM, "npy: (%dx%d) is too large: its size "
                    "in bytes exceeds SIZE_MAX", m.rows, m.cols);
   int dl = ndim == 1 ? snprintf(dict, sizeof dict, "{'descr': '<f8', 'fortran_order': False, "
@@ -66,7 +66,7 @@ wg_status wg_npy_encode(wg_mat m, int ndim, int version, unsigned char **buf, si
   if (version == 0) version = ((prefix + need + 63) / 64 * 64 - prefix) > 65535 ? 2 : 1;
   if (version == 2) prefix = 12;
   size_t hlen = (prefix + need + 63) / 64 * 64 - prefix;
-  if (!io_add(prefix + hlen, bytes, &total))
+  if (!wg_add_size(prefix + hlen, bytes, &total))
     return wg_errf(err, errlen, WG_ERR_NOMEM, "npy: (%dx%d) is too large: its size "
                    "in bytes exceeds SIZE_MAX", m.rows, m.cols);
   unsigned char *b = wg_alloc(total);
@@ -210,7 +210,7 @@ wg_status wg_npy_decode(const unsigned char *buf, size_t len, const char *what, 
     return wg_errf(err, errlen, WG_ERR_FORMAT, "%s: shape %lld x %lld: dimensions must be 1 .. "
                    "%d", what, rows, cols, INT_MAX);
   size_t n, bytes, data = len - prefix - hlen;
-  if (!io_mul((size_t)rows, (size_t)cols, &n) || !io_mul(n, 8, &bytes))
+  if (!wg_mul_size((size_t)rows, (size_t)cols, &n) || !wg_mul_size(n, 8, &bytes))
     return wg_errf(err, errlen, WG_ERR_FORMAT, "%s: shape %lld x %lld is too large: its data "
                    "would exceed SIZE_MAX (%zu) bytes", what, rows, cols, (size_t)SIZE_MAX);
   if (data != bytes)

@@ -83,7 +83,7 @@ wg_status wg_npz_write(wg_model *m, const char *path, wg_npz_entry *e, int n) {
     e[i].offset = (uint32_t)(total - 22 - dir);
     size_t nl = strlen(e[i].name);
     dir += 46 + nl;
-    if (!io_add(total, 30 + 46 + 2 * nl, &total) || !io_add(total, e[i].len, &total) ||
+    if (!wg_add_size(total, 30 + 46 + 2 * nl, &total) || !wg_add_size(total, e[i].len, &total) ||
         total > 0xFFFFFFFFu)
       st = wg_model_fail(m, WG_ERR_ARG, "%s: over 4 GiB needs zip64, which is not written",
                          path);
