@@ -188,7 +188,24 @@ WG_API wg_var wg_softmax(wg_tape *t, wg_var x); /* y_ij = exp(x_ij - max_k x_ik)
 /* (1x1) L = (1/m) sum_i [ logsumexp(z_i) - z_i,label_i ];  dz = (softmax(z) - onehot) / m */
 WG_API wg_var wg_softmax_ce(wg_tape *t, wg_var logits, wg_var labels);
 
-/* Family (C) of issue 14: axis reductions, log-softmax, layer norm, dropout.
+/* More elementwise math, shape of x unless "bcast". Slopes at the kinks, as
+ * PyTorch: |x|' = 0 at 0; leaky_relu' = alpha at 0; clamp passes the gradient at lo and hi;
+ * maximum/minimum split it in half on ties; sqrt' and pow' (0 < c < 1) are +inf at 0. */
+WG_API wg_var wg_pow(wg_tape *t, wg_var x, wg_real c);   /* y = x^c, c finite; slope 0 if c = 0 */
+WG_API wg_var wg_sqrt(wg_tape *t, wg_var x);             /* y = sqrt(x)                    */
+WG_API wg_var wg_abs(wg_tape *t, wg_var x);              /* y = |x|                        */
+WG_API wg_var wg_sin(wg_tape *t, wg_var x);              /* y = sin(x)                     */
+WG_API wg_var wg_cos(wg_tape *t, wg_var x);              /* y = cos(x)                     */
+WG_API wg_var wg_softplus(wg_tape *t, wg_var x);         /* y = max(x,0) + log1p(exp(-|x|)) */
+WG_API wg_var wg_gelu(wg_tape *t, wg_var x);             /* y = x/2 (1 + erf(x / sqrt 2))  */
+/* y = x for x > 0, alpha x otherwise; alpha finite (any sign) */
+WG_API wg_var wg_leaky_relu(wg_tape *t, wg_var x, wg_real alpha);
+/* y = min(max(x, lo), hi); lo <= hi, either may be infinite, neither NaN */
+WG_API wg_var wg_clamp(wg_tape *t, wg_var x, wg_real lo, wg_real hi);
+WG_API wg_var wg_maximum(wg_tape *t, wg_var a, wg_var b); /* bcast: y = max(a, b)          */
+WG_API wg_var wg_minimum(wg_tape *t, wg_var a, wg_var b); /* bcast: y = min(a, b)          */
+
+/* Axis reductions, log-softmax, layer norm, dropout.
  * Axis reductions of x (m x n): axis 0 reduces over the rows, giving (1 x n); axis 1 over
  * the columns, giving (m x 1). Another axis fails with WG_ERR_ARG naming the op and x. */
 WG_API wg_var wg_sum_axis(wg_tape *t, wg_var x, int axis);  /* y_j = sum_i x_ij (axis 0)     */
@@ -219,24 +236,22 @@ WG_API wg_status wg_dropout_resample(wg_tape *t);
 WG_API void wg_tape_set_training(wg_tape *t, int on);
 WG_API int wg_tape_training(const wg_tape *t); /* 1 training, 0 evaluation (and NULL) */
 
-/* Elementwise math (issue 14, family B), shape of x unless "bcast". Slopes at the kinks, as
- * PyTorch: |x|' = 0 at 0; leaky_relu' = alpha at 0; clamp passes the gradient at lo and hi;
- * maximum/minimum split it in half on ties; sqrt' and pow' (0 < c < 1) are +inf at 0. */
-WG_API wg_var wg_pow(wg_tape *t, wg_var x, wg_real c);   /* y = x^c, c finite; slope 0 if c = 0 */
-WG_API wg_var wg_sqrt(wg_tape *t, wg_var x);             /* y = sqrt(x)                    */
-WG_API wg_var wg_abs(wg_tape *t, wg_var x);              /* y = |x|                        */
-WG_API wg_var wg_sin(wg_tape *t, wg_var x);              /* y = sin(x)                     */
-WG_API wg_var wg_cos(wg_tape *t, wg_var x);              /* y = cos(x)                     */
-WG_API wg_var wg_softplus(wg_tape *t, wg_var x);         /* y = max(x,0) + log1p(exp(-|x|)) */
-WG_API wg_var wg_gelu(wg_tape *t, wg_var x);             /* y = x/2 (1 + erf(x / sqrt 2))  */
-/* y = x for x > 0, alpha x otherwise; alpha finite (any sign) */
-WG_API wg_var wg_leaky_relu(wg_tape *t, wg_var x, wg_real alpha);
-/* y = min(max(x, lo), hi); lo <= hi, either may be infinite, neither NaN */
-WG_API wg_var wg_clamp(wg_tape *t, wg_var x, wg_real lo, wg_real hi);
-WG_API wg_var wg_maximum(wg_tape *t, wg_var a, wg_var b); /* bcast: y = max(a, b)          */
-WG_API wg_var wg_minimum(wg_tape *t, wg_var a, wg_var b); /* bcast: y = min(a, b)          */
+/* Shapes and indexing. Bad shapes, blocks or indices fail the tape with a
+ * message naming the op, the shapes and the row. concat takes any n >= 1 inputs (xs[0..n-1]). */
+/* (m x n) -> (rows x cols), rows cols = m n: the same elements in row-major order */
+WG_API wg_var wg_reshape(wg_tape *t, wg_var x, int rows, int cols);
+/* (m x n) -> (rows x cols): y_ij = x_(row0+i)(col0+j), the block inside x */
+WG_API wg_var wg_slice(wg_tape *t, wg_var x, int row0, int col0, int rows, int cols);
+/* (m_1 x n) .. (m_n x n) -> (sum m_k x n): the inputs stacked top to bottom */
+WG_API wg_var wg_concat_rows(wg_tape *t, int n, const wg_var *xs);
+/* (m x n_1) .. (m x n_n) -> (m x sum n_k): the inputs side by side, left to right */
+WG_API wg_var wg_concat_cols(wg_tape *t, int n, const wg_var *xs);
+/* table (r x n), idx (m x 1) of row indices 0..r-1 as wg_real (an input: no gradient) ->
+ * (m x n): y_i = table_(idx_i), an embedding lookup; dtable_(idx_i) += dy_i. Indices are
+ * checked at every forward (replays too). */
+WG_API wg_var wg_gather_rows(wg_tape *t, wg_var table, wg_var idx);
 
-/* -- convolution and pooling (issue 14, family D). Images are stored one per row, channel-major:
+/* Convolution and pooling. Images are stored one per row, channel-major:
  * row b of x is x_b[c][i][j] at column (c * height + i) * width + j. Output sizes:
  * H_out = (height + 2 padding - kernel_h) / stride + 1 (rounded down), W_out likewise. */
 typedef struct {
@@ -260,21 +275,6 @@ typedef struct {
 WG_API wg_var wg_maxpool2d(wg_tape *t, wg_var x, wg_pool2d_shape s);
 /* (batch x C*H*W) -> (batch x C*H_out*W_out): y = mean of x over each kernel x kernel window */
 WG_API wg_var wg_avgpool2d(wg_tape *t, wg_var x, wg_pool2d_shape s);
-
-/* Shapes and indexing (issue 14, family A). Bad shapes, blocks or indices fail the tape with a
- * message naming the op, the shapes and the row. concat takes any n >= 1 inputs (xs[0..n-1]). */
-/* (m x n) -> (rows x cols), rows cols = m n: the same elements in row-major order */
-WG_API wg_var wg_reshape(wg_tape *t, wg_var x, int rows, int cols);
-/* (m x n) -> (rows x cols): y_ij = x_(row0+i)(col0+j), the block inside x */
-WG_API wg_var wg_slice(wg_tape *t, wg_var x, int row0, int col0, int rows, int cols);
-/* (m_1 x n) .. (m_n x n) -> (sum m_k x n): the inputs stacked top to bottom */
-WG_API wg_var wg_concat_rows(wg_tape *t, int n, const wg_var *xs);
-/* (m x n_1) .. (m x n_n) -> (m x sum n_k): the inputs side by side, left to right */
-WG_API wg_var wg_concat_cols(wg_tape *t, int n, const wg_var *xs);
-/* table (r x n), idx (m x 1) of row indices 0..r-1 as wg_real (an input: no gradient) ->
- * (m x n): y_i = table_(idx_i), an embedding lookup; dtable_(idx_i) += dy_i. Indices are
- * checked at every forward (replays too). */
-WG_API wg_var wg_gather_rows(wg_tape *t, wg_var table, wg_var idx);
 
 /* ---- sweeps and views ------------------------------------------------------------------ */
 WG_API wg_status wg_forward(wg_tape *t);              /* replay every row from the leaves */
