@@ -27,7 +27,7 @@
  * --resume F goes on from it and ends bitwise where a run without a stop ends. */
 #include <math.h>
 
-#include "common.h"
+#include "stop_options.h"
 
 #define USAGE "[--steps N] [--seed S] [--save PATH.npz] [--load PATH.npz] [--data PATH] " \
               "[--stop-after STEPS --checkpoint PATH.npz] [--resume PATH.npz] [--check]"
@@ -219,47 +219,32 @@ static void sample(const char *prog, const gru *g, const text *x, unsigned long 
 /* ---- options ------------------------------------------------------------------------- */
 
 typedef struct {
-  long steps, stop_after;
-  const char *checkpoint, *resume;
+  long steps;
   int check;
 } gru_options;
 
-/* --steps, --stop-after, --checkpoint, --resume, --check: taken out of argv before
- * parse_options sees the rest */
+/* --steps and --check: taken out of argv (after take_stop_options) before parse_options sees
+ * the rest */
 static int take_options(int argc, char **argv, gru_options *g) {
   int k = 1;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
-    if (strcmp(a, "--check") == 0) {
-      g->check = 1;
-      continue;
-    }
-    int ours = strcmp(a, "--steps") == 0 || strcmp(a, "--stop-after") == 0 ||
-               strcmp(a, "--checkpoint") == 0 || strcmp(a, "--resume") == 0;
-    if (!ours) {
-      argv[k++] = argv[i];
-      continue;
-    }
-    if (i + 1 >= argc) {
+    if (strcmp(a, "--check") == 0) g->check = 1;
+    else if (strcmp(a, "--steps") != 0) argv[k++] = argv[i];
+    else if (i + 1 < argc) g->steps = parse_long(argv[0], a, argv[++i], 0, 100000000);
+    else {
       fprintf(stderr, "%s: %s needs a value\nusage: %s %s\n", argv[0], a, argv[0], USAGE);
       exit(2);
     }
-    const char *v = argv[++i];
-    if (strcmp(a, "--steps") == 0) g->steps = parse_long(argv[0], a, v, 0, 100000000);
-    else if (strcmp(a, "--stop-after") == 0) g->stop_after = parse_long(argv[0], a, v, 1, 100000000);
-    else if (strcmp(a, "--checkpoint") == 0) g->checkpoint = v;
-    else g->resume = v;
-  }
-  if (!g->stop_after != !g->checkpoint) {
-    fprintf(stderr, "%s: --stop-after and --checkpoint go together\n", argv[0]);
-    exit(2);
   }
   return k;
 }
 
 int main(int argc, char **argv) {
   const char *prog = argv[0];
-  gru_options go = {STEPS, 0, NULL, NULL, 0};
+  gru_options go = {STEPS, 0};
+  stop_options so = {0, NULL, NULL};
+  argc = take_stop_options(argc, argv, 100000000, USAGE, &so);
   argc = take_options(argc, argv, &go);
   options o = parse_options(argc, argv, (options){"examples/data/quotes.txt", NULL, NULL, NULL, 0, 42}, USAGE);
   text x;
@@ -284,13 +269,13 @@ int main(int argc, char **argv) {
   wg_checkpoint_rng ck_rngs[1] = {{"windows", &windows}};
   wg_checkpoint_value ck_values[1] = {{"seed", &seed}};
   wg_checkpoint ck = {opt, ck_rngs, 1, ck_values, 1};
-  if (go.resume) {
-    if (wg_checkpoint_load(g.m, &ck, go.resume)) die(prog, wg_model_error(g.m));
+  if (so.resume) {
+    if (wg_checkpoint_load(g.m, &ck, so.resume)) die(prog, wg_model_error(g.m));
     if (seed != (double)o.seed) {
-      snprintf(err, sizeof err, "%s was saved with --seed %.0f, not %llu", go.resume, seed, o.seed);
+      snprintf(err, sizeof err, "%s was saved with --seed %.0f, not %llu", so.resume, seed, o.seed);
       die(prog, err);
     }
-    printf("resumed from %s at step %ld\n", go.resume, wg_optim_steps(opt));
+    printf("resumed from %s at step %ld\n", so.resume, wg_optim_steps(opt));
   }
 
   /* one tape for training and held-out evaluation, recorded once, replayed every step */
@@ -321,10 +306,10 @@ int main(int argc, char **argv) {
       held_loss = wg_value(t, L).data[0];
     }
     if (steps == go.steps) break;
-    if (go.stop_after && steps == go.stop_after) {
-      if (wg_checkpoint_save(g.m, &ck, go.checkpoint)) die(prog, wg_model_error(g.m));
+    if (so.stop_after && steps == so.stop_after) {
+      if (wg_checkpoint_save(g.m, &ck, so.checkpoint)) die(prog, wg_model_error(g.m));
       wg_progress_clear(&bar);
-      printf("stopped after %ld steps: checkpoint %s\n", steps, go.checkpoint);
+      printf("stopped after %ld steps: checkpoint %s\n", steps, so.checkpoint);
       goto stopped;
     }
     for (int b = 0; b < BATCH; b++)

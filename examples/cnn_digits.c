@@ -25,7 +25,7 @@
  * optimizer steps and writes the whole training state (wg_checkpoint_save: weights, Adam's
  * state, the shuffling generator, epoch, batch, seed); --resume F loads it and trains on, and
  * ends with bitwise the weights of a run without a stop (make models-check compares them). */
-#include "common.h"
+#include "training.h"
 
 #define USAGE "[--data PATH] [--epochs N] [--seed S] [--save PATH.npz] [--load PATH.npz] " \
               "[--stop-after STEPS --checkpoint PATH.npz] [--resume PATH.npz]"
@@ -113,43 +113,11 @@ static double dense_baseline(const char *prog, const wg_dataset *all, unsigned l
   return acc;
 }
 
-/* --stop-after, --checkpoint, --resume: taken out of argv before parse_options sees it */
-typedef struct {
-  long stop_after;
-  const char *checkpoint, *resume;
-} stop_options;
-
-static int take_stop_options(int argc, char **argv, stop_options *so) {
-  int k = 1;
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    int ours = strcmp(a, "--stop-after") == 0 || strcmp(a, "--checkpoint") == 0 ||
-               strcmp(a, "--resume") == 0;
-    if (!ours) {
-      argv[k++] = argv[i];
-      continue;
-    }
-    if (i + 1 >= argc) {
-      fprintf(stderr, "%s: %s needs a value\nusage: %s %s\n", argv[0], a, argv[0], USAGE);
-      exit(2);
-    }
-    const char *v = argv[++i];
-    if (strcmp(a, "--stop-after") == 0) so->stop_after = parse_long(argv[0], a, v, 1, 1000000000);
-    else if (strcmp(a, "--checkpoint") == 0) so->checkpoint = v;
-    else so->resume = v;
-  }
-  if (!so->stop_after != !so->checkpoint) {
-    fprintf(stderr, "%s: --stop-after and --checkpoint go together\n", argv[0]);
-    exit(2);
-  }
-  return k;
-}
-
 int main(int argc, char **argv) {
   const char *prog = argv[0];
   options o = {"examples/data/digits.csv", NULL, NULL, NULL, 20, 42};
   stop_options so = {0, NULL, NULL};
-  argc = take_stop_options(argc, argv, &so);
+  argc = take_stop_options(argc, argv, 1000000000, USAGE, &so);
   o = parse_options(argc, argv, o, USAGE);
 
   wg_dataset all, train, test;
@@ -191,47 +159,12 @@ int main(int argc, char **argv) {
   wg_tape *t = wg_tape_new();
   if (!opt || !t) die(prog, opt ? "out of memory" : err);
 
-  /* the training state a checkpoint holds besides the model and the optimizer */
-  wg_rng shuffle;
-  wg_rng_seed(&shuffle, o.seed + 2);
-  double epoch_at = 1, batch_at = 0, seed = (double)o.seed;
-  wg_checkpoint_rng ck_rngs[1] = {{"shuffle", &shuffle}};
-  wg_checkpoint_value ck_values[3] = {{"epoch", &epoch_at}, {"batch", &batch_at}, {"seed", &seed}};
-  wg_checkpoint ck = {opt, ck_rngs, 1, ck_values, 3};
-  if (so.resume) {
-    if (wg_checkpoint_load(n.m, &ck, so.resume)) die(prog, wg_model_error(n.m));
-    if (seed != (double)o.seed) {
-      snprintf(err, sizeof err, "%s was saved with --seed %.0f, not %llu", so.resume, seed,
-               o.seed);
-      die(prog, err);
-    }
-    /* the rows' order at the stop: the seeded split shuffled once per epoch 1..epoch_at */
-    wg_rng replay;
-    wg_rng_seed(&replay, o.seed + 2);
-    for (long e = 1; e <= (long)epoch_at; e++) wg_dataset_shuffle(&train, &replay);
-    if (memcmp(&replay, &shuffle, sizeof replay) != 0) die(prog, "the checkpoint's shuffling "
-                                                           "generator does not match its epoch");
-    printf("resumed from %s: epoch %.0f, batch %.0f, step %ld\n", so.resume, epoch_at, batch_at,
-           wg_optim_steps(opt));
-  }
-  long per_epoch = (train.rows + BATCH - 1) / BATCH, steps = wg_optim_steps(opt);
-  wg_progress bar;
-  wg_progress_begin(&bar, stderr, "training", o.epochs * per_epoch);
-  for (long epoch = (long)epoch_at; epoch <= o.epochs; epoch++) {
-    int resuming = so.resume && epoch == (long)epoch_at;
-    if (!resuming) wg_dataset_shuffle(&train, &shuffle);
-    wg_batches bt = wg_batches_begin(&train, BATCH);
+  training tr; /* training.h: the shuffled batches, --stop-after, --resume, the progress bar */
+  training_begin(&tr, prog, &o, &so, n.m, opt, &train, BATCH);
+  for (long epoch = (long)tr.epoch_at; epoch <= o.epochs; epoch++) {
+    wg_batches b = training_epoch(&tr, &train, epoch);
     wg_mat x, y;
-    for (long k = 0; wg_batches_next(&bt, &x, &y); k++) {
-      if (resuming && k < (long)batch_at) continue; /* done before the stop */
-      if (so.stop_after && steps == so.stop_after) {
-        epoch_at = (double)epoch, batch_at = (double)k;
-        if (wg_checkpoint_save(n.m, &ck, so.checkpoint)) die(prog, wg_model_error(n.m));
-        wg_progress_clear(&bar);
-        printf("stopped after %ld steps (epoch %ld, batch %ld of %ld): checkpoint %s\n", steps,
-               epoch, k, per_epoch, so.checkpoint);
-        goto stopped;
-      }
+    while (training_batch(&tr, &b, &x, &y)) {
       wg_tape_reset(t);
       wg_var X = wg_input(t, x.rows, x.cols, x.data), Y = wg_input(t, y.rows, 1, y.data);
       wg_var L = wg_softmax_ce(t, cnn_logits(t, &n, X), Y);
@@ -239,15 +172,16 @@ int main(int argc, char **argv) {
       wg_backward(t, L);
       check_tape(prog, t);
       wg_optim_step(opt);
-      wg_progress_update(&bar, ++steps);
+      wg_progress_update(&tr.bar, wg_optim_steps(opt));
     }
+    if (tr.stopped) goto stopped; /* the checkpoint is written */
     double loss, acc;
     evaluate(prog, t, &n, &train, &loss, &acc);
-    wg_progress_clear(&bar);
+    wg_progress_clear(&tr.bar);
     printf("epoch %3ld  loss %.4f  train accuracy %5.1f%%\n", epoch, loss, 100 * acc);
     fflush(stdout);
   }
-  wg_progress_end(&bar);
+  wg_progress_end(&tr.bar);
   double loss, acc;
   evaluate(prog, t, &n, &test, &loss, &acc);
   printf("test accuracy: %.1f%% (%d of %d held-out images), test loss %.4f\n", 100 * acc,

@@ -18,8 +18,10 @@
  * compares them). The order of the training rows is not stored: it is the seeded split
  * shuffled once per epoch, so the resumed run rebuilds it by replaying the epochs' shuffles,
  * and checks that this leaves the generator where the checkpoint says. Progress goes to
- * stderr (wg_progress: a bar on a terminal, otherwise a line every 10 s and one at the end). */
-#include "common.h"
+ * stderr (wg_progress: a bar on a terminal, otherwise a line every 10 s and one at the end).
+ * The batches, the stop, the resume and the bar are examples/training.h's (shared with
+ * examples/cnn_digits.c); this file holds the model, its training step and its report. */
+#include "training.h"
 
 #define USAGE "[--data PATH] [--epochs N] [--seed S] [--save PATH.npz] [--load PATH.npz] " \
               "[--stop-after STEPS --checkpoint PATH.npz] [--resume PATH.npz]"
@@ -70,43 +72,11 @@ static void report(const char *prog, wg_tape *t, const net *n, const wg_dataset 
   }
 }
 
-/* --stop-after, --checkpoint, --resume: taken out of argv before parse_options sees it */
-typedef struct {
-  long stop_after;
-  const char *checkpoint, *resume;
-} stop_options;
-
-static int take_stop_options(int argc, char **argv, stop_options *so) {
-  int k = 1;
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    int ours = strcmp(a, "--stop-after") == 0 || strcmp(a, "--checkpoint") == 0 ||
-               strcmp(a, "--resume") == 0;
-    if (!ours) {
-      argv[k++] = argv[i];
-      continue;
-    }
-    if (i + 1 >= argc) {
-      fprintf(stderr, "%s: %s needs a value\nusage: %s %s\n", argv[0], a, argv[0], USAGE);
-      exit(2);
-    }
-    const char *v = argv[++i];
-    if (strcmp(a, "--stop-after") == 0) so->stop_after = parse_long(argv[0], a, v, 1, 1000000000);
-    else if (strcmp(a, "--checkpoint") == 0) so->checkpoint = v;
-    else so->resume = v;
-  }
-  if (!so->stop_after != !so->checkpoint) {
-    fprintf(stderr, "%s: --stop-after and --checkpoint go together\n", argv[0]);
-    exit(2);
-  }
-  return k;
-}
-
 int main(int argc, char **argv) {
   const char *prog = argv[0];
   options o = {"examples/data/digits.csv", NULL, NULL, NULL, 20, 42};
   stop_options so = {0, NULL, NULL};
-  argc = take_stop_options(argc, argv, &so);
+  argc = take_stop_options(argc, argv, 1000000000, USAGE, &so);
   o = parse_options(argc, argv, o, USAGE);
 
   wg_dataset all, train, test;
@@ -146,48 +116,12 @@ int main(int argc, char **argv) {
   wg_tape *t = wg_tape_new();
   if (!opt || !t) die(prog, opt ? "out of memory" : err);
 
-  /* The training state a checkpoint holds besides the model and the optimizer: the shuffling
-   * generator, the epoch under way (1-based), the batches of it done, and the seed. */
-  wg_rng shuffle;
-  wg_rng_seed(&shuffle, o.seed + 2);
-  double epoch_at = 1, batch_at = 0, seed = (double)o.seed;
-  wg_checkpoint_rng ck_rngs[1] = {{"shuffle", &shuffle}};
-  wg_checkpoint_value ck_values[3] = {{"epoch", &epoch_at}, {"batch", &batch_at}, {"seed", &seed}};
-  wg_checkpoint ck = {opt, ck_rngs, 1, ck_values, 3};
-  if (so.resume) {
-    if (wg_checkpoint_load(n.m, &ck, so.resume)) die(prog, wg_model_error(n.m));
-    if (seed != (double)o.seed) {
-      snprintf(err, sizeof err, "%s was saved with --seed %.0f, not %llu", so.resume, seed,
-               o.seed);
-      die(prog, err);
-    }
-    /* the rows' order at the stop: the seeded split shuffled once per epoch 1..epoch_at */
-    wg_rng replay;
-    wg_rng_seed(&replay, o.seed + 2);
-    for (long e = 1; e <= (long)epoch_at; e++) wg_dataset_shuffle(&train, &replay);
-    if (memcmp(&replay, &shuffle, sizeof replay) != 0) die(prog, "the checkpoint's shuffling "
-                                                           "generator does not match its epoch");
-    printf("resumed from %s: epoch %.0f, batch %.0f, step %ld\n", so.resume, epoch_at, batch_at,
-           wg_optim_steps(opt));
-  }
-  long per_epoch = (train.rows + BATCH - 1) / BATCH, steps = wg_optim_steps(opt);
-  wg_progress bar;
-  wg_progress_begin(&bar, stderr, "training", o.epochs * per_epoch);
-  for (long epoch = (long)epoch_at; epoch <= o.epochs; epoch++) {
-    int resuming = so.resume && epoch == (long)epoch_at;
-    if (!resuming) wg_dataset_shuffle(&train, &shuffle);
-    wg_batches b = wg_batches_begin(&train, BATCH);
+  training tr; /* training.h: the shuffled batches, --stop-after, --resume, the progress bar */
+  training_begin(&tr, prog, &o, &so, n.m, opt, &train, BATCH);
+  for (long epoch = (long)tr.epoch_at; epoch <= o.epochs; epoch++) {
+    wg_batches b = training_epoch(&tr, &train, epoch);
     wg_mat x, y;
-    for (long k = 0; wg_batches_next(&b, &x, &y); k++) {
-      if (resuming && k < (long)batch_at) continue; /* done before the stop */
-      if (so.stop_after && steps == so.stop_after) {
-        epoch_at = (double)epoch, batch_at = (double)k;
-        if (wg_checkpoint_save(n.m, &ck, so.checkpoint)) die(prog, wg_model_error(n.m));
-        wg_progress_clear(&bar);
-        printf("stopped after %ld steps (epoch %ld, batch %ld of %ld): checkpoint %s\n", steps,
-               epoch, k, per_epoch, so.checkpoint);
-        goto stopped;
-      }
+    while (training_batch(&tr, &b, &x, &y)) {
       wg_tape_reset(t);
       wg_var X = wg_input(t, x.rows, x.cols, x.data), Y = wg_input(t, y.rows, 1, y.data);
       wg_var L = wg_softmax_ce(t, logits(t, &n, X), Y);
@@ -195,15 +129,16 @@ int main(int argc, char **argv) {
       wg_backward(t, L);
       check_tape(prog, t);
       wg_optim_step(opt);
-      wg_progress_update(&bar, ++steps);
+      wg_progress_update(&tr.bar, wg_optim_steps(opt));
     }
+    if (tr.stopped) goto stopped; /* the checkpoint is written */
     double loss, acc;
     evaluate(prog, t, &n, &train, &loss, &acc);
-    wg_progress_clear(&bar);
+    wg_progress_clear(&tr.bar);
     printf("epoch %3ld  loss %.4f  train accuracy %5.1f%%\n", epoch, loss, 100 * acc);
     fflush(stdout);
   }
-  wg_progress_end(&bar);
+  wg_progress_end(&tr.bar);
   report(prog, t, &n, &test, classes);
   if (o.save && wg_model_save(n.m, o.save)) die(prog, wg_model_error(n.m));
   if (o.save) printf("saved %s\n", o.save);
