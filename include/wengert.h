@@ -491,7 +491,8 @@ WG_API wg_status wg_model_load(wg_model *m, const char *path);
 
 /* Gradient clipping, PyTorch's clip_grad_norm_: total = sqrt(sum of all grad^2); when
  * total > max_norm every gradient is scaled by max_norm / (total + 1e-6). Returns total (the
- * norm before clipping). */
+ * norm before clipping). A max_norm < 0 or NaN is refused: the gradients stay as they are, the
+ * model's error says why, and -1 is returned (0 for a NULL model, with wg_last_error). */
 WG_API double wg_clip_grad_norm(wg_model *m, double max_norm);
 
 /* ---- optimizers ------------------------------------------------------------------------ */

@@ -556,6 +556,16 @@ START_TEST(clip_grad_norm) {
   ck_assert_double_eq(wg_clip_grad_norm(m, 1), 5);
   ck_assert(fabs(wg_param_grad(a).data[0] - 0.599999880000024) < 1e-15);
   ck_assert(fabs(wg_param_grad(b).data[0] - 0.799999840000032) < 1e-15);
+  /* a negative or NaN bound is refused and leaves the gradients alone (it would flip their
+   * signs or make them NaN) */
+  const double bad[2] = {-1, NAN};
+  for (int k = 0; k < 2; k++) {
+    wg_param_grad(a).data[0] = 3, wg_param_grad(b).data[0] = 4;
+    ck_assert_double_eq(wg_clip_grad_norm(m, bad[k]), -1);
+    ck_assert(wg_param_grad(a).data[0] == 3 && wg_param_grad(b).data[0] == 4);
+    ck_assert_ptr_nonnull(strstr(wg_model_error(m), "wg_clip_grad_norm: max_norm"));
+    ck_assert_ptr_nonnull(strstr(wg_last_error(), "a norm >= 0 is needed"));
+  }
   wg_model_free(m);
 }
 END_TEST

@@ -162,6 +162,11 @@ double wg_clip_grad_norm(wg_model *m, double max_norm) {
     wg_set_last_error("wg_clip_grad_norm: the model is NULL (wg_model_new failed?)");
     return 0;
   }
+  if (!(max_norm >= 0)) { /* a negative factor would flip the gradients, NaN would poison them */
+    wg_model_fail(m, WG_ERR_ARG, "wg_clip_grad_norm: max_norm %g: a norm >= 0 is needed "
+                  "(the gradients are left as they are)", max_norm);
+    return -1;
+  }
   double ss = 0;
   for (int k = 0; k < m->n; k++) {
     const wg_param *p = m->params[k];
