@@ -9,7 +9,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PY = os.environ.get("GB_PYTHON") or ("/usr/bin/python3" if os.path.exists("/usr/bin/python3") else "python3")
 S = "--min-seconds 0.2"
 EVALS = {"hello": "", "lse": "-n 2500 20000 160000 " + S, "llsq": "-n 64 512 4096 " + S,
-         "gmm": "-d 2 10 20 -k 5 25 " + S}
+         "gmm": "-d 2 10 20 -k 5 25 " + S, "ode": "-n 1000 10000 -s 1 10 " + S,
+         "det": "-l 5 7 9 11 " + S}
 # pydantic 1 (Debian 12) lacks the version-2 name the evals call: alias it.
 SHIM = ("import pydantic, runpy, sys\n"
         "B = pydantic.BaseModel\n"

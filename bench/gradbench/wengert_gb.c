@@ -52,6 +52,7 @@ typedef struct problem {
   double *in[4]; /* constant inputs the objective reads (kept alive while the tape is) */
   long d, k, n, m;
   double gamma;
+  int grad; /* 1 when the function is a gradient (ode: the loss is then y_n only) */
 } problem;
 
 /* hello: square(x) = x * x; double is its derivative 2x, through wg_backward. */
@@ -120,6 +121,48 @@ static wg_var rec_gmm(problem *pb, wg_tape *t) {
   wg_var err = wg_sub(t, slse, wg_scale(t, lse_alpha, (double)n));
   err = wg_sub(t, err, prior);
   return wg_add(t, err, wg_scalar(t, cst));
+}
+
+/* ode: s explicit fourth-order Runge-Kutta steps of y' = f(x, y) from y = 0 over [0, 2], with
+ * f(x, y)_0 = x_0 and f(x, y)_i = x_i y_{i-1}: f = x * [1; y_0..y_{n-2}]. The primal is the
+ * final y (n x 1); the gradient is that of its last element with respect to x. */
+static wg_var ode_f(wg_tape *t, wg_var x, wg_var y, int n) {
+  if (n == 1) return x;
+  wg_var parts[2] = {wg_scalar(t, 1.0), wg_slice(t, y, 0, 0, n - 1, 1)};
+  return wg_mul(t, x, wg_concat_rows(t, 2, parts));
+}
+static wg_var rec_ode(problem *pb, wg_tape *t) {
+  int n = (int)pb->n;
+  long s = pb->k;
+  double h = 2.0 / (double)s;
+  wg_var x = wg_use(t, pb->params[0]);
+  wg_var y = wg_scale(t, x, 0.0); /* y(0) = 0, n x 1 */
+  for (long step = 0; step < s; step++) {
+    wg_var k1 = ode_f(t, x, y, n);
+    wg_var k2 = ode_f(t, x, wg_add(t, y, wg_scale(t, k1, h / 2)), n);
+    wg_var k3 = ode_f(t, x, wg_add(t, y, wg_scale(t, k2, h / 2)), n);
+    wg_var k4 = ode_f(t, x, wg_add(t, y, wg_scale(t, k3, h)), n);
+    wg_var inc = wg_add(t, wg_add(t, k1, k4), wg_scale(t, wg_add(t, k2, k3), 2.0));
+    y = wg_add(t, y, wg_scale(t, inc, h / 6));
+  }
+  return pb->grad ? wg_slice(t, y, n - 1, 0, 1, 1) : y;
+}
+
+/* det: the determinant of the l x l matrix A by Gaussian elimination without pivoting: the
+ * product of the pivots, each step replacing the trailing block by its Schur complement
+ * B - c r / p (p the pivot, c the column below it, r the row right of it). */
+static wg_var rec_det(problem *pb, wg_tape *t) {
+  int l = (int)pb->n;
+  wg_var M = wg_use(t, pb->params[0]);
+  wg_var det = wg_slice(t, M, 0, 0, 1, 1);
+  for (int m = l; m > 1; m--) {
+    wg_var p = wg_slice(t, M, 0, 0, 1, 1);
+    wg_var c = wg_div(t, wg_slice(t, M, 1, 0, m - 1, 1), p);
+    wg_var r = wg_slice(t, M, 0, 1, 1, m - 1);
+    M = wg_sub(t, wg_slice(t, M, 1, 1, m - 1, m - 1), wg_matmul(t, c, r));
+    det = wg_mul(t, det, wg_slice(t, M, 0, 0, 1, 1));
+  }
+  return det;
 }
 
 int main(int argc, char **argv) {
@@ -193,16 +236,36 @@ int main(int argc, char **argv) {
     }
     pb.record = rec_gmm;
     grad = !strcmp(fn, "jacobian");
+  } else if (!strcmp(ev, "ode")) {
+    pb.n = read_int();
+    pb.k = read_int(); /* s, the number of steps */
+    if (pb.n < 1 || pb.k < 1) { fprintf(stderr, "wengert-gb: ode needs n, s >= 1\n"); return 2; }
+    double *x = read_n((size_t)pb.n);
+    pb.params[0] = param_from("x", (int)pb.n, 1, x);
+    pb.nparams = 1;
+    free(x);
+    pb.record = rec_ode;
+    grad = !strcmp(fn, "gradient");
+  } else if (!strcmp(ev, "det")) {
+    pb.n = read_int(); /* ell */
+    if (pb.n < 1) { fprintf(stderr, "wengert-gb: det needs ell >= 1\n"); return 2; }
+    double *a = read_n((size_t)(pb.n * pb.n));
+    pb.params[0] = param_from("A", (int)pb.n, (int)pb.n, a);
+    pb.nparams = 1;
+    free(a);
+    pb.record = rec_det;
+    grad = !strcmp(fn, "gradient");
   } else {
     fprintf(stderr, "wengert-gb: unknown eval %s\n", ev);
     return 2;
   }
 
+  pb.grad = grad;
   wg_tape *t = wg_tape_new();
   if (!t) { fprintf(stderr, "wengert-gb: %s\n", wg_last_error()); return 2; }
   long long *ns = NULL;
   long runs = 0, cap = 0;
-  double total = 0, value = 0;
+  double total = 0;
   wg_var loss = {0, 0};
   while (runs < min_runs || total < min_seconds) {
     long long t0 = now_ns();
@@ -212,7 +275,6 @@ int main(int argc, char **argv) {
       for (int i = 0; i < pb.nparams; i++) wg_param_zero_grad(pb.params[i]);
       wg_backward(t, loss);
     }
-    value = wg_value(t, loss).data[0];
     long long t1 = now_ns();
     check(t);
     if (runs == cap) {
@@ -224,7 +286,9 @@ int main(int argc, char **argv) {
     total += (double)(t1 - t0) / 1e9;
   }
   if (!grad) {
-    printf("%.17g\n", value);
+    wg_mat y = wg_value(t, loss);
+    for (int e = 0; e < y.rows * y.cols; e++) printf("%s%.17g", e ? " " : "", y.data[e]);
+    printf("\n");
   } else {
     const char *sep = "";
     for (int i = 0; i < pb.nparams; i++) {
