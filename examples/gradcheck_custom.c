@@ -99,7 +99,7 @@ static int gradcheck_custom_run(FILE *out, int forget_dy, FILE *csv) {
   }
 
   const wg_custom_op softplus = {"softplus", NULL, softplus_forward, softplus_vjp,
-                                 softplus_jvp};
+                                 softplus_jvp, NULL};
   /* one statement per row, so the row numbers do not depend on argument evaluation order */
   wg_var X = wg_input(t, M, D, x), T = wg_input(t, M, 1, labels); /* rows 0, 1 */
   wg_var w1 = wg_use(t, W1), c1 = wg_use(t, b1);                /* rows 2, 3 */

@@ -276,6 +276,28 @@ WG_API wg_var wg_maxpool2d(wg_tape *t, wg_var x, wg_pool2d_shape s);
 /* (batch x C*H*W) -> (batch x C*H_out*W_out): y = mean of x over each kernel x kernel window */
 WG_API wg_var wg_avgpool2d(wg_tape *t, wg_var x, wg_pool2d_shape s);
 
+/* ---- higher-order derivatives (docs/higher-order.md) --------------------------------------
+ * Record the reverse sweep from loss (1x1) as new rows of t: grads[i] = d loss / d wrt[i], each
+ * an ordinary row (printable, replayed by wg_forward, differentiable by wg_backward and wg_jvp,
+ * checkable by wg_gradcheck). A wg_use row stands for its parameter: its gradient sums over
+ * every use of that parameter on the tape. Any other row may be asked for too (an input, an
+ * intermediate row): its gradient is its adjoint. A variable the loss does not depend on gets
+ * a row of zeros. Each op records its VJP with ops (a row "adj(X)" per named row X); a custom
+ * op needs its record_vjp callback. On error grads[i] are none and the tape holds why. */
+WG_API wg_status wg_gradients(wg_tape *t, wg_var loss, int n, const wg_var *wrt, wg_var *grads);
+/* Hessian-vector products, forward over reverse: with grads from wg_gradients(t, loss, n,
+ * wrt, grads), hv[i] = sum_j (d^2 loss / d wrt[i] d wrt[j]) v[j], read as the gradient rows'
+ * tangents after wg_jvp with tangent v[j] on wrt[j] (on every use of its parameter) and 0 on
+ * every other leaf. wrt must be leaves; v[i] and hv[i] hold the rows x cols of wrt[i]. The
+ * tape's tangents are overwritten. The other oracle, reverse over reverse: wg_backward of
+ * sum_i sum(grads[i] * V_i) leaves H v in the parameters' gradients (tests/check_higher.c). */
+WG_API wg_status wg_hvp(wg_tape *t, int n, const wg_var *wrt, const wg_var *grads,
+                        const wg_real *const *v, wg_real *const *hv);
+/* Ops the recorded VJPs are made of (useful on their own too):
+ * x (m x n) -> (rows x cols), each axis of x equal to the result's or 1: x repeated */
+WG_API wg_var wg_broadcast(wg_tape *t, wg_var x, int rows, int cols);
+WG_API wg_var wg_step(wg_tape *t, wg_var x); /* y = [x > 0]: 1 or 0 (NaN: 0); slope 0 */
+
 /* ---- sweeps and views ------------------------------------------------------------------ */
 WG_API wg_status wg_forward(wg_tape *t);              /* replay every row from the leaves */
 WG_API wg_status wg_backward(wg_tape *t, wg_var loss); /* loss must be 1x1 */
@@ -313,6 +335,15 @@ typedef struct wg_custom_op {
   /* out_tan = sum_i J_i in_tan[i] (assign). May be NULL: wg_jvp then fails naming the op. */
   void (*jvp)(int n_in, const wg_mat *in, const wg_mat *in_tan, wg_mat out, wg_mat out_tan,
               void *ctx);
+  /* The VJP recorded with ops, for wg_gradients (higher-order derivatives): given the handles
+   * of the inputs, of the output and of its adjoint out_adj (a row of the output's shape),
+   * record on t rows holding each J_i^T out_adj and set in_adj[i] to it (a row of input i's
+   * shape); leave in_adj[i] the none handle ({0, 0}, as it comes) where the term is zero.
+   * Unlike the callbacks above it runs while the tape is NOT busy: it records on t (and only
+   * records: no sweeps, checks or resets). May be NULL: wg_gradients then fails naming the
+   * op. */
+  void (*record_vjp)(wg_tape *t, int n_in, const wg_var *in, wg_var out, wg_var out_adj,
+                     wg_var *in_adj, void *ctx);
 } wg_custom_op;
 
 /* Record a custom op over 1..4 inputs (WG_MAX_INPUTS). The descriptor (and its name) is

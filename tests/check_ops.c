@@ -530,7 +530,7 @@ static void cu_jvp(int n, const wg_mat *in, const wg_mat *tin, wg_mat out, wg_ma
                    in[0].data[i] * cos(in[1].data[i]) * tin[1].data[i];
 }
 static wg_var b_custom(wg_tape *t, const wg_var *in) {
-  static const wg_custom_op op = {"a_sin_b", NULL, cu_forward, cu_vjp, cu_jvp};
+  static const wg_custom_op op = {"a_sin_b", NULL, cu_forward, cu_vjp, cu_jvp, NULL};
   return wg_custom(t, &op, NULL, 2, in);
 }
 static void ref_custom(const grad_spec *s, double **x, double *out) {
@@ -905,6 +905,32 @@ static void run_gather_rows(void) {
     grad_spec sp = {b_gather_rows, ref_gather_rows, 1, {ANY(r, n)}, fa_n_idx, n};
     gradcheck("gather_rows", &sp, 999ULL + (unsigned)i);
   }
+}
+
+/* ---- the ops the recorded VJPs are made of (issue 16) ----------------------------------- */
+
+/* broadcast to (3 x 4) from each shape that broadcasts there; the reference is bget */
+static wg_var b_broadcast(wg_tape *t, const wg_var *x) { return wg_broadcast(t, x[0], 3, 4); }
+static void ref_broadcast(const grad_spec *s, double **x, double *out) {
+  for (int i = 0; i < s->out_rows; i++)
+    for (int j = 0; j < s->out_cols; j++) out[i * s->out_cols + j] = bget(x[0], &s->in[0], i, j);
+}
+static void run_broadcast(void) {
+  static const grad_spec s[] = {
+      {b_broadcast, ref_broadcast, 1, {ANY(1, 4)}, 3, 4},
+      {b_broadcast, ref_broadcast, 1, {ANY(3, 1)}, 3, 4},
+      {b_broadcast, ref_broadcast, 1, {ANY(1, 1)}, 3, 4},
+      {b_broadcast, ref_broadcast, 1, {ANY(3, 4)}, 3, 4},
+  };
+  gradcheck_all("broadcast", s, 4);
+}
+
+/* step: values kept 0.1 or more away from the jump at 0, where the slope is 0 */
+static wg_var b_step(wg_tape *t, const wg_var *x) { return wg_step(t, x[0]); }
+REF_UNARY(step, v > 0 ? 1.0 : 0.0)
+static void run_step(void) {
+  static const grad_spec s[] = {{b_step, ref_step, 1, {{3, 4, 0.1, 2.0, 1}}, 3, 4}};
+  gradcheck_all("step", s, 1);
 }
 
 /* ---- the table of cases, indexed by the op enum ------------------------------------------ */

@@ -429,7 +429,7 @@ START_TEST(shape_messages_name_the_inputs) {
   ck_assert_str_eq(wg_tape_error(t), "softmax_ce: logits Z (2x3), labels classes (3x1): labels "
                                      "must be (2x1), one class index per row (row 2)");
   wg_tape_reset(t);
-  wg_custom_op op = {"pair", never_fits, copy_forward, no_vjp, NULL};
+  wg_custom_op op = {"pair", never_fits, copy_forward, no_vjp, NULL, NULL};
   wg_var in[2] = {wg_input(t, 2, 3, x), wg_use(t, W)};
   wg_custom(t, &op, NULL, 2, in);
   ck_assert_str_eq(wg_tape_error(t), "custom op 'pair': inputs (2x3), W (3x2): rejected by the "

@@ -228,7 +228,7 @@ static void no_vjp(int n_in, const wg_mat *in, wg_mat out, wg_mat out_adj, wg_ma
 
 START_TEST(test_custom_huge_shape) {
   limit_heap();
-  const wg_custom_op op = {"huge", huge_shape, fill_forward, no_vjp, NULL};
+  const wg_custom_op op = {"huge", huge_shape, fill_forward, no_vjp, NULL, NULL};
   const wg_real x[4] = {1, 2, 3, 4};
   wg_tape *t = wg_tape_new();
   forward_calls = 0;

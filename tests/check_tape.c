@@ -1041,7 +1041,7 @@ static void meddle_jvp(int n, const wg_mat *in, const wg_mat *tin, wg_mat out, w
   for (int i = 0; i < tout.rows * tout.cols; i++) tout.data[i] = 2 * tin[0].data[i];
 }
 static const wg_custom_op meddler = {"meddler", meddle_shape, meddle_forward, meddle_vjp,
-                                     meddle_jvp};
+                                     meddle_jvp, NULL};
 
 /* W (1x1) = 3; y = meddler(W); L = sum(y): 3 rows, dL/dW = 2 */
 static wg_var record_meddler(wg_tape *t, meddle_ctx *c, wg_param *W) {

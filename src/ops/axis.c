@@ -196,3 +196,27 @@ void wg_op_logsumexp_axis_jvp(wg_tape *t, wg_row *r) {
     r->tan[g] = s;
   }
 }
+
+/* recorded VJP: dx = dy (1 x n or m x 1) repeated along the reduced axis */
+void wg_op_sum_axis_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
+                               wg_var *dx) {
+  const wg_row *x = &t->rows[t->rows[row].in[0]];
+  if (want[0]) dx[0] = wg_broadcast(t, dy, x->rows, x->cols);
+}
+
+/* recorded VJP: dx = (dy / K) repeated along the reduced axis, K its length */
+void wg_op_mean_axis_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
+                                wg_var *dx) {
+  const wg_row *x = &t->rows[t->rows[row].in[0]];
+  int m = x->rows, n = x->cols;
+  wg_real k = group_count(x, axis_of(&t->rows[row]));
+  if (want[0]) dx[0] = wg_broadcast(t, wg_scale(t, dy, 1 / k), m, n);
+}
+
+/* recorded VJP: dx = dy * exp(x - y), dy and y (1 x n or m x 1) broadcast along the axis */
+void wg_op_logsumexp_axis_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
+                                     wg_var *dx) {
+  if (!want[0]) return;
+  wg_var x = wg_in(t, row, 0);
+  dx[0] = wg_mul(t, wg_exp(t, wg_sub(t, x, wg_handle(t, row))), dy);
+}

@@ -7,6 +7,8 @@
  *            where a log is clamped its term is constant and contributes 0
  *            term 2 (targets, if they need a gradient): dt_i += dL (lq_i - lp_i) / N
  *   JVP:     tL = sum_i (dL/dp_i tp_i + dL/dt_i tt_i)                (dL = 1 here) */
+#include <math.h>
+
 #include "ops/ops.h"
 #include "kernels/vmath.h"
 
@@ -71,4 +73,27 @@ void wg_op_bce_jvp(wg_tape *t, wg_row *r) {
   for (size_t i = 0; i < n; i++)
     s += dloss_dp(p->val[i], y->val[i], lp[i], lq[i]) * p->tan[i] + (lq[i] - lp[i]) * y->tan[i];
   r->tan[0] = s / (wg_real)n;
+}
+
+/* recorded VJP, with g = dy / N and the clamp masks m_p = [log p > -100], m_q = [log(1-p) > -100]
+ * (step of the log + 100: a clamped log's term is constant, so it contributes 0):
+ *   dp = g ((1 - t) m_q / (q + (1 - m_q)) - t m_p / (p + (1 - m_p))),  q = 1 - p
+ *   dt = g (max(log q, -100) - max(log p, -100))
+ * Where a mask is 0 the denominator is p + 1 (or q + 1), not p: the masked term is then 0 * a
+ * finite number, never 0 * inf = NaN. Where it is 1, p + 0 is p exactly */
+void wg_op_bce_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
+                          wg_var *dx) {
+  const wg_row *rp = &t->rows[t->rows[row].in[0]];
+  wg_real N = (wg_real)rp->rows * (wg_real)rp->cols;
+  wg_var p = wg_in(t, row, 0), y = wg_in(t, row, 1), one = wg_scalar(t, 1);
+  wg_var g = wg_scale(t, dy, 1 / N), q = wg_sub(t, one, p);
+  wg_var lp = wg_log(t, p), lq = wg_log(t, q), floor = wg_scalar(t, -100);
+  if (want[0]) {
+    wg_var mp = wg_step(t, wg_sub(t, lp, floor)), mq = wg_step(t, wg_sub(t, lq, floor));
+    wg_var pos = wg_div(t, wg_mul(t, wg_sub(t, one, y), mq), wg_add(t, q, wg_sub(t, one, mq)));
+    wg_var neg = wg_div(t, wg_mul(t, y, mp), wg_add(t, p, wg_sub(t, one, mp)));
+    dx[0] = wg_mul(t, g, wg_sub(t, pos, neg));
+  }
+  if (want[1])
+    dx[1] = wg_mul(t, g, wg_sub(t, wg_clamp(t, lq, -100, INFINITY), wg_clamp(t, lp, -100, INFINITY)));
 }

@@ -48,3 +48,13 @@ void wg_op_bce_logits_jvp(wg_tape *t, wg_row *r) {
     s += (stable_sigmoid(z->val[i]) - y->val[i]) * z->tan[i] - z->val[i] * y->tan[i];
   r->tan[0] = s / (wg_real)n;
 }
+
+/* recorded VJP: dz = (dy / N) (sigmoid(z) - t), dt = -(dy / N) z */
+void wg_op_bce_logits_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
+                                 wg_var *dx) {
+  const wg_row *rz = &t->rows[t->rows[row].in[0]];
+  wg_real N = (wg_real)rz->rows * (wg_real)rz->cols;
+  wg_var z = wg_in(t, row, 0), y = wg_in(t, row, 1), g = wg_scale(t, dy, 1 / N);
+  if (want[0]) dx[0] = wg_mul(t, g, wg_sub(t, wg_sigmoid(t, z), y));
+  if (want[1]) dx[1] = wg_neg(t, wg_mul(t, g, z));
+}

@@ -143,3 +143,21 @@ void wg_op_custom_jvp(wg_tape *t, wg_row *r) {
              (wg_mat){r->rows, r->cols, r->tan}, ci->ctx);
   t->busy = was;
 }
+
+/* The user's record_vjp, given handles: it records on t, so the tape is not busy meanwhile.
+ * The terms it returns for inputs that are not wanted are dropped by the sweep. */
+void wg_op_custom_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
+                             wg_var *dx) {
+  const custom_info *ci = t->rows[row].ptr;
+  (void)want;
+  if (!ci->op.record_vjp) {
+    wg_fail(t, WG_ERR_ARG, "wg_gradients: custom op '%s' (row %u) has no record_vjp; "
+            "higher-order derivatives need one (wg_custom_op.record_vjp)", ci->name,
+            (unsigned)row);
+    return;
+  }
+  int n_in = (int)t->rows[row].n_in;
+  wg_var in[WG_MAX_INPUTS];
+  for (int k = 0; k < n_in; k++) in[k] = wg_in(t, row, (uint32_t)k);
+  ci->op.record_vjp(t, n_in, in, wg_handle(t, row), dy, dx, ci->ctx);
+}

@@ -23,3 +23,9 @@ void wg_op_exp_jvp(wg_tape *t, wg_row *r) {
   const wg_real *tx = wg_input_row(t, r, 0)->tan;
   for (size_t i = 0, n = wg_row_size(r); i < n; i++) r->tan[i] = tx[i] * r->val[i];
 }
+
+/* recorded VJP: dx = dy * y */
+void wg_op_exp_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
+                          wg_var *dx) {
+  if (want[0]) dx[0] = wg_mul(t, dy, wg_handle(t, row));
+}

@@ -31,3 +31,9 @@ void wg_op_input_vjp(wg_tape *t, wg_row *r) {
 void wg_op_input_jvp(wg_tape *t, wg_row *r) {
   (void)t, (void)r;
 }
+
+/* recorded VJP: none */
+void wg_op_input_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
+                            wg_var *dx) {
+  (void)t, (void)row, (void)dy, (void)want, (void)dx; /* a leaf: no inputs, never called */
+}

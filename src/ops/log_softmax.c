@@ -52,3 +52,11 @@ void wg_op_log_softmax_jvp(wg_tape *t, wg_row *r) {
     for (int j = 0; j < n; j++) oi[j] = ti[j] - s;
   }
 }
+
+/* recorded VJP: dx = dy - exp(y) * rowsum(dy) */
+void wg_op_log_softmax_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
+                                  wg_var *dx) {
+  if (!want[0]) return;
+  wg_var y = wg_handle(t, row);
+  dx[0] = wg_sub(t, dy, wg_mul(t, wg_exp(t, y), wg_sum_axis(t, dy, 1)));
+}

@@ -42,3 +42,11 @@ void wg_op_matmul_jvp(wg_tape *t, wg_row *r) {
   wg_gemm(0, 0, m, n, k, a->tan, k, b->val, n, 0, r->tan, n);
   wg_gemm(0, 0, m, n, k, a->val, k, b->tan, n, 1, r->tan, n);
 }
+
+/* recorded VJP: dA = dC B^T, dB = A^T dC, as two matmuls with transposes */
+void wg_op_matmul_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
+                             wg_var *dx) {
+  wg_var a = wg_in(t, row, 0), b = wg_in(t, row, 1);
+  if (want[0]) dx[0] = wg_matmul(t, dy, wg_transpose(t, b));
+  if (want[1]) dx[1] = wg_matmul(t, wg_transpose(t, a), dy);
+}

@@ -38,3 +38,13 @@ void wg_op_mse_jvp(wg_tape *t, wg_row *r) {
   for (size_t i = 0; i < n; i++) s += 2 * (a->val[i] - b->val[i]) * (a->tan[i] - b->tan[i]);
   r->tan[0] = s / (wg_real)n;
 }
+
+/* recorded VJP: da = (2 dy / N) (a - b), db = -da */
+void wg_op_mse_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
+                          wg_var *dx) {
+  const wg_row *ra = &t->rows[t->rows[row].in[0]];
+  wg_real N = (wg_real)ra->rows * (wg_real)ra->cols;
+  wg_var d = wg_mul(t, wg_scale(t, dy, 2 / N), wg_sub(t, wg_in(t, row, 0), wg_in(t, row, 1)));
+  if (want[0]) dx[0] = d;
+  if (want[1]) dx[1] = wg_neg(t, d);
+}

@@ -22,3 +22,10 @@ void wg_op_neg_jvp(wg_tape *t, wg_row *r) {
   const wg_real *tx = wg_input_row(t, r, 0)->tan;
   for (size_t i = 0, n = wg_row_size(r); i < n; i++) r->tan[i] = -tx[i];
 }
+
+/* recorded VJP: dx = -dy */
+void wg_op_neg_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
+                          wg_var *dx) {
+  (void)row;
+  if (want[0]) dx[0] = wg_neg(t, dy);
+}

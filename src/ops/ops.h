@@ -12,6 +12,16 @@
 
 typedef void (*wg_kernel)(wg_tape *t, wg_row *r);
 
+/* The VJP recorded as rows (wg_gradients, src/tape/gradients.c): given dy, the handle of row
+ * `row`'s adjoint (a row of its shape), record with ordinary ops each input's term J_k^T dy and
+ * set dx[k] to its handle, a row of input k's shape. dx[k] is the none handle on entry; leave
+ * it so when want[k] is 0 (input k does not lead to a variable asked for) or the term is
+ * zero. t->rows may move while rows are recorded: keep row indices, not wg_row pointers, across
+ * calls that record. The recorded rows are ordinary rows, so their own VJPs, recorded or
+ * numeric, give the next order of derivative. */
+typedef void (*wg_vjp_recorder)(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
+                                wg_var *dx);
+
 typedef struct wg_op_info {
   const char *name;     /* "sigmoid" */
   int n_in;             /* inputs (-1: variable, for custom ops) */
@@ -20,6 +30,7 @@ typedef struct wg_op_info {
   wg_kernel forward;    /* computes r->val from the inputs' val */
   wg_kernel vjp;        /* inputs' adj += J^T r->adj */
   wg_kernel jvp;        /* r->tan = J (inputs' tan) */
+  wg_vjp_recorder record_vjp; /* records the VJP as rows (wg_gradients) */
 } wg_op_info;
 
 enum {
@@ -34,7 +45,9 @@ extern const wg_op_info wg_ops[WG_OP_COUNT];
 #define WG_OP(E, name, n, w, f, v, j)              \
   void wg_op_##name##_forward(wg_tape *t, wg_row *r); \
   void wg_op_##name##_vjp(wg_tape *t, wg_row *r);     \
-  void wg_op_##name##_jvp(wg_tape *t, wg_row *r);
+  void wg_op_##name##_jvp(wg_tape *t, wg_row *r);     \
+  void wg_op_##name##_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want, \
+                                 wg_var *dx);
 #include "ops/oplist.h"
 #undef WG_OP
 
@@ -90,5 +103,20 @@ static inline int wg_adj_first(wg_row *x) {
   x->adj_stale = 0;
   return first;
 }
+
+/* ---- helpers of the recorded VJPs ---------------------------------------------------- */
+
+/* Handle of input k of row `row`. */
+static inline wg_var wg_in(const wg_tape *t, uint32_t row, uint32_t k) {
+  return wg_handle(t, t->rows[row].in[k]);
+}
+static inline int wg_is_none(wg_var v) {
+  return v.gen == 0;
+}
+/* g (R x C) summed back to (rows x cols) over the axes a broadcast repeated (rows == 1 < R,
+ * cols == 1 < C): the adjoint of broadcasting, as sum_axis rows. g itself when equal. */
+wg_var wg_unbcast(wg_tape *t, wg_var g, int rows, int cols);
+/* (rows x cols) of zeros: broadcast(scalar 0), for a gradient the loss does not reach. */
+wg_var wg_zeros(wg_tape *t, int rows, int cols);
 
 #endif

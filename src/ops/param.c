@@ -37,3 +37,9 @@ void wg_op_param_vjp(wg_tape *t, wg_row *r) {
 void wg_op_param_jvp(wg_tape *t, wg_row *r) {
   (void)t, (void)r;
 }
+
+/* recorded VJP: none (wg_gradients reads a parameter's adjoint, summed over its uses) */
+void wg_op_param_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
+                            wg_var *dx) {
+  (void)t, (void)row, (void)dy, (void)want, (void)dx; /* a leaf: no inputs, never called */
+}

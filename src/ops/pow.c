@@ -43,3 +43,10 @@ void wg_op_pow_jvp(wg_tape *t, wg_row *r) {
   for (size_t i = 0, n = wg_row_size(r); i < n; i++)
     r->tan[i] = in->tan[i] * slope(in->val[i], r->c);
 }
+
+/* recorded VJP: dx = dy * (c x^(c-1)); none when c = 0 (y is the constant 1) */
+void wg_op_pow_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
+                          wg_var *dx) {
+  wg_real c = t->rows[row].c;
+  if (want[0] && c != 0) dx[0] = wg_mul(t, dy, wg_scale(t, wg_pow(t, wg_in(t, row, 0), c - 1), c));
+}

@@ -33,3 +33,11 @@ void wg_op_reshape_jvp(wg_tape *t, wg_row *r) {
   const wg_row *x = wg_input_row(t, r, 0);
   memcpy(r->tan, x->tan, wg_row_size(r) * sizeof *r->tan);
 }
+
+/* recorded VJP: dx = dy reshaped to x's shape */
+void wg_op_reshape_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
+                              wg_var *dx) {
+  const wg_row *x = &t->rows[t->rows[row].in[0]];
+  int m = x->rows, n = x->cols;
+  if (want[0]) dx[0] = wg_reshape(t, dy, m, n);
+}

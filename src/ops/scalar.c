@@ -22,3 +22,9 @@ void wg_op_scalar_jvp(wg_tape *t, wg_row *r) {
   (void)t;
   r->tan[0] = 0;
 }
+
+/* recorded VJP: none */
+void wg_op_scalar_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
+                             wg_var *dx) {
+  (void)t, (void)row, (void)dy, (void)want, (void)dx; /* a leaf: no inputs, never called */
+}

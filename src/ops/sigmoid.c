@@ -33,3 +33,11 @@ void wg_op_sigmoid_jvp(wg_tape *t, wg_row *r) {
     r->tan[i] = tx[i] * y * (1 - y);
   }
 }
+
+/* recorded VJP: dx = dy * (y * (1 - y)) */
+void wg_op_sigmoid_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
+                              wg_var *dx) {
+  if (!want[0]) return;
+  wg_var y = wg_handle(t, row);
+  dx[0] = wg_mul(t, dy, wg_mul(t, y, wg_sub(t, wg_scalar(t, 1), y)));
+}

@@ -25,3 +25,9 @@ void wg_op_sin_jvp(wg_tape *t, wg_row *r) {
   const wg_row *in = wg_input_row(t, r, 0);
   for (size_t i = 0, n = wg_row_size(r); i < n; i++) r->tan[i] = in->tan[i] * cos(in->val[i]);
 }
+
+/* recorded VJP: dx = dy * cos(x) */
+void wg_op_sin_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
+                          wg_var *dx) {
+  if (want[0]) dx[0] = wg_mul(t, dy, wg_cos(t, wg_in(t, row, 0)));
+}

@@ -45,3 +45,11 @@ void wg_op_softmax_vjp(wg_tape *t, wg_row *r) {
 void wg_op_softmax_jvp(wg_tape *t, wg_row *r) {
   softmax_jacobian_times(r, wg_input_row(t, r, 0)->tan, r->tan, 0);
 }
+
+/* recorded VJP: dx = y * (dy - rowsum(dy * y)), the row sums (m x 1) broadcast */
+void wg_op_softmax_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
+                              wg_var *dx) {
+  if (!want[0]) return;
+  wg_var y = wg_handle(t, row);
+  dx[0] = wg_mul(t, y, wg_sub(t, dy, wg_sum_axis(t, wg_mul(t, dy, y), 1)));
+}

@@ -38,3 +38,9 @@ void wg_op_softplus_jvp(wg_tape *t, wg_row *r) {
   for (size_t i = 0, n = wg_row_size(r); i < n; i++)
     r->tan[i] = in->tan[i] * sigmoid(in->val[i]);
 }
+
+/* recorded VJP: dx = dy * sigmoid(x) */
+void wg_op_softplus_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
+                               wg_var *dx) {
+  if (want[0]) dx[0] = wg_mul(t, dy, wg_sigmoid(t, wg_in(t, row, 0)));
+}

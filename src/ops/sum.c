@@ -28,3 +28,11 @@ void wg_op_sum_jvp(wg_tape *t, wg_row *r) {
   const wg_row *x = wg_input_row(t, r, 0);
   r->tan[0] = total(x->tan, wg_row_size(x));
 }
+
+/* recorded VJP: dx = dy repeated to x's shape */
+void wg_op_sum_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
+                          wg_var *dx) {
+  const wg_row *x = &t->rows[t->rows[row].in[0]];
+  int m = x->rows, n = x->cols;
+  if (want[0]) dx[0] = wg_broadcast(t, dy, m, n);
+}

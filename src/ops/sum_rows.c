@@ -34,3 +34,11 @@ void wg_op_sum_rows_jvp(wg_tape *t, wg_row *r) {
   const wg_row *x = wg_input_row(t, r, 0);
   column_sums(x->tan, x->rows, x->cols, r->tan);
 }
+
+/* recorded VJP: dx = dy (1 x n) repeated down the m rows */
+void wg_op_sum_rows_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
+                               wg_var *dx) {
+  const wg_row *x = &t->rows[t->rows[row].in[0]];
+  int m = x->rows, n = x->cols;
+  if (want[0]) dx[0] = wg_broadcast(t, dy, m, n);
+}

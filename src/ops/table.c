@@ -3,7 +3,8 @@
 
 const wg_op_info wg_ops[WG_OP_COUNT] = {
 #define WG_OP(E, name, n, w, f, v, j) \
-  [WG_OP_##E] = {#name, n, w, f, v, j, wg_op_##name##_forward, wg_op_##name##_vjp, wg_op_##name##_jvp},
+  [WG_OP_##E] = {#name, n, w, f, v, j, wg_op_##name##_forward, wg_op_##name##_vjp, wg_op_##name##_jvp, \
+                  wg_op_##name##_record_vjp},
 #include "ops/oplist.h"
 #undef WG_OP
 };

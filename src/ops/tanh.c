@@ -43,3 +43,11 @@ void wg_op_tanh_jvp(wg_tape *t, wg_row *r) {
     r->tan[i] = tx[i] * (1 - y * y);
   }
 }
+
+/* recorded VJP: dx = dy * (1 - y^2) */
+void wg_op_tanh_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
+                           wg_var *dx) {
+  if (!want[0]) return;
+  wg_var y = wg_handle(t, row);
+  dx[0] = wg_mul(t, dy, wg_sub(t, wg_scalar(t, 1), wg_square(t, y)));
+}

@@ -34,3 +34,10 @@ void wg_op_transpose_jvp(wg_tape *t, wg_row *r) {
   const wg_row *x = wg_input_row(t, r, 0);
   transpose_into(x->tan, x->rows, x->cols, r->tan, 0);
 }
+
+/* recorded VJP: dx = dy^T */
+void wg_op_transpose_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
+                                wg_var *dx) {
+  (void)row;
+  if (want[0]) dx[0] = wg_transpose(t, dy);
+}
