@@ -137,17 +137,34 @@ chain-rule: $(B)/examples/chain_rule
 	./$(B)/examples/chain_rule
 
 docs: $(B)/tools/ops_md $(B)/examples/chain_rule $(B)/examples/gradcheck_custom \
-      $(B)/examples/eps_sweep graph
+      $(B)/examples/eps_sweep $(B)/examples/higher_order $(B)/examples/newton graph newton-plot
 	./$(B)/tools/ops_md > $(B)/ops.md
 	mv $(B)/ops.md docs/ops.md
 	./$(B)/examples/chain_rule --blocks > $(B)/chain_rule.blocks
 	awk -f docs/tools/splice.awk $(B)/chain_rule.blocks docs/chain-rule.md > $(B)/chain-rule.md
 	mv $(B)/chain-rule.md docs/chain-rule.md
+	./$(B)/examples/higher_order --blocks > $(B)/higher_order.blocks
+	(echo "@@ begin newton"; ./$(B)/examples/newton; echo "@@ end newton") >> $(B)/higher_order.blocks
+	awk -f docs/tools/splice.awk $(B)/higher_order.blocks docs/higher-order.md > $(B)/higher-order.md
+	mv $(B)/higher-order.md docs/higher-order.md
 	./$(B)/examples/gradcheck_custom --blocks > $(B)/gradcheck.blocks
 	./$(B)/examples/eps_sweep --blocks >> $(B)/gradcheck.blocks
 	awk -f docs/tools/splice.awk $(B)/gradcheck.blocks docs/gradcheck.md > $(B)/gradcheck.md
 	mv $(B)/gradcheck.md docs/gradcheck.md
-	@echo "make docs: wrote docs/ops.md, docs/chain-rule.md and docs/gradcheck.md"
+	@echo "make docs: wrote docs/ops.md, docs/chain-rule.md, docs/higher-order.md and docs/gradcheck.md"
+
+# Newton-CG against gradient descent (examples/newton.c): the loss per step as a picture for
+# docs/higher-order.md, when gnuplot is installed.
+.PHONY: newton-plot
+newton-plot: $(B)/examples/newton
+	@mkdir -p docs/img
+	@if command -v gnuplot >/dev/null 2>&1; then \
+	  ./$(B)/examples/newton --plot $(B)/newton.dat > /dev/null && \
+	  gnuplot -e "data='$(B)/newton.dat'; out='docs/img/newton.svg'" docs/tools/newton.gp && \
+	  echo "make newton-plot: wrote docs/img/newton.svg"; \
+	else \
+	  echo "make newton-plot: gnuplot is not installed: docs/img/newton.svg left as it is"; \
+	fi
 
 graph: $(B)/examples/tape_graph
 	@mkdir -p docs/img
@@ -200,8 +217,18 @@ models-check: examples
 # bench/run.sh adds the peers that are installed (PyTorch, OpenBLAS) and prints the ratios.
 # `make bench BENCH_ARGS=--quick` for a short smoke run.
 .PHONY: bench
-bench: $(B)/bench/bench
+bench: $(B)/bench/bench $(B)/bench/hvp
 	@sh bench/run.sh $(B) $(BENCH_ARGS)
+	@sh bench/hvp.sh $(B)
+
+# The Hessian-vector product of W2 against PyTorch's double backward (issue 16), alone.
+.PHONY: bench-hvp
+bench-hvp: $(B)/bench/hvp
+	@sh bench/hvp.sh $(B)
+
+$(B)/bench/hvp: bench/hvp.c $(B)/libwengert.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $< -o $@ $(B)/libwengert.a $(LDLIBS)
 
 $(B)/bench/bench: bench/bench.c $(B)/libwengert.a
 	@mkdir -p $(dir $@)

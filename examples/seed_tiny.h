@@ -50,7 +50,7 @@ static void seed_record_predictions(wg_tape *t, seed_net *s) {
 }
 
 /* The whole network: predictions, then the loss L = bce(A, t). */
-static void seed_record(wg_tape *t, seed_net *s) {
+static inline void seed_record(wg_tape *t, seed_net *s) {
   seed_record_predictions(t, s);
   s->L = wg_bce(t, s->A, s->t);
   wg_name(t, s->L, "L");
