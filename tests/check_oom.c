@@ -17,7 +17,8 @@
  * without the finite checks); a 150-layer chain; a model saved to an .npz and loaded into
  * another; .npy files written and read; a CSV loaded, split and standardised; a model trained
  * with Adam and with SGD (momentum, Nesterov) and clipped gradients; wg_gradcheck,
- * wg_check_rows and wg_dot_test on a small network; the printers (trace, table, DOT). */
+ * wg_check_rows and wg_dot_test on a small network; the printers (trace, table, DOT); the gradient recorded as
+ * rows with a Hessian-vector product both ways. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -344,6 +345,39 @@ static wg_status case_print(oom_out *out) {
   return s;
 }
 
+
+/* The gradient recorded as rows (wg_gradients), a Hessian-vector product by forward mode
+ * (wg_hvp) and by reverse over reverse (wg_backward of sum(grad * v)), then a replay. */
+static wg_status case_gradients(oom_out *out) {
+  static wg_real x[M * D], y[M], v1[D * H];
+  unsigned long long seed = 11;
+  for (int i = 0; i < M * D; i++) x[i] = tu_uniform(&seed, -1, 1);
+  for (int i = 0; i < M; i++) y[i] = x[i * D] > 0;
+  for (int i = 0; i < D * H; i++) v1[i] = tu_uniform(&seed, -1, 1);
+  wg_param *p[4] = {wg_param_new("W1", D, H), wg_param_new("b1", 1, H), wg_param_new("W2", H, 1),
+                    wg_param_new("b2", 1, 1)};
+  wg_status s = WG_ERR_NOMEM;
+  wg_tape *t = p[0] && p[1] && p[2] && p[3] ? wg_tape_new() : NULL;
+  if (t) {
+    out->tape = t;
+    wg_var L = record_two_layer(t, x, y, p);
+    wg_var wrt[4], G[4];
+    for (int k = 0; k < 4; k++) wrt[k] = wg_use(t, p[k]);
+    if (wg_gradients(t, L, 4, wrt, G) == WG_OK) {
+      static wg_real zero[H], hv[4][D * H];
+      const wg_real *v[4] = {v1, zero, zero, zero};
+      wg_real *h[4] = {hv[0], hv[1], hv[2], hv[3]};
+      wg_hvp(t, 4, wrt, G, v, h);
+      wg_var S = wg_sum(t, wg_mul(t, G[0], wg_input(t, D, H, v1)));
+      wg_backward(t, S);
+      wg_forward(t);
+    }
+    s = wg_tape_status(t);
+  }
+  for (int k = 0; k < 4; k++) wg_param_free(p[k]);
+  return s;
+}
+
 static const struct {
   const char *name;
   oom_fn run;
@@ -360,6 +394,7 @@ static const struct {
     {"sgd steps", case_optim_sgd},
     {"gradchecks", case_checks},
     {"trace+print+dot", case_print},
+    {"gradients+hvp", case_gradients},
 };
 #define N_CASES ((int)(sizeof cases / sizeof cases[0]))
 

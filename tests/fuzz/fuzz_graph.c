@@ -261,7 +261,7 @@ _Static_assert(sizeof fz_ctors / sizeof fz_ctors[0] == WG_OP_COUNT, "one constru
 
 enum {
   ACT_NAME, ACT_RESET, ACT_CHECKS, ACT_FORWARD, ACT_BACKWARD, ACT_POKE, ACT_VIEW, ACT_GRADCHECK,
-  ACT_COUNT
+  ACT_GRADIENTS, ACT_COUNT
 };
 
 static volatile double sink;
@@ -318,6 +318,23 @@ static void gradcheck_on(fz *f, wg_var v) {
   }
 }
 
+/* The recorded sweep from a picked row (summed to 1x1 when asked) with respect to 1..3 picked
+ * handles: the gradients become handles like any other, so later steps record on them,
+ * replay, sweep and differentiate them again. Contract: status and handles agree. */
+static void gradients_on(fz *f, wg_var L) {
+  wg_mat m = wg_value(f->t, L);
+  if (m.data && (m.rows != 1 || m.cols != 1) && u8(f) & 1) L = wg_sum(f->t, L);
+  int n = 1 + u8(f) % 3;
+  wg_var wrt[3], g[3];
+  for (int k = 0; k < n; k++) wrt[k] = pick(f);
+  wg_status s = wg_gradients(f->t, L, n, wrt, g);
+  if ((s == WG_OK) != (wg_tape_status(f->t) == WG_OK)) abort();
+  for (int k = 0; k < n; k++) {
+    if ((s == WG_OK) != (g[k].gen != 0)) abort();
+    keep(f, g[k]);
+  }
+}
+
 static void act(fz *f, int a) {
   switch (a) {
   case ACT_NAME: {
@@ -359,6 +376,9 @@ static void act(fz *f, int a) {
   }
   case ACT_GRADCHECK:
     gradcheck_on(f, pick(f));
+    break;
+  case ACT_GRADIENTS:
+    gradients_on(f, pick(f));
     break;
   }
 }
