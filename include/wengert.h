@@ -297,6 +297,12 @@ WG_API wg_status wg_hvp(wg_tape *t, int n, const wg_var *wrt, const wg_var *grad
  * x (m x n) -> (rows x cols), each axis of x equal to the result's or 1: x repeated */
 WG_API wg_var wg_broadcast(wg_tape *t, wg_var x, int rows, int cols);
 WG_API wg_var wg_step(wg_tape *t, wg_var x); /* y = [x > 0]: 1 or 0 (NaN: 0); slope 0 */
+/* x (m x n) -> (rows x cols): x placed with its corner at [row0, col0] in zeros, row0 + m <=
+ * rows, col0 + n <= cols; the adjoint of wg_slice (each one's VJP is the other) */
+WG_API wg_var wg_pad(wg_tape *t, wg_var x, int rows, int cols, int row0, int col0);
+/* src (m x n), idx (m x 1 row indices 0..rows-1 as reals, no gradient) -> (rows x n): zeros
+ * with row i of src added into row idx[i] (repeats add); the adjoint of wg_gather_rows */
+WG_API wg_var wg_scatter_rows(wg_tape *t, wg_var src, wg_var idx, int rows);
 
 /* ---- sweeps and views ------------------------------------------------------------------ */
 WG_API wg_status wg_forward(wg_tape *t);              /* replay every row from the leaves */

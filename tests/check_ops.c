@@ -933,6 +933,61 @@ static void run_step(void) {
   gradcheck_all("step", s, 1);
 }
 
+/* pad: x (m x n) at [fa_r0, fa_c0] in a (fa_rows x fa_cols) result, the reference fills
+ * zeros and copies; fixed shapes (the whole result, a 1x1 in a corner, a row, a column, an
+ * inner block) and random ones */
+static wg_var b_pad(wg_tape *t, const wg_var *x) {
+  return wg_pad(t, x[0], fa_rows, fa_cols, fa_r0, fa_c0);
+}
+static void ref_pad(const grad_spec *s, double **x, double *out) {
+  for (int i = 0; i < fa_rows * fa_cols; i++) out[i] = 0;
+  for (int i = 0; i < s->in[0].rows; i++)
+    for (int j = 0; j < s->in[0].cols; j++)
+      out[(fa_r0 + i) * fa_cols + fa_c0 + j] = x[0][i * s->in[0].cols + j];
+}
+static void run_pad(void) {
+  /* x shape, corner, result */
+  static const int fixed[][6] = {{1, 1, 0, 0, 1, 1}, {1, 1, 2, 3, 3, 4}, {1, 3, 0, 2, 1, 6},
+                                 {4, 1, 1, 0, 6, 1}, {2, 3, 1, 2, 4, 5}, {3, 4, 0, 0, 3, 4}};
+  unsigned long long rng = 0x9ADULL;
+  for (int i = 0; i < 14; i++) {
+    int m, n;
+    if (i < 6) {
+      m = fixed[i][0], n = fixed[i][1], fa_r0 = fixed[i][2], fa_c0 = fixed[i][3];
+      fa_rows = fixed[i][4], fa_cols = fixed[i][5];
+    } else {
+      fa_rows = fa_dim(&rng, 7), fa_cols = fa_dim(&rng, 7);
+      fa_r0 = fa_dim(&rng, fa_rows) - 1, fa_c0 = fa_dim(&rng, fa_cols) - 1;
+      m = fa_dim(&rng, fa_rows - fa_r0), n = fa_dim(&rng, fa_cols - fa_c0);
+    }
+    grad_spec sp = {b_pad, ref_pad, 1, {ANY(m, n)}, fa_rows, fa_cols};
+    gradcheck("pad", &sp, 0x9AD0ULL + (unsigned)i);
+  }
+}
+
+/* scatter_rows: m rows into a table of fa_rows rows at fa_idx (repeats, rows not named) */
+static wg_var b_scatter_rows(wg_tape *t, const wg_var *x) {
+  return wg_scatter_rows(t, x[0], wg_input(t, fa_n_idx, 1, fa_idx), fa_rows);
+}
+static void ref_scatter_rows(const grad_spec *s, double **x, double *out) {
+  int n = s->in[0].cols;
+  for (int i = 0; i < fa_rows * n; i++) out[i] = 0;
+  for (int i = 0; i < fa_n_idx; i++)
+    for (int j = 0; j < n; j++) out[(int)fa_idx[i] * n + j] += x[0][i * n + j];
+}
+static void run_scatter_rows(void) {
+  static const int fixed[][3] = {{1, 1, 1}, {1, 5, 3}, {6, 1, 4}, {5, 3, 7}}; /* rows, n, m */
+  unsigned long long rng = 0x5CA7ULL;
+  for (int i = 0; i < 12; i++) {
+    int n;
+    if (i < 4) fa_rows = fixed[i][0], n = fixed[i][1], fa_n_idx = fixed[i][2];
+    else fa_rows = fa_dim(&rng, 7), n = fa_dim(&rng, 7), fa_n_idx = fa_dim(&rng, 16);
+    for (int k = 0; k < fa_n_idx; k++) fa_idx[k] = (int)tu_uniform(&rng, 0, fa_rows);
+    grad_spec sp = {b_scatter_rows, ref_scatter_rows, 1, {ANY(fa_n_idx, n)}, fa_rows, n};
+    gradcheck("scatter_rows", &sp, 0x5CA70ULL + (unsigned)i);
+  }
+}
+
 /* ---- the table of cases, indexed by the op enum ------------------------------------------ */
 
 /* Generated from the op list: an op of src/ops/oplist.h without a run_<name> above is a

@@ -206,6 +206,16 @@ static wg_var case_step(op_env *e) {
   wg_var x = prm(e, 3, 4, -1, 1);
   return wg_mul(e->t, wg_step(e->t, x), wg_sin(e->t, x));
 }
+/* the adjoints of slice and gather_rows, each times a parameter of its result's shape so the
+ * loss is not linear in the first one (a pad's zeros and the rows no index names included) */
+static wg_var case_pad(op_env *e) {
+  return wg_mul(e->t, wg_pad(e->t, prm(e, 2, 3, -1, 1), 4, 5, 1, 2), prm(e, 4, 5, -1, 1));
+}
+static wg_var case_scatter_rows(op_env *e) { /* rows 3 and 0 twice, rows 1, 2 and 5 none */
+  static const wg_real idx[5] = {3, 0, 4, 0, 3};
+  wg_var y = wg_scatter_rows(e->t, prm(e, 5, 3, -1, 1), wg_input(e->t, 5, 1, idx), 6);
+  return wg_mul(e->t, y, prm(e, 6, 3, -1, 1));
+}
 
 /* Generated from the op list: an op of src/ops/oplist.h without a case_<name> above is a
  * compile error ("'case_<name>' undeclared"), so every op has its case. */

@@ -86,5 +86,7 @@ WG_OP(CONCAT_COLS, concat_cols, -1, 0, "y = the inputs side by side, left to rig
 WG_OP(GATHER_ROWS, gather_rows, 2, 0, "y_i = x_(idx_i), the rows of x that idx names", "dx_(idx_i) += dy_i;  indices: none", "ty_i = tx_(idx_i)")
 WG_OP(BROADCAST,  broadcast,  1, 0, "y = x repeated to the row's shape along x's axes of size 1", "dx += unbcast(dy)", "ty = tx repeated")
 WG_OP(STEP,       step,       1, 0, "y = [x > 0], 1 or 0 (a NaN gives 0)", "dx += 0: the slope is 0 (undefined at 0)", "ty = 0")
+WG_OP(PAD,        pad,        1, 0, "y = x placed at (r0, c0) in zeros of the row's shape: y_(r0+i)(c0+j) = x_ij", "dx_ij += dy_(r0+i)(c0+j)", "ty = tx placed the same way")
+WG_OP(SCATTER_ROWS, scatter_rows, 2, 0, "y = zeros; y_(idx_i) += x_i, the rows of x added at the rows idx names", "dx_i += dy_(idx_i);  indices: none", "ty = the rows of tx added at idx")
 WG_OP(CUSTOM,     custom,    -1, 0, "y = f(x_1..x_n) (the user's forward)", "dx_i += J_i^T dy (the user's vjp)",         "ty = sum_i J_i tx_i (the user's jvp)")
 /* clang-format on */

@@ -2,7 +2,6 @@
  * its op file defines wg_op_<name>_record_vjp. This file must be gone before issue 16 closes. */
 #include "ops/ops.h"
 
-
 void wg_op_conv2d_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
                            wg_var *dx) {
   (void)dy, (void)want, (void)dx;
@@ -21,26 +20,3 @@ void wg_op_avgpool2d_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8
   wg_fail(t, WG_ERR_STATE, "wg_gradients: op 'avgpool2d' (row %u) has no recorded VJP yet", (unsigned)row);
 }
 
-void wg_op_slice_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
-                           wg_var *dx) {
-  (void)dy, (void)want, (void)dx;
-  wg_fail(t, WG_ERR_STATE, "wg_gradients: op 'slice' (row %u) has no recorded VJP yet", (unsigned)row);
-}
-
-void wg_op_concat_rows_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
-                           wg_var *dx) {
-  (void)dy, (void)want, (void)dx;
-  wg_fail(t, WG_ERR_STATE, "wg_gradients: op 'concat_rows' (row %u) has no recorded VJP yet", (unsigned)row);
-}
-
-void wg_op_concat_cols_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
-                           wg_var *dx) {
-  (void)dy, (void)want, (void)dx;
-  wg_fail(t, WG_ERR_STATE, "wg_gradients: op 'concat_cols' (row %u) has no recorded VJP yet", (unsigned)row);
-}
-
-void wg_op_gather_rows_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
-                           wg_var *dx) {
-  (void)dy, (void)want, (void)dx;
-  wg_fail(t, WG_ERR_STATE, "wg_gradients: op 'gather_rows' (row %u) has no recorded VJP yet", (unsigned)row);
-}

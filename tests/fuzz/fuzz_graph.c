@@ -239,6 +239,14 @@ static wg_var fz_avgpool2d(fz *f) {
 
 static wg_var fz_broadcast(fz *f) { return wg_broadcast(f->t, pick(f), dim(f), dim(f)); }
 static wg_var fz_step(fz *f) { return wg_step(f->t, pick(f)); }
+static wg_var fz_pad(fz *f) {
+  int rows = dim(f), cols = dim(f), r0 = dim(f) - 1, c0 = dim(f) - 1;
+  return wg_pad(f->t, pick(f), rows, cols, r0, c0);
+}
+static wg_var fz_scatter_rows(fz *f) {
+  wg_var src = pick(f), idx = pick(f);
+  return wg_scatter_rows(f->t, src, idx, dim(f));
+}
 static wg_var fz_custom(fz *f) {
   wg_custom_op op = {"product", fzc_shape, fzc_forward, fzc_vjp, fzc_jvp, NULL};
   if (u8(f) == 3) op.jvp = NULL; /* wg_jvp must then fail naming the op */
