@@ -303,6 +303,15 @@ WG_API wg_var wg_pad(wg_tape *t, wg_var x, int rows, int cols, int row0, int col
 /* src (m x n), idx (m x 1 row indices 0..rows-1 as reals, no gradient) -> (rows x n): zeros
  * with row i of src added into row idx[i] (repeats add); the adjoint of wg_gather_rows */
 WG_API wg_var wg_scatter_rows(wg_tape *t, wg_var src, wg_var idx, int rows);
+/* x (batch x C*H*W), dy (batch x C*H_out*W_out) -> x's shape: zeros with dy added at each
+ * window's first maximum of x (wg_maxpool2d's VJP); no gradient into x (slope 0) */
+WG_API wg_var wg_maxpool2d_scatter(wg_tape *t, wg_var x, wg_var dy, wg_pool2d_shape s);
+/* x, g (batch x C*H*W) -> (batch x C*H_out*W_out): g at each window's first maximum of x (the
+ * adjoint of wg_maxpool2d_scatter in dy); no gradient into x */
+WG_API wg_var wg_maxpool2d_gather(wg_tape *t, wg_var x, wg_var g, wg_pool2d_shape s);
+/* y (batch x C*H_out*W_out) -> (batch x C*H*W): y / kernel^2 spread over each window, the
+ * transpose of wg_avgpool2d (its VJP) */
+WG_API wg_var wg_avgpool2d_transpose(wg_tape *t, wg_var y, wg_pool2d_shape s);
 
 /* ---- sweeps and views ------------------------------------------------------------------ */
 WG_API wg_status wg_forward(wg_tape *t);              /* replay every row from the leaves */

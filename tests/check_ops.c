@@ -774,6 +774,66 @@ static void run_pool(const char *op, build_fn build, ref_fn ref) {
 }
 static void run_maxpool2d(void) { run_pool("maxpool2d", b_maxpool2d, ref_maxpool2d); }
 static void run_avgpool2d(void) { run_pool("avgpool2d", b_avgpool2d, ref_avgpool2d); }
+/* the pools' helper ops (issue 16) on run_pool's shapes. The references find each window's
+ * first maximum with their own loop (strictly greater wins, row-major) and place or pick by it;
+ * the average's transpose spreads y / kernel^2 over every pixel of each window. */
+static wg_var b_maxpool2d_scatter(wg_tape *t, const wg_var *in) {
+  return wg_maxpool2d_scatter(t, in[0], in[1], cur_pool);
+}
+static wg_var b_maxpool2d_gather(wg_tape *t, const wg_var *in) {
+  return wg_maxpool2d_gather(t, in[0], in[1], cur_pool);
+}
+static wg_var b_avgpool2d_transpose(wg_tape *t, const wg_var *in) {
+  return wg_avgpool2d_transpose(t, in[0], cur_pool);
+}
+/* mode 0: scatter x[1] (pooled) at the maxima of x[0]; 1: gather x[1] (image) there; 2: the
+ * average's transpose of x[0] (pooled) */
+static void ref_pool_helper(const grad_spec *s, double **x, double *out, int mode) {
+  const wg_pool2d_shape c = cur_pool;
+  int ho = (c.height - c.kernel) / c.stride + 1, wo = (c.width - c.kernel) / c.stride + 1;
+  int ni = c.channels * c.height * c.width, np = c.channels * ho * wo;
+  if (mode != 1)
+    for (int e = 0; e < s->out_rows * s->out_cols; e++) out[e] = 0;
+  for (int b = 0; b < s->out_rows; b++)
+    for (int ch = 0; ch < c.channels; ch++)
+      for (int p = 0; p < ho; p++)
+        for (int q = 0; q < wo; q++) {
+          int o = b * np + (ch * ho + p) * wo + q, best = -1;
+          for (int i = 0; i < c.kernel; i++)
+            for (int j = 0; j < c.kernel; j++) {
+              int e = b * ni + (ch * c.height + p * c.stride + i) * c.width + q * c.stride + j;
+              if (mode == 2) out[e] += x[0][o] / (c.kernel * c.kernel);
+              else if (best < 0 || x[0][e] > x[0][best]) best = e;
+            }
+          if (mode == 0) out[best] += x[1][o];
+          if (mode == 1) out[o] = x[1][best];
+        }
+}
+static void ref_maxpool2d_scatter(const grad_spec *s, double **x, double *out) { ref_pool_helper(s, x, out, 0); }
+static void ref_maxpool2d_gather(const grad_spec *s, double **x, double *out) { ref_pool_helper(s, x, out, 1); }
+static void ref_avgpool2d_transpose(const grad_spec *s, double **x, double *out) { ref_pool_helper(s, x, out, 2); }
+static void run_pool_helper(const char *op, build_fn build, ref_fn ref, int mode) {
+  static const int cases[][6] = {{2, 2, 4, 4, 2, 2}, {1, 1, 1, 1, 1, 1}, {3, 1, 1, 5, 1, 2},
+                                 {2, 3, 4, 1, 1, 1}, {2, 1, 5, 5, 3, 1}, {1, 2, 5, 6, 2, 2}};
+  for (size_t n = 0; n < sizeof cases / sizeof cases[0]; n++) {
+    const int *c = cases[n];
+    cur_pool = (wg_pool2d_shape){c[1], c[2], c[3], c[4], c[5]};
+    int ni = c[1] * c[2] * c[3], np = c[1] * ((c[2] - c[4]) / c[5] + 1) * ((c[3] - c[4]) / c[5] + 1);
+    grad_spec s = {build, ref, 2, {ANY(c[0], ni), ANY(c[0], mode == 0 ? np : ni)}, c[0],
+                   mode == 0 ? ni : np};
+    if (mode == 2) s = (grad_spec){build, ref, 1, {ANY(c[0], np)}, c[0], ni};
+    gradcheck(op, &s, 0x9002ULL + n);
+  }
+}
+static void run_maxpool2d_scatter(void) {
+  run_pool_helper("maxpool2d_scatter", b_maxpool2d_scatter, ref_maxpool2d_scatter, 0);
+}
+static void run_maxpool2d_gather(void) {
+  run_pool_helper("maxpool2d_gather", b_maxpool2d_gather, ref_maxpool2d_gather, 1);
+}
+static void run_avgpool2d_transpose(void) {
+  run_pool_helper("avgpool2d_transpose", b_avgpool2d_transpose, ref_avgpool2d_transpose, 2);
+}
 /* ---- family A: reshape, slice, concat_rows, concat_cols, gather_rows --------------------- */
 
 /* Each op over fixed shapes (1x1, 1xN, Nx1, a general one) and 8 random ones (dimensions

@@ -217,6 +217,24 @@ static wg_var case_scatter_rows(op_env *e) { /* rows 3 and 0 twice, rows 1, 2 an
   return wg_mul(e->t, y, prm(e, 6, 3, -1, 1));
 }
 
+/* the pools' helper ops on the pools' shapes above (2 images of 2x4x4; 3x3 windows at stride
+ * 1 for max, 2x2 at stride 2 for the average: 2x2 outputs per channel), times a parameter of
+ * the result's shape so the loss is not linear in the input that carries values */
+static wg_var case_maxpool2d_scatter(op_env *e) {
+  wg_pool2d_shape s = {2, 4, 4, 3, 1};
+  wg_var y = wg_maxpool2d_scatter(e->t, prm(e, 2, 32, -1, 1), prm(e, 2, 8, -1, 1), s);
+  return wg_mul(e->t, y, prm(e, 2, 32, -1, 1));
+}
+static wg_var case_maxpool2d_gather(op_env *e) {
+  wg_pool2d_shape s = {2, 4, 4, 3, 1};
+  wg_var y = wg_maxpool2d_gather(e->t, prm(e, 2, 32, -1, 1), prm(e, 2, 32, -1, 1), s);
+  return wg_mul(e->t, y, prm(e, 2, 8, -1, 1));
+}
+static wg_var case_avgpool2d_transpose(op_env *e) {
+  wg_pool2d_shape s = {2, 4, 4, 2, 2};
+  return wg_mul(e->t, wg_avgpool2d_transpose(e->t, prm(e, 2, 8, -1, 1), s), prm(e, 2, 32, -1, 1));
+}
+
 /* Generated from the op list: an op of src/ops/oplist.h without a case_<name> above is a
  * compile error ("'case_<name>' undeclared"), so every op has its case. */
 static wg_var (*const op_cases[WG_OP_COUNT])(op_env *) = {

@@ -8,15 +8,3 @@ void wg_op_conv2d_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t 
   wg_fail(t, WG_ERR_STATE, "wg_gradients: op 'conv2d' (row %u) has no recorded VJP yet", (unsigned)row);
 }
 
-void wg_op_maxpool2d_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
-                           wg_var *dx) {
-  (void)dy, (void)want, (void)dx;
-  wg_fail(t, WG_ERR_STATE, "wg_gradients: op 'maxpool2d' (row %u) has no recorded VJP yet", (unsigned)row);
-}
-
-void wg_op_avgpool2d_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
-                           wg_var *dx) {
-  (void)dy, (void)want, (void)dx;
-  wg_fail(t, WG_ERR_STATE, "wg_gradients: op 'avgpool2d' (row %u) has no recorded VJP yet", (unsigned)row);
-}
-

@@ -237,6 +237,21 @@ static wg_var fz_avgpool2d(fz *f) {
   return wg_avgpool2d(f->t, pick(f), s);
 }
 
+static wg_var fz_maxpool2d_scatter(fz *f) {
+  wg_pool2d_shape s = pool_shape(f);
+  wg_var x = pick(f);
+  return wg_maxpool2d_scatter(f->t, x, pick(f), s);
+}
+static wg_var fz_maxpool2d_gather(fz *f) {
+  wg_pool2d_shape s = pool_shape(f);
+  wg_var x = pick(f);
+  return wg_maxpool2d_gather(f->t, x, pick(f), s);
+}
+static wg_var fz_avgpool2d_transpose(fz *f) {
+  wg_pool2d_shape s = pool_shape(f);
+  return wg_avgpool2d_transpose(f->t, pick(f), s);
+}
+
 static wg_var fz_broadcast(fz *f) { return wg_broadcast(f->t, pick(f), dim(f), dim(f)); }
 static wg_var fz_step(fz *f) { return wg_step(f->t, pick(f)); }
 static wg_var fz_pad(fz *f) {
