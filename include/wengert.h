@@ -312,6 +312,12 @@ WG_API wg_var wg_maxpool2d_gather(wg_tape *t, wg_var x, wg_var g, wg_pool2d_shap
 /* y (batch x C*H_out*W_out) -> (batch x C*H*W): y / kernel^2 spread over each window, the
  * transpose of wg_avgpool2d (its VJP) */
 WG_API wg_var wg_avgpool2d_transpose(wg_tape *t, wg_var y, wg_pool2d_shape s);
+/* y (batch x C_out*H_out*W_out), w (C*kh*kw x C_out) -> (batch x C*H*W): x_b = col2im(w y_b),
+ * the transposed convolution (wg_conv2d's VJP in x: <conv2d(x, w), y> = <x, this>) */
+WG_API wg_var wg_conv2d_transpose(wg_tape *t, wg_var y, wg_var w, wg_conv2d_shape s);
+/* x (batch x C*H*W), y (batch x C_out*H_out*W_out) -> (C*kh*kw x C_out): sum_b im2col(x_b)
+ * y_b^T (wg_conv2d's VJP in w: <conv2d(x, w), y> = <w, this>) */
+WG_API wg_var wg_conv2d_weight_grad(wg_tape *t, wg_var x, wg_var y, wg_conv2d_shape s);
 
 /* ---- sweeps and views ------------------------------------------------------------------ */
 WG_API wg_status wg_forward(wg_tape *t);              /* replay every row from the leaves */

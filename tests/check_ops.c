@@ -760,6 +760,61 @@ static void run_conv2d(void) {
     gradcheck("conv2d", &s, 0x5EED0000ULL + n);
   }
 }
+/* conv2d's helper ops (issue 16) against direct loops over run_conv2d's shapes: the
+ * transposed convolution adds y[b][o][p][q] w[(c, i, j)][o] onto pixel (c, p*stride - padding
+ * + i, q*stride - padding + j) of image b; the weight gradient sums x_b's pixel times y over
+ * the images and positions */
+static wg_var b_conv2d_transpose(wg_tape *t, const wg_var *in) {
+  return wg_conv2d_transpose(t, in[0], in[1], cur_conv);
+}
+static wg_var b_conv2d_weight_grad(wg_tape *t, const wg_var *in) {
+  return wg_conv2d_weight_grad(t, in[0], in[1], cur_conv);
+}
+/* transpose 1: out (B x C*H*W) from y = x[0], w = x[1]; 0: out (K x O) from x = x[0], y = x[1] */
+static void ref_conv_helper(const grad_spec *s, double **x, double *out, int transpose) {
+  const wg_conv2d_shape c = cur_conv;
+  int B = s->in[0].rows, ho = conv_out(c.height, c.kernel_h), wo = conv_out(c.width, c.kernel_w);
+  int O = transpose ? s->in[1].cols : s->out_cols, chw = c.channels * c.height * c.width;
+  for (int e = 0; e < s->out_rows * s->out_cols; e++) out[e] = 0;
+  for (int b = 0; b < B; b++)
+    for (int o = 0; o < O; o++)
+      for (int p = 0; p < ho; p++)
+        for (int q = 0; q < wo; q++)
+          for (int ch = 0; ch < c.channels; ch++)
+            for (int i = 0; i < c.kernel_h; i++)
+              for (int j = 0; j < c.kernel_w; j++) {
+                int yy = p * c.stride - c.padding + i, zz = q * c.stride - c.padding + j;
+                if (yy < 0 || yy >= c.height || zz < 0 || zz >= c.width) continue;
+                int pix = b * chw + (ch * c.height + yy) * c.width + zz;
+                int wi = ((ch * c.kernel_h + i) * c.kernel_w + j) * O + o;
+                int yi = b * O * ho * wo + (o * ho + p) * wo + q;
+                if (transpose) out[pix] += x[0][yi] * x[1][wi];
+                else out[wi] += x[0][pix] * x[1][yi];
+              }
+}
+static void ref_conv2d_transpose(const grad_spec *s, double **x, double *out) { ref_conv_helper(s, x, out, 1); }
+static void ref_conv2d_weight_grad(const grad_spec *s, double **x, double *out) { ref_conv_helper(s, x, out, 0); }
+static void run_conv_helper(const char *op, build_fn build, ref_fn ref, int transpose) {
+  /* {batch, channels, height, width, kernel_h, kernel_w, stride, padding, C_out} */
+  static const int cases[][9] = {
+      {2, 2, 4, 5, 3, 2, 1, 0, 3}, {1, 1, 1, 1, 1, 1, 1, 0, 1}, {3, 1, 1, 6, 1, 3, 2, 0, 2},
+      {2, 3, 5, 1, 3, 1, 2, 1, 2}, {2, 2, 5, 5, 3, 3, 2, 1, 4}, {1, 3, 4, 4, 2, 2, 1, 1, 2}};
+  for (size_t n = 0; n < sizeof cases / sizeof cases[0]; n++) {
+    const int *c = cases[n];
+    cur_conv = (wg_conv2d_shape){c[1], c[2], c[3], c[4], c[5], c[6], c[7]};
+    int op_cols = c[8] * conv_out(c[2], c[4]) * conv_out(c[3], c[5]);
+    int chw = c[1] * c[2] * c[3], k = c[1] * c[4] * c[5];
+    grad_spec s = {build, ref, 2, {ANY(c[0], op_cols), ANY(k, c[8])}, c[0], chw};
+    if (!transpose) s = (grad_spec){build, ref, 2, {ANY(c[0], chw), ANY(c[0], op_cols)}, k, c[8]};
+    gradcheck(op, &s, 0x5EED1000ULL + n);
+  }
+}
+static void run_conv2d_transpose(void) {
+  run_conv_helper("conv2d_transpose", b_conv2d_transpose, ref_conv2d_transpose, 1);
+}
+static void run_conv2d_weight_grad(void) {
+  run_conv_helper("conv2d_weight_grad", b_conv2d_weight_grad, ref_conv2d_weight_grad, 0);
+}
 static void run_pool(const char *op, build_fn build, ref_fn ref) {
   /* {batch, channels, height, width, kernel, stride} */
   static const int cases[][6] = {{2, 2, 4, 4, 2, 2}, {1, 1, 1, 1, 1, 1}, {3, 1, 1, 5, 1, 2},

@@ -235,6 +235,19 @@ static wg_var case_avgpool2d_transpose(op_env *e) {
   return wg_mul(e->t, wg_avgpool2d_transpose(e->t, prm(e, 2, 8, -1, 1), s), prm(e, 2, 32, -1, 1));
 }
 
+/* conv2d's two helper ops on case_conv2d's shape (2 -> 3 channels, 2x2 outputs per channel:
+ * y is 2 x 12), times a parameter of the result's shape: the loss is then trilinear */
+static wg_var case_conv2d_transpose(op_env *e) {
+  wg_conv2d_shape s = {2, 4, 4, 3, 3, 2, 1};
+  wg_var x = wg_conv2d_transpose(e->t, prm(e, 2, 12, -1, 1), prm(e, 18, 3, -1, 1), s);
+  return wg_mul(e->t, x, prm(e, 2, 32, -1, 1));
+}
+static wg_var case_conv2d_weight_grad(op_env *e) {
+  wg_conv2d_shape s = {2, 4, 4, 3, 3, 2, 1};
+  wg_var w = wg_conv2d_weight_grad(e->t, prm(e, 2, 32, -1, 1), prm(e, 2, 12, -1, 1), s);
+  return wg_mul(e->t, w, prm(e, 18, 3, -1, 1));
+}
+
 /* Generated from the op list: an op of src/ops/oplist.h without a case_<name> above is a
  * compile error ("'case_<name>' undeclared"), so every op has its case. */
 static wg_var (*const op_cases[WG_OP_COUNT])(op_env *) = {

@@ -223,6 +223,21 @@ static wg_var fz_conv2d(fz *f) {
   wg_var x = pick(f);
   return wg_conv2d(f->t, x, pick(f), s);
 }
+static wg_conv2d_shape conv_shape(fz *f) {
+  int v[7];
+  for (int k = 0; k < 7; k++) v[k] = small(f);
+  return (wg_conv2d_shape){v[0], v[1], v[2], v[3], v[4], v[5], v[6]};
+}
+static wg_var fz_conv2d_transpose(fz *f) {
+  wg_conv2d_shape s = conv_shape(f);
+  wg_var y = pick(f);
+  return wg_conv2d_transpose(f->t, y, pick(f), s);
+}
+static wg_var fz_conv2d_weight_grad(fz *f) {
+  wg_conv2d_shape s = conv_shape(f);
+  wg_var x = pick(f);
+  return wg_conv2d_weight_grad(f->t, x, pick(f), s);
+}
 static wg_pool2d_shape pool_shape(fz *f) {
   int v[5];
   for (int k = 0; k < 5; k++) v[k] = small(f);
