@@ -297,6 +297,27 @@ WG_API wg_status wg_hvp(wg_tape *t, int n, const wg_var *wrt, const wg_var *grad
  * x (m x n) -> (rows x cols), each axis of x equal to the result's or 1: x repeated */
 WG_API wg_var wg_broadcast(wg_tape *t, wg_var x, int rows, int cols);
 WG_API wg_var wg_step(wg_tape *t, wg_var x); /* y = [x > 0]: 1 or 0 (NaN: 0); slope 0 */
+/* x (m x n) -> (rows x cols): x placed with its corner at [row0, col0] in zeros, row0 + m <=
+ * rows, col0 + n <= cols; the adjoint of wg_slice (each one's VJP is the other) */
+WG_API wg_var wg_pad(wg_tape *t, wg_var x, int rows, int cols, int row0, int col0);
+/* src (m x n), idx (m x 1 row indices 0..rows-1 as reals, no gradient) -> (rows x n): zeros
+ * with row i of src added into row idx[i] (repeats add); the adjoint of wg_gather_rows */
+WG_API wg_var wg_scatter_rows(wg_tape *t, wg_var src, wg_var idx, int rows);
+/* x (batch x C*H*W), dy (batch x C*H_out*W_out) -> x's shape: zeros with dy added at each
+ * window's first maximum of x (wg_maxpool2d's VJP); no gradient into x (slope 0) */
+WG_API wg_var wg_maxpool2d_scatter(wg_tape *t, wg_var x, wg_var dy, wg_pool2d_shape s);
+/* x, g (batch x C*H*W) -> (batch x C*H_out*W_out): g at each window's first maximum of x (the
+ * adjoint of wg_maxpool2d_scatter in dy); no gradient into x */
+WG_API wg_var wg_maxpool2d_gather(wg_tape *t, wg_var x, wg_var g, wg_pool2d_shape s);
+/* y (batch x C*H_out*W_out) -> (batch x C*H*W): y / kernel^2 spread over each window, the
+ * transpose of wg_avgpool2d (its VJP) */
+WG_API wg_var wg_avgpool2d_transpose(wg_tape *t, wg_var y, wg_pool2d_shape s);
+/* y (batch x C_out*H_out*W_out), w (C*kh*kw x C_out) -> (batch x C*H*W): x_b = col2im(w y_b),
+ * the transposed convolution (wg_conv2d's VJP in x: <conv2d(x, w), y> = <x, this>) */
+WG_API wg_var wg_conv2d_transpose(wg_tape *t, wg_var y, wg_var w, wg_conv2d_shape s);
+/* x (batch x C*H*W), y (batch x C_out*H_out*W_out) -> (C*kh*kw x C_out): sum_b im2col(x_b)
+ * y_b^T (wg_conv2d's VJP in w: <conv2d(x, w), y> = <w, this>) */
+WG_API wg_var wg_conv2d_weight_grad(wg_tape *t, wg_var x, wg_var y, wg_conv2d_shape s);
 
 /* ---- sweeps and views ------------------------------------------------------------------ */
 WG_API wg_status wg_forward(wg_tape *t);              /* replay every row from the leaves */

@@ -347,6 +347,71 @@ START_TEST(bad_arguments_are_reported) {
 }
 END_TEST
 
+/* the helper ops of the recorded VJPs (issue 16): each shape and argument check, by message */
+START_TEST(recorded_vjp_helpers_report_bad_arguments) {
+  wg_tape *t = wg_tape_new();
+  wg_real d[64] = {0}, idx[2] = {0, 3};
+  wg_var X, W, Y;
+#define LEAVES() (X = wg_input(t, 2, 9, d), wg_name(t, X, "X"), W = wg_input(t, 4, 3, d), \
+                  Y = wg_input(t, 2, 5, d), wg_name(t, Y, "Y"))
+  wg_conv2d_shape cs = {1, 3, 3, 2, 2, 1, 0}; /* K = 4, 2x2 outputs */
+  wg_pool2d_shape ps = {1, 3, 3, 2, 1};       /* 2x2 outputs */
+  LEAVES();
+  wg_conv2d_transpose(t, Y, W, cs);
+  expect_error(t, WG_ERR_SHAPE, "conv2d_transpose: y Y (2x5), w (4x3): w must have "
+               "channels*kernel_h*kernel_w = 4 rows and y C_out*H_out*W_out = 3*2*2 columns "
+               "(row 3)");
+  LEAVES();
+  wg_conv2d_transpose(t, Y, W, (wg_conv2d_shape){1, 3, 3, 2, 2, 0, 0});
+  expect_error(t, WG_ERR_ARG, "conv2d_transpose: y Y (2x5), w (4x3): channels 1, height 3, width "
+               "3, kernel 2x2, stride 0, padding 0: sizes and stride must be >= 1, padding >= 0 "
+               "(row 3)");
+  LEAVES();
+  wg_conv2d_weight_grad(t, X, Y, (wg_conv2d_shape){1, 3, 3, 4, 2, 1, 0});
+  expect_error(t, WG_ERR_SHAPE, "conv2d_weight_grad: x X (2x9), y Y (2x5): kernel 4x2 is larger "
+               "than the padded image 3x3 (3x3, padding 0) (row 3)");
+  LEAVES();
+  wg_conv2d_weight_grad(t, X, Y, cs);
+  expect_error(t, WG_ERR_SHAPE, "conv2d_weight_grad: x X (2x9), y Y (2x5): x must have "
+               "channels*height*width = 1*3*3 columns and y x's 2 rows and C_out*H_out*W_out = "
+               "C_out*2*2 columns (row 3)");
+  LEAVES();
+  wg_maxpool2d_scatter(t, X, Y, ps);
+  expect_error(t, WG_ERR_SHAPE, "maxpool2d_scatter: x X (2x9), dy Y (2x5): the second input must "
+               "be (2x4), the pooled shape of x (row 3)");
+  LEAVES();
+  wg_maxpool2d_gather(t, X, Y, ps);
+  expect_error(t, WG_ERR_SHAPE, "maxpool2d_gather: x X (2x9), g Y (2x5): the second input must be "
+               "(2x9), x's shape (row 3)");
+  LEAVES();
+  wg_maxpool2d_gather(t, Y, X, ps);
+  expect_error(t, WG_ERR_SHAPE, "maxpool2d_gather: x Y (2x5) has 5 columns, not "
+               "channels*height*width = 1*3*3 = 9 (row 3)");
+  LEAVES();
+  wg_avgpool2d_transpose(t, Y, ps);
+  expect_error(t, WG_ERR_SHAPE, "avgpool2d_transpose: y Y (2x5) has 5 columns, not "
+               "channels*out_height*out_width = 1*2*2 = 4 (row 3)");
+  LEAVES();
+  wg_pad(t, X, 3, 9, 2, 0);
+  expect_error(t, WG_ERR_SHAPE, "pad: X (2x9) at [2,0] does not fit in a (3x9) result (it would "
+               "span rows 2..3, columns 0..8) (row 3)");
+  LEAVES();
+  wg_scatter_rows(t, X, wg_input(t, 2, 1, idx), 3);
+  expect_error(t, WG_ERR_ARG, "scatter_rows: index 3 at position 1 of the indices (2x1) is not a "
+               "row of the (3x9) result (an integer 0..2) (row 4)");
+  LEAVES();
+  wg_scatter_rows(t, X, wg_input(t, 1, 2, idx), 3);
+  expect_error(t, WG_ERR_SHAPE, "scatter_rows: rows X (2x9), indices (1x2): the indices must be "
+               "one column with one row index per row of src (2x1) (row 4)");
+  LEAVES();
+  wg_scatter_rows(t, X, wg_input(t, 2, 1, idx), 0);
+  expect_error(t, WG_ERR_ARG, "scatter_rows: rows X (2x9) into a table of 0 rows: it needs at "
+               "least 1 (row 4)");
+#undef LEAVES
+  wg_tape_free(t);
+}
+END_TEST
+
 static Suite *make_suite(void) {
   Suite *s = suite_create("conv");
   TCase *c = tcase_create("conv2d");
@@ -358,6 +423,7 @@ static Suite *make_suite(void) {
   suite_add_tcase(s, c);
   c = tcase_create("pools and errors");
   tcase_add_test(c, maxpool_subgradient_goes_to_the_first_maximum);
+  tcase_add_test(c, recorded_vjp_helpers_report_bad_arguments);
   tcase_add_test(c, pools_propagate_nan_and_average_dbl_max);
   tcase_add_test(c, finite_checks_name_the_conv_row);
   tcase_add_test(c, bad_arguments_are_reported);

@@ -760,6 +760,61 @@ static void run_conv2d(void) {
     gradcheck("conv2d", &s, 0x5EED0000ULL + n);
   }
 }
+/* conv2d's helper ops (issue 16) against direct loops over run_conv2d's shapes: the
+ * transposed convolution adds y[b][o][p][q] w[(c, i, j)][o] onto pixel (c, p*stride - padding
+ * + i, q*stride - padding + j) of image b; the weight gradient sums x_b's pixel times y over
+ * the images and positions */
+static wg_var b_conv2d_transpose(wg_tape *t, const wg_var *in) {
+  return wg_conv2d_transpose(t, in[0], in[1], cur_conv);
+}
+static wg_var b_conv2d_weight_grad(wg_tape *t, const wg_var *in) {
+  return wg_conv2d_weight_grad(t, in[0], in[1], cur_conv);
+}
+/* transpose 1: out (B x C*H*W) from y = x[0], w = x[1]; 0: out (K x O) from x = x[0], y = x[1] */
+static void ref_conv_helper(const grad_spec *s, double **x, double *out, int transpose) {
+  const wg_conv2d_shape c = cur_conv;
+  int B = s->in[0].rows, ho = conv_out(c.height, c.kernel_h), wo = conv_out(c.width, c.kernel_w);
+  int O = transpose ? s->in[1].cols : s->out_cols, chw = c.channels * c.height * c.width;
+  for (int e = 0; e < s->out_rows * s->out_cols; e++) out[e] = 0;
+  for (int b = 0; b < B; b++)
+    for (int o = 0; o < O; o++)
+      for (int p = 0; p < ho; p++)
+        for (int q = 0; q < wo; q++)
+          for (int ch = 0; ch < c.channels; ch++)
+            for (int i = 0; i < c.kernel_h; i++)
+              for (int j = 0; j < c.kernel_w; j++) {
+                int yy = p * c.stride - c.padding + i, zz = q * c.stride - c.padding + j;
+                if (yy < 0 || yy >= c.height || zz < 0 || zz >= c.width) continue;
+                int pix = b * chw + (ch * c.height + yy) * c.width + zz;
+                int wi = ((ch * c.kernel_h + i) * c.kernel_w + j) * O + o;
+                int yi = b * O * ho * wo + (o * ho + p) * wo + q;
+                if (transpose) out[pix] += x[0][yi] * x[1][wi];
+                else out[wi] += x[0][pix] * x[1][yi];
+              }
+}
+static void ref_conv2d_transpose(const grad_spec *s, double **x, double *out) { ref_conv_helper(s, x, out, 1); }
+static void ref_conv2d_weight_grad(const grad_spec *s, double **x, double *out) { ref_conv_helper(s, x, out, 0); }
+static void run_conv_helper(const char *op, build_fn build, ref_fn ref, int transpose) {
+  /* {batch, channels, height, width, kernel_h, kernel_w, stride, padding, C_out} */
+  static const int cases[][9] = {
+      {2, 2, 4, 5, 3, 2, 1, 0, 3}, {1, 1, 1, 1, 1, 1, 1, 0, 1}, {3, 1, 1, 6, 1, 3, 2, 0, 2},
+      {2, 3, 5, 1, 3, 1, 2, 1, 2}, {2, 2, 5, 5, 3, 3, 2, 1, 4}, {1, 3, 4, 4, 2, 2, 1, 1, 2}};
+  for (size_t n = 0; n < sizeof cases / sizeof cases[0]; n++) {
+    const int *c = cases[n];
+    cur_conv = (wg_conv2d_shape){c[1], c[2], c[3], c[4], c[5], c[6], c[7]};
+    int op_cols = c[8] * conv_out(c[2], c[4]) * conv_out(c[3], c[5]);
+    int chw = c[1] * c[2] * c[3], k = c[1] * c[4] * c[5];
+    grad_spec s = {build, ref, 2, {ANY(c[0], op_cols), ANY(k, c[8])}, c[0], chw};
+    if (!transpose) s = (grad_spec){build, ref, 2, {ANY(c[0], chw), ANY(c[0], op_cols)}, k, c[8]};
+    gradcheck(op, &s, 0x5EED1000ULL + n);
+  }
+}
+static void run_conv2d_transpose(void) {
+  run_conv_helper("conv2d_transpose", b_conv2d_transpose, ref_conv2d_transpose, 1);
+}
+static void run_conv2d_weight_grad(void) {
+  run_conv_helper("conv2d_weight_grad", b_conv2d_weight_grad, ref_conv2d_weight_grad, 0);
+}
 static void run_pool(const char *op, build_fn build, ref_fn ref) {
   /* {batch, channels, height, width, kernel, stride} */
   static const int cases[][6] = {{2, 2, 4, 4, 2, 2}, {1, 1, 1, 1, 1, 1}, {3, 1, 1, 5, 1, 2},
@@ -774,6 +829,66 @@ static void run_pool(const char *op, build_fn build, ref_fn ref) {
 }
 static void run_maxpool2d(void) { run_pool("maxpool2d", b_maxpool2d, ref_maxpool2d); }
 static void run_avgpool2d(void) { run_pool("avgpool2d", b_avgpool2d, ref_avgpool2d); }
+/* the pools' helper ops (issue 16) on run_pool's shapes. The references find each window's
+ * first maximum with their own loop (strictly greater wins, row-major) and place or pick by it;
+ * the average's transpose spreads y / kernel^2 over every pixel of each window. */
+static wg_var b_maxpool2d_scatter(wg_tape *t, const wg_var *in) {
+  return wg_maxpool2d_scatter(t, in[0], in[1], cur_pool);
+}
+static wg_var b_maxpool2d_gather(wg_tape *t, const wg_var *in) {
+  return wg_maxpool2d_gather(t, in[0], in[1], cur_pool);
+}
+static wg_var b_avgpool2d_transpose(wg_tape *t, const wg_var *in) {
+  return wg_avgpool2d_transpose(t, in[0], cur_pool);
+}
+/* mode 0: scatter x[1] (pooled) at the maxima of x[0]; 1: gather x[1] (image) there; 2: the
+ * average's transpose of x[0] (pooled) */
+static void ref_pool_helper(const grad_spec *s, double **x, double *out, int mode) {
+  const wg_pool2d_shape c = cur_pool;
+  int ho = (c.height - c.kernel) / c.stride + 1, wo = (c.width - c.kernel) / c.stride + 1;
+  int ni = c.channels * c.height * c.width, np = c.channels * ho * wo;
+  if (mode != 1)
+    for (int e = 0; e < s->out_rows * s->out_cols; e++) out[e] = 0;
+  for (int b = 0; b < s->out_rows; b++)
+    for (int ch = 0; ch < c.channels; ch++)
+      for (int p = 0; p < ho; p++)
+        for (int q = 0; q < wo; q++) {
+          int o = b * np + (ch * ho + p) * wo + q, best = -1;
+          for (int i = 0; i < c.kernel; i++)
+            for (int j = 0; j < c.kernel; j++) {
+              int e = b * ni + (ch * c.height + p * c.stride + i) * c.width + q * c.stride + j;
+              if (mode == 2) out[e] += x[0][o] / (c.kernel * c.kernel);
+              else if (best < 0 || x[0][e] > x[0][best]) best = e;
+            }
+          if (mode == 0) out[best] += x[1][o];
+          if (mode == 1) out[o] = x[1][best];
+        }
+}
+static void ref_maxpool2d_scatter(const grad_spec *s, double **x, double *out) { ref_pool_helper(s, x, out, 0); }
+static void ref_maxpool2d_gather(const grad_spec *s, double **x, double *out) { ref_pool_helper(s, x, out, 1); }
+static void ref_avgpool2d_transpose(const grad_spec *s, double **x, double *out) { ref_pool_helper(s, x, out, 2); }
+static void run_pool_helper(const char *op, build_fn build, ref_fn ref, int mode) {
+  static const int cases[][6] = {{2, 2, 4, 4, 2, 2}, {1, 1, 1, 1, 1, 1}, {3, 1, 1, 5, 1, 2},
+                                 {2, 3, 4, 1, 1, 1}, {2, 1, 5, 5, 3, 1}, {1, 2, 5, 6, 2, 2}};
+  for (size_t n = 0; n < sizeof cases / sizeof cases[0]; n++) {
+    const int *c = cases[n];
+    cur_pool = (wg_pool2d_shape){c[1], c[2], c[3], c[4], c[5]};
+    int ni = c[1] * c[2] * c[3], np = c[1] * ((c[2] - c[4]) / c[5] + 1) * ((c[3] - c[4]) / c[5] + 1);
+    grad_spec s = {build, ref, 2, {ANY(c[0], ni), ANY(c[0], mode == 0 ? np : ni)}, c[0],
+                   mode == 0 ? ni : np};
+    if (mode == 2) s = (grad_spec){build, ref, 1, {ANY(c[0], np)}, c[0], ni};
+    gradcheck(op, &s, 0x9002ULL + n);
+  }
+}
+static void run_maxpool2d_scatter(void) {
+  run_pool_helper("maxpool2d_scatter", b_maxpool2d_scatter, ref_maxpool2d_scatter, 0);
+}
+static void run_maxpool2d_gather(void) {
+  run_pool_helper("maxpool2d_gather", b_maxpool2d_gather, ref_maxpool2d_gather, 1);
+}
+static void run_avgpool2d_transpose(void) {
+  run_pool_helper("avgpool2d_transpose", b_avgpool2d_transpose, ref_avgpool2d_transpose, 2);
+}
 /* ---- family A: reshape, slice, concat_rows, concat_cols, gather_rows --------------------- */
 
 /* Each op over fixed shapes (1x1, 1xN, Nx1, a general one) and 8 random ones (dimensions
@@ -931,6 +1046,61 @@ REF_UNARY(step, v > 0 ? 1.0 : 0.0)
 static void run_step(void) {
   static const grad_spec s[] = {{b_step, ref_step, 1, {{3, 4, 0.1, 2.0, 1}}, 3, 4}};
   gradcheck_all("step", s, 1);
+}
+
+/* pad: x (m x n) at [fa_r0, fa_c0] in a (fa_rows x fa_cols) result, the reference fills
+ * zeros and copies; fixed shapes (the whole result, a 1x1 in a corner, a row, a column, an
+ * inner block) and random ones */
+static wg_var b_pad(wg_tape *t, const wg_var *x) {
+  return wg_pad(t, x[0], fa_rows, fa_cols, fa_r0, fa_c0);
+}
+static void ref_pad(const grad_spec *s, double **x, double *out) {
+  for (int i = 0; i < fa_rows * fa_cols; i++) out[i] = 0;
+  for (int i = 0; i < s->in[0].rows; i++)
+    for (int j = 0; j < s->in[0].cols; j++)
+      out[(fa_r0 + i) * fa_cols + fa_c0 + j] = x[0][i * s->in[0].cols + j];
+}
+static void run_pad(void) {
+  /* x shape, corner, result */
+  static const int fixed[][6] = {{1, 1, 0, 0, 1, 1}, {1, 1, 2, 3, 3, 4}, {1, 3, 0, 2, 1, 6},
+                                 {4, 1, 1, 0, 6, 1}, {2, 3, 1, 2, 4, 5}, {3, 4, 0, 0, 3, 4}};
+  unsigned long long rng = 0x9ADULL;
+  for (int i = 0; i < 14; i++) {
+    int m, n;
+    if (i < 6) {
+      m = fixed[i][0], n = fixed[i][1], fa_r0 = fixed[i][2], fa_c0 = fixed[i][3];
+      fa_rows = fixed[i][4], fa_cols = fixed[i][5];
+    } else {
+      fa_rows = fa_dim(&rng, 7), fa_cols = fa_dim(&rng, 7);
+      fa_r0 = fa_dim(&rng, fa_rows) - 1, fa_c0 = fa_dim(&rng, fa_cols) - 1;
+      m = fa_dim(&rng, fa_rows - fa_r0), n = fa_dim(&rng, fa_cols - fa_c0);
+    }
+    grad_spec sp = {b_pad, ref_pad, 1, {ANY(m, n)}, fa_rows, fa_cols};
+    gradcheck("pad", &sp, 0x9AD0ULL + (unsigned)i);
+  }
+}
+
+/* scatter_rows: m rows into a table of fa_rows rows at fa_idx (repeats, rows not named) */
+static wg_var b_scatter_rows(wg_tape *t, const wg_var *x) {
+  return wg_scatter_rows(t, x[0], wg_input(t, fa_n_idx, 1, fa_idx), fa_rows);
+}
+static void ref_scatter_rows(const grad_spec *s, double **x, double *out) {
+  int n = s->in[0].cols;
+  for (int i = 0; i < fa_rows * n; i++) out[i] = 0;
+  for (int i = 0; i < fa_n_idx; i++)
+    for (int j = 0; j < n; j++) out[(int)fa_idx[i] * n + j] += x[0][i * n + j];
+}
+static void run_scatter_rows(void) {
+  static const int fixed[][3] = {{1, 1, 1}, {1, 5, 3}, {6, 1, 4}, {5, 3, 7}}; /* rows, n, m */
+  unsigned long long rng = 0x5CA7ULL;
+  for (int i = 0; i < 12; i++) {
+    int n;
+    if (i < 4) fa_rows = fixed[i][0], n = fixed[i][1], fa_n_idx = fixed[i][2];
+    else fa_rows = fa_dim(&rng, 7), n = fa_dim(&rng, 7), fa_n_idx = fa_dim(&rng, 16);
+    for (int k = 0; k < fa_n_idx; k++) fa_idx[k] = (int)tu_uniform(&rng, 0, fa_rows);
+    grad_spec sp = {b_scatter_rows, ref_scatter_rows, 1, {ANY(fa_n_idx, n)}, fa_rows, n};
+    gradcheck("scatter_rows", &sp, 0x5CA70ULL + (unsigned)i);
+  }
 }
 
 /* ---- the table of cases, indexed by the op enum ------------------------------------------ */

@@ -206,6 +206,47 @@ static wg_var case_step(op_env *e) {
   wg_var x = prm(e, 3, 4, -1, 1);
   return wg_mul(e->t, wg_step(e->t, x), wg_sin(e->t, x));
 }
+/* the adjoints of slice and gather_rows, each times a parameter of its result's shape so the
+ * loss is not linear in the first one (a pad's zeros and the rows no index names included) */
+static wg_var case_pad(op_env *e) {
+  return wg_mul(e->t, wg_pad(e->t, prm(e, 2, 3, -1, 1), 4, 5, 1, 2), prm(e, 4, 5, -1, 1));
+}
+static wg_var case_scatter_rows(op_env *e) { /* rows 3 and 0 twice, rows 1, 2 and 5 none */
+  static const wg_real idx[5] = {3, 0, 4, 0, 3};
+  wg_var y = wg_scatter_rows(e->t, prm(e, 5, 3, -1, 1), wg_input(e->t, 5, 1, idx), 6);
+  return wg_mul(e->t, y, prm(e, 6, 3, -1, 1));
+}
+
+/* the pools' helper ops on the pools' shapes above (2 images of 2x4x4; 3x3 windows at stride
+ * 1 for max, 2x2 at stride 2 for the average: 2x2 outputs per channel), times a parameter of
+ * the result's shape so the loss is not linear in the input that carries values */
+static wg_var case_maxpool2d_scatter(op_env *e) {
+  wg_pool2d_shape s = {2, 4, 4, 3, 1};
+  wg_var y = wg_maxpool2d_scatter(e->t, prm(e, 2, 32, -1, 1), prm(e, 2, 8, -1, 1), s);
+  return wg_mul(e->t, y, prm(e, 2, 32, -1, 1));
+}
+static wg_var case_maxpool2d_gather(op_env *e) {
+  wg_pool2d_shape s = {2, 4, 4, 3, 1};
+  wg_var y = wg_maxpool2d_gather(e->t, prm(e, 2, 32, -1, 1), prm(e, 2, 32, -1, 1), s);
+  return wg_mul(e->t, y, prm(e, 2, 8, -1, 1));
+}
+static wg_var case_avgpool2d_transpose(op_env *e) {
+  wg_pool2d_shape s = {2, 4, 4, 2, 2};
+  return wg_mul(e->t, wg_avgpool2d_transpose(e->t, prm(e, 2, 8, -1, 1), s), prm(e, 2, 32, -1, 1));
+}
+
+/* conv2d's two helper ops on case_conv2d's shape (2 -> 3 channels, 2x2 outputs per channel:
+ * y is 2 x 12), times a parameter of the result's shape: the loss is then trilinear */
+static wg_var case_conv2d_transpose(op_env *e) {
+  wg_conv2d_shape s = {2, 4, 4, 3, 3, 2, 1};
+  wg_var x = wg_conv2d_transpose(e->t, prm(e, 2, 12, -1, 1), prm(e, 18, 3, -1, 1), s);
+  return wg_mul(e->t, x, prm(e, 2, 32, -1, 1));
+}
+static wg_var case_conv2d_weight_grad(op_env *e) {
+  wg_conv2d_shape s = {2, 4, 4, 3, 3, 2, 1};
+  wg_var w = wg_conv2d_weight_grad(e->t, prm(e, 2, 32, -1, 1), prm(e, 2, 12, -1, 1), s);
+  return wg_mul(e->t, w, prm(e, 18, 3, -1, 1));
+}
 
 /* Generated from the op list: an op of src/ops/oplist.h without a case_<name> above is a
  * compile error ("'case_<name>' undeclared"), so every op has its case. */

@@ -116,3 +116,29 @@ static void concat_cols_runs(wg_tape *t, wg_row *r, int tangent, int add_back) {
 void wg_op_concat_cols_forward(wg_tape *t, wg_row *r) { concat_cols_runs(t, r, 0, 0); }
 void wg_op_concat_cols_vjp(wg_tape *t, wg_row *r) { concat_cols_runs(t, r, 0, 1); }
 void wg_op_concat_cols_jvp(wg_tape *t, wg_row *r) { concat_cols_runs(t, r, 1, 0); }
+
+/* ---- recorded VJPs: input k's term is its block of dy, a slice ------------------------ */
+
+/* by_rows: dx_k = slice(dy, o_k, 0, m_k, n); else dx_k = slice(dy, 0, o_k, m, n_k). The
+ * offsets and shapes are read before each slice is recorded (t->rows may move). */
+static void concat_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
+                              wg_var *dx, int by_rows) {
+  uint32_t n = t->rows[row].n_in;
+  int o = 0;
+  for (uint32_t k = 0; k < n; k++) {
+    const wg_row *x = wg_input_row(t, &t->rows[row], k);
+    int m = x->rows, c = x->cols;
+    if (want[k]) dx[k] = by_rows ? wg_slice(t, dy, o, 0, m, c) : wg_slice(t, dy, 0, o, m, c);
+    o += by_rows ? m : c;
+  }
+}
+
+void wg_op_concat_rows_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
+                                  wg_var *dx) {
+  concat_record_vjp(t, row, dy, want, dx, 1);
+}
+
+void wg_op_concat_cols_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
+                                  wg_var *dx) {
+  concat_record_vjp(t, row, dy, want, dx, 0);
+}

@@ -64,3 +64,12 @@ void wg_op_gather_rows_jvp(wg_tape *t, wg_row *r) {
   for (int i = 0; i < c->rows; i++)
     memcpy(r->tan + (size_t)i * n, x->tan + (size_t)c->val[i] * n, n * sizeof *r->tan);
 }
+
+/* recorded VJP: dx = dy's rows added at the indices into zeros of the table's shape,
+ * scatter_rows(dy, idx, r); the indices: none */
+void wg_op_gather_rows_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
+                                  wg_var *dx) {
+  if (!want[0]) return;
+  int rows = t->rows[t->rows[row].in[0]].rows;
+  dx[0] = wg_scatter_rows(t, dy, wg_in(t, row, 1), rows);
+}

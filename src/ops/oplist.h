@@ -86,5 +86,12 @@ WG_OP(CONCAT_COLS, concat_cols, -1, 0, "y = the inputs side by side, left to rig
 WG_OP(GATHER_ROWS, gather_rows, 2, 0, "y_i = x_(idx_i), the rows of x that idx names", "dx_(idx_i) += dy_i;  indices: none", "ty_i = tx_(idx_i)")
 WG_OP(BROADCAST,  broadcast,  1, 0, "y = x repeated to the row's shape along x's axes of size 1", "dx += unbcast(dy)", "ty = tx repeated")
 WG_OP(STEP,       step,       1, 0, "y = [x > 0], 1 or 0 (a NaN gives 0)", "dx += 0: the slope is 0 (undefined at 0)", "ty = 0")
+WG_OP(PAD,        pad,        1, 0, "y = x placed at (r0, c0) in zeros of the row's shape: y_(r0+i)(c0+j) = x_ij", "dx_ij += dy_(r0+i)(c0+j)", "ty = tx placed the same way")
+WG_OP(SCATTER_ROWS, scatter_rows, 2, 0, "y = zeros; y_(idx_i) += x_i, the rows of x added at the rows idx names", "dx_i += dy_(idx_i);  indices: none", "ty = the rows of tx added at idx")
+WG_OP(MAXPOOL2D_SCATTER, maxpool2d_scatter, 2, 0, "y = zeros of x's shape; y_m += g_o, m: window o's first maximum of x (g pooled-shaped)", "dx += 0 (piecewise constant in x);  dg_o += dy_m", "ty = tg_o added at m")
+WG_OP(MAXPOOL2D_GATHER, maxpool2d_gather, 2, 0, "y_o = g_m, m: window o's first maximum of x (g of x's shape)", "dx += 0 (piecewise constant in x);  dg_m += dy_o", "ty_o = tg_m")
+WG_OP(AVGPOOL2D_TRANSPOSE, avgpool2d_transpose, 1, 0, "y = zeros; y += x_o / n on every pixel of window o (the transpose of avgpool2d)", "dx_o += sum over window o of dy / n", "ty = tx_o / n spread over window o")
+WG_OP(CONV2D_TRANSPOSE, conv2d_transpose, 2, 0, "y_b = col2im(w g_b): conv2d's VJP in x (transposed convolution), g (B x O*P), w (K x O)", "dg_b += w^T im2col(dy_b);  dw += sum_b im2col(dy_b) g_b^T", "ty_b = col2im(tw g_b + w tg_b)")
+WG_OP(CONV2D_WEIGHT_GRAD, conv2d_weight_grad, 2, 0, "y = sum_b im2col(x_b) g_b^T: conv2d's VJP in w, x (B x C*H*W), g (B x O*P)", "dx_b += col2im(dy g_b);  dg_b += dy^T im2col(x_b)", "ty = sum_b im2col(tx_b) g_b^T + im2col(x_b) tg_b^T")
 WG_OP(CUSTOM,     custom,    -1, 0, "y = f(x_1..x_n) (the user's forward)", "dx_i += J_i^T dy (the user's vjp)",         "ty = sum_i J_i tx_i (the user's jvp)")
 /* clang-format on */

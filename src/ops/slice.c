@@ -53,3 +53,12 @@ void wg_op_slice_jvp(wg_tape *t, wg_row *r) {
   const wg_row *x = wg_input_row(t, r, 0);
   copy_block(r, x, x->tan, r->tan, 0);
 }
+
+/* recorded VJP: dx = dy placed at the corner in zeros of x's shape, pad(dy, m, n, r0, c0) */
+void wg_op_slice_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
+                            wg_var *dx) {
+  if (!want[0]) return;
+  const wg_row *r = &t->rows[row], *x = &t->rows[r->in[0]];
+  const int *corner = r->ptr;
+  dx[0] = wg_pad(t, dy, x->rows, x->cols, corner[0], corner[1]);
+}

@@ -223,6 +223,21 @@ static wg_var fz_conv2d(fz *f) {
   wg_var x = pick(f);
   return wg_conv2d(f->t, x, pick(f), s);
 }
+static wg_conv2d_shape conv_shape(fz *f) {
+  int v[7];
+  for (int k = 0; k < 7; k++) v[k] = small(f);
+  return (wg_conv2d_shape){v[0], v[1], v[2], v[3], v[4], v[5], v[6]};
+}
+static wg_var fz_conv2d_transpose(fz *f) {
+  wg_conv2d_shape s = conv_shape(f);
+  wg_var y = pick(f);
+  return wg_conv2d_transpose(f->t, y, pick(f), s);
+}
+static wg_var fz_conv2d_weight_grad(fz *f) {
+  wg_conv2d_shape s = conv_shape(f);
+  wg_var x = pick(f);
+  return wg_conv2d_weight_grad(f->t, x, pick(f), s);
+}
 static wg_pool2d_shape pool_shape(fz *f) {
   int v[5];
   for (int k = 0; k < 5; k++) v[k] = small(f);
@@ -237,8 +252,31 @@ static wg_var fz_avgpool2d(fz *f) {
   return wg_avgpool2d(f->t, pick(f), s);
 }
 
+static wg_var fz_maxpool2d_scatter(fz *f) {
+  wg_pool2d_shape s = pool_shape(f);
+  wg_var x = pick(f);
+  return wg_maxpool2d_scatter(f->t, x, pick(f), s);
+}
+static wg_var fz_maxpool2d_gather(fz *f) {
+  wg_pool2d_shape s = pool_shape(f);
+  wg_var x = pick(f);
+  return wg_maxpool2d_gather(f->t, x, pick(f), s);
+}
+static wg_var fz_avgpool2d_transpose(fz *f) {
+  wg_pool2d_shape s = pool_shape(f);
+  return wg_avgpool2d_transpose(f->t, pick(f), s);
+}
+
 static wg_var fz_broadcast(fz *f) { return wg_broadcast(f->t, pick(f), dim(f), dim(f)); }
 static wg_var fz_step(fz *f) { return wg_step(f->t, pick(f)); }
+static wg_var fz_pad(fz *f) {
+  int rows = dim(f), cols = dim(f), r0 = dim(f) - 1, c0 = dim(f) - 1;
+  return wg_pad(f->t, pick(f), rows, cols, r0, c0);
+}
+static wg_var fz_scatter_rows(fz *f) {
+  wg_var src = pick(f), idx = pick(f);
+  return wg_scatter_rows(f->t, src, idx, dim(f));
+}
 static wg_var fz_custom(fz *f) {
   wg_custom_op op = {"product", fzc_shape, fzc_forward, fzc_vjp, fzc_jvp, NULL};
   if (u8(f) == 3) op.jvp = NULL; /* wg_jvp must then fail naming the op */
