@@ -152,7 +152,7 @@ START_TEST(test_op_table_second_order) {
                   wg_tape_error(e.t));
     dot = fmax(dot, d);
   }
-  printf("second order: %-14s grad vs backward %.1e  H v two ways %.1e  vs differences %.1e  "
+  printf("second order: %-18s grad vs backward %.1e  H v two ways %.1e  vs differences %.1e  "
          "dot %.1e%s\n", name, first, two_ways, fd_err, dot, needs ? "" : "  (H = 0)");
   wg_tape_free(e.t);
   for (int k = 0; k < N_PARAMS; k++) wg_param_free(e.p[k]);
