@@ -3,41 +3,11 @@
 #include "ops/ops.h"
 
 
-void wg_op_relu_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
-                           wg_var *dx) {
-  (void)dy, (void)want, (void)dx;
-  wg_fail(t, WG_ERR_STATE, "wg_gradients: op 'relu' (row %u) has no recorded VJP yet", (unsigned)row);
-}
 
-void wg_op_abs_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
-                           wg_var *dx) {
-  (void)dy, (void)want, (void)dx;
-  wg_fail(t, WG_ERR_STATE, "wg_gradients: op 'abs' (row %u) has no recorded VJP yet", (unsigned)row);
-}
 
-void wg_op_leaky_relu_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
-                           wg_var *dx) {
-  (void)dy, (void)want, (void)dx;
-  wg_fail(t, WG_ERR_STATE, "wg_gradients: op 'leaky_relu' (row %u) has no recorded VJP yet", (unsigned)row);
-}
 
-void wg_op_clamp_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
-                           wg_var *dx) {
-  (void)dy, (void)want, (void)dx;
-  wg_fail(t, WG_ERR_STATE, "wg_gradients: op 'clamp' (row %u) has no recorded VJP yet", (unsigned)row);
-}
 
-void wg_op_maximum_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
-                           wg_var *dx) {
-  (void)dy, (void)want, (void)dx;
-  wg_fail(t, WG_ERR_STATE, "wg_gradients: op 'maximum' (row %u) has no recorded VJP yet", (unsigned)row);
-}
 
-void wg_op_minimum_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
-                           wg_var *dx) {
-  (void)dy, (void)want, (void)dx;
-  wg_fail(t, WG_ERR_STATE, "wg_gradients: op 'minimum' (row %u) has no recorded VJP yet", (unsigned)row);
-}
 
 void wg_op_gelu_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
                            wg_var *dx) {
