@@ -297,6 +297,8 @@ WG_API wg_status wg_hvp(wg_tape *t, int n, const wg_var *wrt, const wg_var *grad
  * x (m x n) -> (rows x cols), each axis of x equal to the result's or 1: x repeated */
 WG_API wg_var wg_broadcast(wg_tape *t, wg_var x, int rows, int cols);
 WG_API wg_var wg_step(wg_tape *t, wg_var x); /* y = [x > 0]: 1 or 0 (NaN: 0); slope 0 */
+/* x (m x n) -> (m x n): y = Phi(x) = (1 + erf(x / sqrt 2)) / 2, the standard normal CDF */
+WG_API wg_var wg_normal_cdf(wg_tape *t, wg_var x);
 
 /* ---- sweeps and views ------------------------------------------------------------------ */
 WG_API wg_status wg_forward(wg_tape *t);              /* replay every row from the leaves */

@@ -933,6 +933,14 @@ static void run_step(void) {
   gradcheck_all("step", s, 1);
 }
 
+/* normal_cdf: the textbook erf form, both tails and the middle (|x| <= 6) */
+static wg_var b_normal_cdf(wg_tape *t, const wg_var *x) { return wg_normal_cdf(t, x[0]); }
+REF_UNARY(normal_cdf, 0.5 * (1 + erf(v / sqrt(2.0))))
+static void run_normal_cdf(void) {
+  static const grad_spec s[] = {UNARY_SHAPES(b_normal_cdf, ref_normal_cdf, -6.0, 6.0, 0)};
+  gradcheck_all("normal_cdf", s, (int)(sizeof s / sizeof s[0]));
+}
+
 /* ---- the table of cases, indexed by the op enum ------------------------------------------ */
 
 /* Generated from the op list: an op of src/ops/oplist.h without a run_<name> above is a

@@ -206,6 +206,7 @@ static wg_var case_step(op_env *e) {
   wg_var x = prm(e, 3, 4, -1, 1);
   return wg_mul(e->t, wg_step(e->t, x), wg_sin(e->t, x));
 }
+static wg_var case_normal_cdf(op_env *e) { return wg_normal_cdf(e->t, prm(e, 3, 4, -3, 3)); }
 
 /* Generated from the op list: an op of src/ops/oplist.h without a case_<name> above is a
  * compile error ("'case_<name>' undeclared"), so every op has its case. */
