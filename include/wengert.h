@@ -299,6 +299,9 @@ WG_API wg_var wg_broadcast(wg_tape *t, wg_var x, int rows, int cols);
 WG_API wg_var wg_step(wg_tape *t, wg_var x); /* y = [x > 0]: 1 or 0 (NaN: 0); slope 0 */
 /* x (m x n) -> (m x n): y = Phi(x) = (1 + erf(x / sqrt 2)) / 2, the standard normal CDF */
 WG_API wg_var wg_normal_cdf(wg_tape *t, wg_var x);
+/* labels (m x 1) of class indices 0..n-1 (from an input: no gradient) -> (m x n):
+ * y_ij = [j == labels_i]; a label that is not a class index fails the tape */
+WG_API wg_var wg_onehot(wg_tape *t, wg_var labels, int n);
 
 /* ---- sweeps and views ------------------------------------------------------------------ */
 WG_API wg_status wg_forward(wg_tape *t);              /* replay every row from the leaves */

@@ -941,6 +941,57 @@ static void run_normal_cdf(void) {
   gradcheck_all("normal_cdf", s, (int)(sizeof s / sizeof s[0]));
 }
 
+/* onehot: x * onehot(labels) against [j == label_i] written here (the labels of softmax_ce's
+ * case, n = 3 and n = 5); then the checks: a label out of range, NaN or fractional (also when
+ * changed before a replay), labels not one column, labels that need a gradient */
+static wg_var b_onehot3(wg_tape *t, const wg_var *in) {
+  return wg_mul(t, in[0], wg_onehot(t, wg_input(t, 4, 1, ce_labels), 3));
+}
+static wg_var b_onehot5(wg_tape *t, const wg_var *in) {
+  return wg_mul(t, in[0], wg_onehot(t, wg_input(t, 4, 1, ce_labels), 5));
+}
+static void ref_onehot(const grad_spec *s, double **x, double *out) {
+  int m = s->out_rows, n = s->out_cols;
+  for (int i = 0; i < m; i++)
+    for (int j = 0; j < n; j++) out[i * n + j] = j == (int)ce_labels[i] ? x[0][i * n + j] : 0;
+}
+static void run_onehot(void) {
+  static const grad_spec s[] = {{b_onehot3, ref_onehot, 1, {ANY(4, 3)}, 4, 3},
+                                {b_onehot5, ref_onehot, 1, {ANY(4, 5)}, 4, 5}};
+  gradcheck_all("onehot", s, 2);
+  static const wg_real bad[][2] = {{0, 3}, {0, -1}, {0, NAN}, {2, 0.5}};
+  for (int k = 0; k < 4; k++) { /* at record */
+    wg_tape *t = wg_tape_new();
+    wg_onehot(t, wg_input(t, 2, 1, bad[k]), 3);
+    ck_assert_int_eq(wg_tape_status(t), WG_ERR_ARG);
+    ck_assert_msg(strstr(wg_tape_error(t), "onehot: label") &&
+                  strstr(wg_tape_error(t), "not a class index 0..2"), "%s", wg_tape_error(t));
+    wg_tape_free(t);
+  }
+  wg_real lab[2] = {1, 2};
+  wg_tape *t = wg_tape_new();
+  wg_var h = wg_onehot(t, wg_input(t, 2, 1, lab), 3);
+  const wg_real want[6] = {0, 1, 0, 0, 0, 1};
+  for (int e = 0; e < 6; e++) ck_assert(wg_value(t, h).data[e] == want[e]);
+  lab[1] = 3; /* before a replay */
+  ck_assert_int_eq(wg_forward(t), WG_ERR_ARG);
+  ck_assert_msg(strstr(wg_tape_error(t), "label 3 in row 1"), "%s", wg_tape_error(t));
+  wg_tape_reset(t);
+  wg_real two[4] = {0, 1, 1, 0};
+  wg_onehot(t, wg_input(t, 2, 2, two), 3);
+  ck_assert_int_eq(wg_tape_status(t), WG_ERR_SHAPE);
+  wg_tape_reset(t);
+  wg_onehot(t, wg_input(t, 2, 1, lab), 0);
+  ck_assert_int_eq(wg_tape_status(t), WG_ERR_SHAPE);
+  wg_tape_reset(t);
+  wg_param *P = wg_param_new("c", 2, 1);
+  wg_onehot(t, wg_use(t, P), 3);
+  ck_assert_int_eq(wg_tape_status(t), WG_ERR_ARG);
+  ck_assert_msg(strstr(wg_tape_error(t), "need a gradient"), "%s", wg_tape_error(t));
+  wg_tape_free(t);
+  wg_param_free(P);
+}
+
 /* ---- the table of cases, indexed by the op enum ------------------------------------------ */
 
 /* Generated from the op list: an op of src/ops/oplist.h without a run_<name> above is a

@@ -207,6 +207,11 @@ static wg_var case_step(op_env *e) {
   return wg_mul(e->t, wg_step(e->t, x), wg_sin(e->t, x));
 }
 static wg_var case_normal_cdf(op_env *e) { return wg_normal_cdf(e->t, prm(e, 3, 4, -3, 3)); }
+static wg_var case_onehot(op_env *e) { /* the mask times sin(P): H is not 0 */
+  static const wg_real labels[4] = {2, 0, 1, 2};
+  wg_var hot = wg_onehot(e->t, wg_input(e->t, 4, 1, labels), 3);
+  return wg_mul(e->t, hot, wg_sin(e->t, prm(e, 4, 3, -2, 2)));
+}
 
 /* Generated from the op list: an op of src/ops/oplist.h without a case_<name> above is a
  * compile error ("'case_<name>' undeclared"), so every op has its case. */
