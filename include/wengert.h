@@ -302,6 +302,9 @@ WG_API wg_var wg_normal_cdf(wg_tape *t, wg_var x);
 /* labels (m x 1) of class indices 0..n-1 (from an input: no gradient) -> (m x n):
  * y_ij = [j == labels_i]; a label that is not a class index fails the tape */
 WG_API wg_var wg_onehot(wg_tape *t, wg_var labels, int n);
+/* x (m x n) -> (m x n): 1 at the first maximum of each column (axis 0) or row (axis 1) of
+ * x, the one wg_max_axis picks (the first NaN if any), 0 elsewhere; slope 0 */
+WG_API wg_var wg_argmax_mask(wg_tape *t, wg_var x, int axis);
 
 /* ---- sweeps and views ------------------------------------------------------------------ */
 WG_API wg_status wg_forward(wg_tape *t);              /* replay every row from the leaves */

@@ -955,6 +955,45 @@ static void ref_onehot(const grad_spec *s, double **x, double *out) {
   for (int i = 0; i < m; i++)
     for (int j = 0; j < n; j++) out[i * n + j] = j == (int)ce_labels[i] ? x[0][i * n + j] : 0;
 }
+/* argmax_mask: x * argmax_mask(x) against x kept only at each group's largest element, found
+ * here; then ties (the first wins) and NaN (the first NaN wins) by hand */
+static wg_var b_amask0(wg_tape *t, const wg_var *x) { return wg_mul(t, x[0], wg_argmax_mask(t, x[0], 0)); }
+static wg_var b_amask1(wg_tape *t, const wg_var *x) { return wg_mul(t, x[0], wg_argmax_mask(t, x[0], 1)); }
+static void ref_amask(const grad_spec *s, double **x, double *out, int axis) {
+  int m = s->in[0].rows, n = s->in[0].cols, groups = axis ? m : n, k = axis ? n : m;
+  for (int e = 0; e < m * n; e++) out[e] = 0;
+  for (int g = 0; g < groups; g++) {
+    int best = axis ? g * n : g, step = axis ? 1 : n;
+    for (int i = 1; i < k; i++)
+      if (x[0][best] < x[0][(axis ? g * n : g) + i * step]) best = (axis ? g * n : g) + i * step;
+    out[best] = x[0][best];
+  }
+}
+static void ref_amask0(const grad_spec *s, double **x, double *o) { ref_amask(s, x, o, 0); }
+static void ref_amask1(const grad_spec *s, double **x, double *o) { ref_amask(s, x, o, 1); }
+static void run_argmax_mask(void) {
+  static const grad_spec s[] = {
+      {b_amask0, ref_amask0, 1, {ANY(3, 4)}, 3, 4}, {b_amask1, ref_amask1, 1, {ANY(3, 4)}, 3, 4},
+      {b_amask0, ref_amask0, 1, {ANY(1, 5)}, 1, 5}, {b_amask1, ref_amask1, 1, {ANY(1, 5)}, 1, 5},
+      {b_amask0, ref_amask0, 1, {ANY(5, 1)}, 5, 1}, {b_amask1, ref_amask1, 1, {ANY(5, 1)}, 5, 1},
+  };
+  gradcheck_all("argmax_mask", s, 6);
+  static const wg_real x[8] = {1, 3, 3, 2, 1, NAN, 5, NAN}; /* rows: a tie, NaNs */
+  static const wg_real want1[8] = {0, 1, 0, 0, 0, 1, 0, 0};
+  static const wg_real want0[8] = {1, 0, 0, 0, 0, 1, 1, 1}; /* columns: 1 = 1 keeps the first */
+  wg_tape *t = wg_tape_new();
+  wg_var in = wg_input(t, 2, 4, x);
+  wg_var m1 = wg_argmax_mask(t, in, 1), m0 = wg_argmax_mask(t, in, 0);
+  for (int e = 0; e < 8; e++) {
+    ck_assert(wg_value(t, m1).data[e] == want1[e]);
+    ck_assert(wg_value(t, m0).data[e] == want0[e]);
+  }
+  wg_argmax_mask(t, in, 2);
+  ck_assert_int_eq(wg_tape_status(t), WG_ERR_ARG);
+  ck_assert_msg(strstr(wg_tape_error(t), "argmax_mask: axis 2"), "%s", wg_tape_error(t));
+  wg_tape_free(t);
+}
+
 static void run_onehot(void) {
   static const grad_spec s[] = {{b_onehot3, ref_onehot, 1, {ANY(4, 3)}, 4, 3},
                                 {b_onehot5, ref_onehot, 1, {ANY(4, 5)}, 4, 5}};

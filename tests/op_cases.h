@@ -207,6 +207,10 @@ static wg_var case_step(op_env *e) {
   return wg_mul(e->t, wg_step(e->t, x), wg_sin(e->t, x));
 }
 static wg_var case_normal_cdf(op_env *e) { return wg_normal_cdf(e->t, prm(e, 3, 4, -3, 3)); }
+static wg_var case_argmax_mask(op_env *e) { /* the mask times sin(P): H is not 0 */
+  wg_var x = prm(e, 3, 4, -1, 1);
+  return wg_mul(e->t, wg_argmax_mask(e->t, x, 1), wg_sin(e->t, x));
+}
 static wg_var case_onehot(op_env *e) { /* the mask times sin(P): H is not 0 */
   static const wg_real labels[4] = {2, 0, 1, 2};
   wg_var hot = wg_onehot(e->t, wg_input(e->t, 4, 1, labels), 3);

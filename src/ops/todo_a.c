@@ -12,11 +12,6 @@
 
 
 
-void wg_op_max_axis_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
-                           wg_var *dx) {
-  (void)dy, (void)want, (void)dx;
-  wg_fail(t, WG_ERR_STATE, "wg_gradients: op 'max_axis' (row %u) has no recorded VJP yet", (unsigned)row);
-}
 
 void wg_op_dropout_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
                            wg_var *dx) {
