@@ -305,6 +305,10 @@ WG_API wg_var wg_onehot(wg_tape *t, wg_var labels, int n);
 /* x (m x n) -> (m x n): 1 at the first maximum of each column (axis 0) or row (axis 1) of
  * x, the one wg_max_axis picks (the first NaN if any), 0 elsewhere; slope 0 */
 WG_API wg_var wg_argmax_mask(wg_tape *t, wg_var x, int axis);
+/* x (the shape of row `dropout`) -> y = x * m, m the mask of `dropout` (a wg_dropout row, or
+ * a wg_dropout_apply row, which shares its mask) as its last forward used it (1 in
+ * evaluation); follows wg_dropout_resample and wg_tape_set_training as that row does */
+WG_API wg_var wg_dropout_apply(wg_tape *t, wg_var x, wg_var dropout);
 
 /* ---- sweeps and views ------------------------------------------------------------------ */
 WG_API wg_status wg_forward(wg_tape *t);              /* replay every row from the leaves */

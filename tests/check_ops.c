@@ -696,6 +696,55 @@ static void run_dropout(void) {
   };
   gradcheck_all("dropout", s, 4);
 }
+
+/* dropout_apply: x times the mask of a dropout row drawn from the same seed as b_dropout's, so
+ * ref_dropout is its reference; then by hand: evaluation mode (y = x, then the mask again),
+ * wg_dropout_resample (the new mask in both rows), a chain of two, and the errors */
+static wg_var b_dropout_apply(wg_tape *t, const wg_var *in) {
+  return wg_dropout_apply(t, in[0], b_dropout(t, in));
+}
+static void run_dropout_apply(void) {
+  static const grad_spec s[] = {
+      {b_dropout_apply, ref_dropout, 1, {ANY(3, 4)}, 3, 4},
+      {b_dropout_apply, ref_dropout, 1, {ANY(1, 5)}, 1, 5},
+      {b_dropout_apply, ref_dropout, 1, {ANY(5, 1)}, 5, 1},
+  };
+  gradcheck_all("dropout_apply", s, 3);
+  wg_real x[12], z[12];
+  for (int e = 0; e < 12; e++) x[e] = 1 + e, z[e] = -0.5 * e;
+  wg_rng r;
+  wg_rng_seed(&r, 5);
+  wg_tape *t = wg_tape_new();
+  wg_var d = wg_dropout(t, wg_input(t, 3, 4, x), 0.5, &r);
+  wg_var a = wg_dropout_apply(t, wg_input(t, 3, 4, z), d);
+  wg_var a2 = wg_dropout_apply(t, wg_input(t, 3, 4, x), a); /* the mask through a */
+  double first[12];
+  for (int round = 0; round < 3; round++) {
+    int kept = 0, moved = 0;
+    for (int e = 0; e < 12; e++) {
+      double m = wg_value(t, d).data[e] / x[e]; /* the mask, 0 or 2 (1 in evaluation) */
+      ck_assert(round == 1 ? m == 1 : (m == 0 || m == 2));
+      kept += m == 2;
+      if (round == 0) first[e] = m;
+      moved += round == 2 && m != first[e];
+      ck_assert(wg_value(t, a).data[e] == z[e] * m);
+      ck_assert(wg_value(t, a2).data[e] == wg_value(t, d).data[e]);
+    }
+    if (round != 1) ck_assert(kept > 0 && kept < 12); /* seed 5 drops some, keeps some */
+    if (round == 2) ck_assert(moved > 0);             /* the resampled mask differs */
+    wg_tape_set_training(t, round != 0);             /* round 1: evaluation */
+    if (round == 1) ck_assert_int_eq(wg_dropout_resample(t), WG_OK);
+    ck_assert_int_eq(wg_forward(t), WG_OK);
+  }
+  wg_dropout_apply(t, wg_input(t, 3, 4, x), wg_input(t, 3, 4, z));
+  ck_assert_int_eq(wg_tape_status(t), WG_ERR_ARG);
+  ck_assert_msg(strstr(wg_tape_error(t), "is a 'input' row"), "%s", wg_tape_error(t));
+  wg_tape_reset(t);
+  d = wg_dropout(t, wg_input(t, 3, 4, x), 0.5, &r);
+  wg_dropout_apply(t, wg_input(t, 4, 3, x), d);
+  ck_assert_int_eq(wg_tape_status(t), WG_ERR_SHAPE);
+  wg_tape_free(t);
+}
 /* conv2d, maxpool2d, avgpool2d against direct loops over the image (the 7-deep loop the op
  * avoids), on the shapes below: 1x1, 1xN and Nx1 images, stride 1 and 2, padding 0 and 1. The
  * builders read the case's shape from cur_conv / cur_pool (set before each gradcheck). */
