@@ -9,7 +9,9 @@
  *     wg_gradcheck on sum(grad * v) ("gradgradcheck");
  *   - the two Hessian-vector products against each other: reverse over reverse (wg_backward of
  *     sum(grad * v)) and forward over reverse (wg_jvp with tangent v, wg_hvp);
- *   - the dot-product test (forward against reverse mode) on the gradient rows.
+ *   - the dot-product test (forward against reverse mode) on the gradient rows;
+ *   - H v recorded as rows (wg_gradients of sum(grad * v): the third-order machinery) against
+ *     reverse over reverse.
  * Every op of the op list is checked in all of these ways (op_cases.h). */
 #include <math.h>
 #include <stdio.h>
@@ -152,8 +154,21 @@ START_TEST(test_op_table_second_order) {
                   wg_tape_error(e.t));
     dot = fmax(dot, d);
   }
+  /* 6. the gradient rows' own VJPs are recorded too (helper ops included): wg_gradients of S
+   *    records H v as rows, with the numbers of reverse over reverse above */
+  double rec = 0;
+  if (needs) {
+    wg_var H[N_PARAMS];
+    ck_assert_msg(wg_gradients(e.t, S, n, wrt, H) == WG_OK, "%s: recording H v: %s", name,
+                  wg_tape_error(e.t));
+    for (int k = 0; k < n; k++)
+      rec = fmax(rec, scaled_diff(wg_value(e.t, H[k]).data, hv_rr[k], count_of(e.p[k])));
+    ck_assert_msg(rec < 1e-12, "%s: recorded H v differs from reverse over reverse by %g", name,
+                  rec);
+  }
   printf("second order: %-14s grad vs backward %.1e  H v two ways %.1e  vs differences %.1e  "
-         "dot %.1e%s\n", name, first, two_ways, fd_err, dot, needs ? "" : "  (H = 0)");
+         "dot %.1e  recorded H v %.1e%s\n", name, first, two_ways, fd_err, dot, rec,
+         needs ? "" : "  (H = 0)");
   wg_tape_free(e.t);
   for (int k = 0; k < N_PARAMS; k++) wg_param_free(e.p[k]);
 }
