@@ -11,7 +11,8 @@
  * one fixed function of x. A training loop gets a new mask each step either by recording
  * again (the generator has moved on) or, when it replays, by calling wg_dropout_resample(t)
  * before wg_forward. The forward notes whether it applied the mask (per row), and the VJP and
- * JVP follow that note, so they always differentiate the forward that ran. */
+ * JVP follow that note, so they always differentiate the forward that ran. Higher order: the
+ * recorded VJP is a dropout_apply row (dropout_apply.c) that uses this row's mask. */
 #include <math.h>
 
 #include "ops/ops.h"
