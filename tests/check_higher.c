@@ -9,7 +9,9 @@
  *     wg_gradcheck on sum(grad * v) ("gradgradcheck");
  *   - the two Hessian-vector products against each other: reverse over reverse (wg_backward of
  *     sum(grad * v)) and forward over reverse (wg_jvp with tangent v, wg_hvp);
- *   - the dot-product test (forward against reverse mode) on the gradient rows.
+ *   - the dot-product test (forward against reverse mode) on the gradient rows;
+ *   - H v recorded as rows (wg_gradients of sum(grad * v): the third-order machinery) against
+ *     reverse over reverse.
  * Every op of the op list is checked in all of these ways (op_cases.h). */
 #include <math.h>
 #include <stdio.h>
@@ -152,8 +154,21 @@ START_TEST(test_op_table_second_order) {
                   wg_tape_error(e.t));
     dot = fmax(dot, d);
   }
+  /* 6. the gradient rows' own VJPs are recorded too (helper ops included): wg_gradients of S
+   *    records H v as rows, with the numbers of reverse over reverse above */
+  double rec = 0;
+  if (needs) {
+    wg_var H[N_PARAMS];
+    ck_assert_msg(wg_gradients(e.t, S, n, wrt, H) == WG_OK, "%s: recording H v: %s", name,
+                  wg_tape_error(e.t));
+    for (int k = 0; k < n; k++)
+      rec = fmax(rec, scaled_diff(wg_value(e.t, H[k]).data, hv_rr[k], count_of(e.p[k])));
+    ck_assert_msg(rec < 1e-12, "%s: recorded H v differs from reverse over reverse by %g", name,
+                  rec);
+  }
   printf("second order: %-18s grad vs backward %.1e  H v two ways %.1e  vs differences %.1e  "
-         "dot %.1e%s\n", name, first, two_ways, fd_err, dot, needs ? "" : "  (H = 0)");
+         "dot %.1e  recorded H v %.1e%s\n", name, first, two_ways, fd_err, dot, rec,
+         needs ? "" : "  (H = 0)");
   wg_tape_free(e.t);
   for (int k = 0; k < N_PARAMS; k++) wg_param_free(e.p[k]);
 }
@@ -369,6 +384,72 @@ START_TEST(test_gradient_rows_are_named_and_printable) {
 }
 END_TEST
 
+/* ---- kinks, ties, infinities: the recorded VJPs keep the numeric VJPs' conventions -------- */
+
+/* x and y (2 x 4) hold kinks (0, -0), ties (x = y, among them -inf, +inf and 0 = -0), values
+ * on clamp's bounds and infinities; xn adds a NaN for the ops whose rule keeps NaN's 0 */
+static const wg_real kx[8] = {-1, 0, 0.5, -0.5, 2, -INFINITY, INFINITY, -0.0};
+static const wg_real ky[8] = {-1, 0, 1, -0.5, 3, -INFINITY, INFINITY, 0.0};
+static const wg_real kn[8] = {0.5, NAN, 0.5, -1, 0, 0, 3, NAN};
+
+static wg_var k_relu(wg_tape *t, wg_var x, wg_var y) { (void)y; return wg_relu(t, x); }
+static wg_var k_abs(wg_tape *t, wg_var x, wg_var y) { (void)y; return wg_abs(t, x); }
+static wg_var k_leaky(wg_tape *t, wg_var x, wg_var y) { (void)y; return wg_leaky_relu(t, x, 0.3); }
+static wg_var k_max0(wg_tape *t, wg_var x, wg_var y) { (void)y; return wg_max_axis(t, x, 0); }
+static wg_var k_max1(wg_tape *t, wg_var x, wg_var y) { (void)y; return wg_max_axis(t, x, 1); }
+static wg_var k_clamp(wg_tape *t, wg_var x, wg_var y) { (void)y; return wg_clamp(t, x, -0.5, 0.5); }
+static wg_var k_clamp_lo(wg_tape *t, wg_var x, wg_var y) {
+  (void)y;
+  return wg_clamp(t, x, -INFINITY, 0.5);
+}
+static wg_var k_clamp_eq(wg_tape *t, wg_var x, wg_var y) { (void)y; return wg_clamp(t, x, 0.5, 0.5); }
+static wg_var k_clamp_inf(wg_tape *t, wg_var x, wg_var y) {
+  (void)y;
+  return wg_add(t, wg_clamp(t, x, INFINITY, INFINITY), wg_clamp(t, x, -INFINITY, -INFINITY));
+}
+static wg_var k_maximum(wg_tape *t, wg_var x, wg_var y) { return wg_maximum(t, x, y); }
+static wg_var k_minimum(wg_tape *t, wg_var x, wg_var y) { return wg_minimum(t, x, y); }
+static wg_var k_maximum_row(wg_tape *t, wg_var x, wg_var y) { /* a row broadcast: y's column */
+  return wg_maximum(t, x, wg_max_axis(t, y, 0));                 /* maxima 3, 0, inf, 0 tie x */
+}
+
+START_TEST(test_kinks_ties_and_infinities) {
+  static const struct {
+    const char *name;
+    wg_var (*f)(wg_tape *, wg_var, wg_var);
+    int nan_too; /* also on kn, with a NaN */
+  } cases[] = {{"relu", k_relu, 1},       {"abs", k_abs, 1},           {"leaky_relu", k_leaky, 1},
+               {"max_axis 0", k_max0, 1}, {"max_axis 1", k_max1, 1},   {"clamp", k_clamp, 0},
+               {"clamp -inf", k_clamp_lo, 0}, {"clamp lo = hi", k_clamp_eq, 0},
+               {"clamp at +-inf", k_clamp_inf, 0}, {"maximum", k_maximum, 0},
+               {"minimum", k_minimum, 0}, {"maximum broadcast", k_maximum_row, 0}};
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
+    for (int nan = 0; nan <= cases[c].nan_too; nan++) {
+      wg_param *P = wg_param_new("x", 2, 4), *Q = wg_param_new("y", 2, 4);
+      memcpy(wg_param_value(P).data, nan ? kn : kx, sizeof kx);
+      memcpy(wg_param_value(Q).data, ky, sizeof ky);
+      wg_tape *t = wg_tape_new();
+      wg_var x = wg_use(t, P), y = wg_use(t, Q), out = cases[c].f(t, x, y);
+      wg_mat o = wg_value(t, out);
+      wg_real r[8] = {0.7, -1.3, 0.4, 2.1, -0.6, 1.7, -0.9, 1.1};
+      wg_var L = wg_sum(t, wg_mul(t, out, wg_input(t, o.rows, o.cols, r)));
+      wg_var wrt[2] = {x, y}, G[2];
+      ck_assert_msg(wg_gradients(t, L, 2, wrt, G) == WG_OK, "%s: %s", cases[c].name,
+                    wg_tape_error(t));
+      ck_assert_int_eq(wg_backward(t, L), WG_OK);
+      for (int k = 0; k < 2; k++) {
+        const wg_real *rec = wg_value(t, G[k]).data, *num = wg_param_grad(k ? Q : P).data;
+        for (int e = 0; e < 8; e++)
+          ck_assert_msg(rec[e] == num[e], "%s%s: d/d%c element %d: recorded %g, numeric %g",
+                        cases[c].name, nan ? " (NaN)" : "", k ? 'y' : 'x', e, rec[e], num[e]);
+      }
+      wg_tape_free(t);
+      wg_param_free(P);
+      wg_param_free(Q);
+    }
+}
+END_TEST
+
 /* ---- errors --------------------------------------------------------------------------- */
 
 static void none_forward(int n, const wg_mat *in, wg_mat out, void *ctx) {
@@ -451,6 +532,7 @@ Suite *make_suite(void) {
   tcase_add_test(tc, test_uses_intermediates_and_unused);
   tcase_add_test(tc, test_gradient_rows_are_named_and_printable);
   tcase_add_test(tc, test_gradients_errors);
+  tcase_add_test(tc, test_kinks_ties_and_infinities);
   suite_add_tcase(s, tc);
   tc = tcase_create("op table");
   tcase_add_loop_test(tc, test_op_table_second_order, 0, WG_OP_COUNT);

@@ -30,7 +30,7 @@
  *      binary elementwise op gives only its per-element math (binary.h);
  *   3. its prototype in include/wengert.h, with its shapes;
  *   4. `make test`, then what it says: run_<name> in tests/check_ops.c, case_<name> in
- *      tests/check_gradcheck.c and fz_<name> in tests/fuzz/fuzz_graph.c (each table is
+ *      tests/op_cases.h and fz_<name> in tests/fuzz/fuzz_graph.c (each table is
  *      generated from this list, so a missing one does not compile), and `make docs`. */
 /* clang-format off */
 WG_OP(INPUT,      input,      0, 0, "y = data (caller's buffer)",          "none: inputs need no gradient",               "ty set by the caller")
@@ -93,5 +93,9 @@ WG_OP(MAXPOOL2D_GATHER, maxpool2d_gather, 2, 0, "y_o = g_m, m: window o's first 
 WG_OP(AVGPOOL2D_TRANSPOSE, avgpool2d_transpose, 1, 0, "y = zeros; y += x_o / n on every pixel of window o (the transpose of avgpool2d)", "dx_o += sum over window o of dy / n", "ty = tx_o / n spread over window o")
 WG_OP(CONV2D_TRANSPOSE, conv2d_transpose, 2, 0, "y_b = col2im(w g_b): conv2d's VJP in x (transposed convolution), g (B x O*P), w (K x O)", "dg_b += w^T im2col(dy_b);  dw += sum_b im2col(dy_b) g_b^T", "ty_b = col2im(tw g_b + w tg_b)")
 WG_OP(CONV2D_WEIGHT_GRAD, conv2d_weight_grad, 2, 0, "y = sum_b im2col(x_b) g_b^T: conv2d's VJP in w, x (B x C*H*W), g (B x O*P)", "dx_b += col2im(dy g_b);  dg_b += dy^T im2col(x_b)", "ty = sum_b im2col(tx_b) g_b^T + im2col(x_b) tg_b^T")
+WG_OP(NORMAL_CDF, normal_cdf, 1, 0, "y = Phi(x) = erfc(-x / sqrt(2)) / 2, the standard normal CDF", "dx += dy * phi(x), phi(x) = exp(-x^2/2) / sqrt(2 pi)", "ty = tx * phi(x)")
+WG_OP(ONEHOT,     onehot,     1, 0, "y_ij = [j == c_i], c: class labels (m x 1), n = y's columns", "none: labels need no gradient", "ty = 0")
+WG_OP(ARGMAX_MASK, argmax_mask, 1, 0, "y = 1 at the first maximum of each group of x along axis c (the first NaN if any), 0 elsewhere", "dx += 0: the slope is 0 (undefined where the maximum moves)", "ty = 0")
+WG_OP(DROPOUT_APPLY, dropout_apply, 1, 0, "y = x * m, m the mask of a dropout row as its last forward used it (1 in evaluation)", "dx += dy * m", "ty = tx * m")
 WG_OP(CUSTOM,     custom,    -1, 0, "y = f(x_1..x_n) (the user's forward)", "dx_i += J_i^T dy (the user's vjp)",         "ty = sum_i J_i tx_i (the user's jvp)")
 /* clang-format on */
