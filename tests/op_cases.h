@@ -246,6 +246,7 @@ static wg_var case_conv2d_weight_grad(op_env *e) {
   wg_conv2d_shape s = {2, 4, 4, 3, 3, 2, 1};
   wg_var w = wg_conv2d_weight_grad(e->t, prm(e, 2, 32, -1, 1), prm(e, 2, 12, -1, 1), s);
   return wg_mul(e->t, w, prm(e, 18, 3, -1, 1));
+}
 static wg_var case_normal_cdf(op_env *e) { return wg_normal_cdf(e->t, prm(e, 3, 4, -3, 3)); }
 static wg_var case_argmax_mask(op_env *e) { /* the mask times sin(P): H is not 0 */
   wg_var x = prm(e, 3, 4, -1, 1);
