@@ -25,6 +25,11 @@
 #include "wengert.h"
 
 #define FEATURES_MAX 64
+/* stopping tolerances, by the precision of wg_real: conjugate gradients stop at a residual
+ * CG_TOL |g|; Newton stops when |g| < GRAD_TOL (float carries about 7 digits, double 16) */
+#define F32 (sizeof(wg_real) == sizeof(float))
+#define CG_TOL (F32 ? 1e-5 : 1e-10)
+#define GRAD_TOL (F32 ? 1e-6 : 1e-12)
 
 typedef struct {
   wg_tape *t;
@@ -61,21 +66,21 @@ static void record(const char *prog, problem *p, const wg_dataset *d, double lam
   p->uses[0] = wg_use(t, p->W);
   p->uses[1] = wg_use(t, p->b);
   wg_var A = wg_sigmoid(t, wg_add(t, wg_matmul(t, X, p->uses[0]), p->uses[1]));
-  wg_var ridge = wg_scale(t, wg_sum(t, wg_square(t, p->uses[0])), lambda / 2);
+  wg_var ridge = wg_scale(t, wg_sum(t, wg_square(t, p->uses[0])), (wg_real)(lambda / 2));
   p->L = wg_add(t, wg_bce(t, A, Y), ridge);
   wg_gradients(t, p->L, 2, p->uses, p->grads);
   check(prog, t);
 }
 
 /* theta = [W; b] as one vector of n reals, into the parameters */
-static void set_theta(problem *p, const double *th) {
+static void set_theta(problem *p, const wg_real *th) {
   int f = p->n - 1;
   memcpy(wg_param_value(p->W).data, th, (size_t)f * sizeof *th);
   wg_param_value(p->b).data[0] = th[f];
 }
 
 /* loss and gradient at the parameters' current values (a replay) */
-static double evaluate(const char *prog, problem *p, double *g) {
+static double evaluate(const char *prog, problem *p, wg_real *g) {
   if (wg_forward(p->t) != WG_OK) die(prog, wg_tape_error(p->t));
   int f = p->n - 1;
   if (g) {
@@ -86,7 +91,7 @@ static double evaluate(const char *prog, problem *p, double *g) {
 }
 
 /* hv = H v at the values of the last replay */
-static void hessian_times(const char *prog, problem *p, const double *v, double *hv) {
+static void hessian_times(const char *prog, problem *p, const wg_real *v, wg_real *hv) {
   int f = p->n - 1;
   const wg_real *vs[2] = {v, v + f};
   wg_real *hs[2] = {hv, hv + f};
@@ -94,24 +99,24 @@ static void hessian_times(const char *prog, problem *p, const double *v, double 
   p->hvps++;
 }
 
-static double dot(const double *a, const double *b, int n) {
+static double dot(const wg_real *a, const wg_real *b, int n) {
   double s = 0;
   for (int i = 0; i < n; i++) s += a[i] * b[i];
   return s;
 }
 
 /* conjugate gradients for H x = -g from x = 0, until |r| <= tol |g| or n iterations */
-static int solve_newton(const char *prog, problem *p, const double *g, double *x) {
+static int solve_newton(const char *prog, problem *p, const wg_real *g, wg_real *x) {
   int n = p->n, it = 0;
-  double r[FEATURES_MAX + 1], d[FEATURES_MAX + 1], hd[FEATURES_MAX + 1];
+  wg_real r[FEATURES_MAX + 1], d[FEATURES_MAX + 1], hd[FEATURES_MAX + 1];
   for (int i = 0; i < n; i++) x[i] = 0, r[i] = -g[i], d[i] = r[i];
-  double rr = dot(r, r, n), stop = 1e-20 * dot(g, g, n);
+  double rr = dot(r, r, n), stop = CG_TOL * CG_TOL * dot(g, g, n);
   while (it < n && rr > stop) {
     hessian_times(prog, p, d, hd);
     double alpha = rr / dot(d, hd, n);
-    for (int i = 0; i < n; i++) x[i] += alpha * d[i], r[i] -= alpha * hd[i];
+    for (int i = 0; i < n; i++) x[i] += (wg_real)(alpha * d[i]), r[i] -= (wg_real)(alpha * hd[i]);
     double rr_new = dot(r, r, n);
-    for (int i = 0; i < n; i++) d[i] = r[i] + rr_new / rr * d[i];
+    for (int i = 0; i < n; i++) d[i] = (wg_real)(r[i] + rr_new / rr * d[i]);
     rr = rr_new;
     it++;
   }
@@ -170,14 +175,14 @@ int main(int argc, char **argv) {
          "b = 0\n", data, d.rows, d.cols, lambda);
 
   /* gradient descent */
-  double th[FEATURES_MAX + 1] = {0}, g[FEATURES_MAX + 1], step[FEATURES_MAX + 1];
+  wg_real th[FEATURES_MAX + 1] = {0}, g[FEATURES_MAX + 1], step[FEATURES_MAX + 1];
   double *gd_loss = malloc((size_t)(steps + 1) * sizeof *gd_loss);
   if (!gd_loss) die(prog, "out of memory");
   set_theta(&p, th);
   for (long s = 0; s <= steps; s++) {
     gd_loss[s] = evaluate(prog, &p, g);
     if (s == steps) break;
-    for (int i = 0; i < p.n; i++) th[i] -= lr * g[i];
+    for (int i = 0; i < p.n; i++) th[i] -= (wg_real)(lr * g[i]);
     set_theta(&p, th);
   }
   double gd_acc = accuracy(prog, &p, &d);
@@ -193,10 +198,11 @@ int main(int argc, char **argv) {
   int reached = -1;
   for (int s = 1; s <= NEWTON_MAX; s++) {
     nt_cg[s] = solve_newton(prog, &p, g, step);
-    double slope = dot(g, step, p.n), alpha = 1, base[FEATURES_MAX + 1], L0 = nt_loss[s - 1];
+    double slope = dot(g, step, p.n), alpha = 1, L0 = nt_loss[s - 1];
+    wg_real base[FEATURES_MAX + 1];
     memcpy(base, th, sizeof base);
     for (;;) {
-      for (int i = 0; i < p.n; i++) th[i] = base[i] + alpha * step[i];
+      for (int i = 0; i < p.n; i++) th[i] = (wg_real)(base[i] + alpha * step[i]);
       set_theta(&p, th);
       nt_loss[s] = evaluate(prog, &p, g);
       if (nt_loss[s] <= L0 + 1e-4 * alpha * slope || alpha < 1e-8) break;
@@ -205,7 +211,7 @@ int main(int argc, char **argv) {
     nt_alpha[s] = alpha;
     nt_steps = s;
     if (reached < 0 && nt_loss[s] <= gd_loss[steps]) reached = s;
-    if (sqrt(dot(g, g, p.n)) < 1e-12) break;
+    if (sqrt(dot(g, g, p.n)) < GRAD_TOL) break;
   }
   double nt_acc = accuracy(prog, &p, &d);
 
