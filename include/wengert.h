@@ -297,6 +297,18 @@ WG_API wg_status wg_hvp(wg_tape *t, int n, const wg_var *wrt, const wg_var *grad
  * x (m x n) -> (rows x cols), each axis of x equal to the result's or 1: x repeated */
 WG_API wg_var wg_broadcast(wg_tape *t, wg_var x, int rows, int cols);
 WG_API wg_var wg_step(wg_tape *t, wg_var x); /* y = [x > 0]: 1 or 0 (NaN: 0); slope 0 */
+/* x (m x n) -> (m x n): y = Phi(x) = (1 + erf(x / sqrt 2)) / 2, the standard normal CDF */
+WG_API wg_var wg_normal_cdf(wg_tape *t, wg_var x);
+/* labels (m x 1) of class indices 0..n-1 (from an input: no gradient) -> (m x n):
+ * y_ij = [j == labels_i]; a label that is not a class index fails the tape */
+WG_API wg_var wg_onehot(wg_tape *t, wg_var labels, int n);
+/* x (m x n) -> (m x n): 1 at the first maximum of each column (axis 0) or row (axis 1) of
+ * x, the one wg_max_axis picks (the first NaN if any), 0 elsewhere; slope 0 */
+WG_API wg_var wg_argmax_mask(wg_tape *t, wg_var x, int axis);
+/* x (the shape of row `dropout`) -> y = x * m, m the mask of `dropout` (a wg_dropout row, or
+ * a wg_dropout_apply row, which shares its mask) as its last forward used it (1 in
+ * evaluation); follows wg_dropout_resample and wg_tape_set_training as that row does */
+WG_API wg_var wg_dropout_apply(wg_tape *t, wg_var x, wg_var dropout);
 
 /* ---- sweeps and views ------------------------------------------------------------------ */
 WG_API wg_status wg_forward(wg_tape *t);              /* replay every row from the leaves */

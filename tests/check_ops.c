@@ -696,6 +696,55 @@ static void run_dropout(void) {
   };
   gradcheck_all("dropout", s, 4);
 }
+
+/* dropout_apply: x times the mask of a dropout row drawn from the same seed as b_dropout's, so
+ * ref_dropout is its reference; then by hand: evaluation mode (y = x, then the mask again),
+ * wg_dropout_resample (the new mask in both rows), a chain of two, and the errors */
+static wg_var b_dropout_apply(wg_tape *t, const wg_var *in) {
+  return wg_dropout_apply(t, in[0], b_dropout(t, in));
+}
+static void run_dropout_apply(void) {
+  static const grad_spec s[] = {
+      {b_dropout_apply, ref_dropout, 1, {ANY(3, 4)}, 3, 4},
+      {b_dropout_apply, ref_dropout, 1, {ANY(1, 5)}, 1, 5},
+      {b_dropout_apply, ref_dropout, 1, {ANY(5, 1)}, 5, 1},
+  };
+  gradcheck_all("dropout_apply", s, 3);
+  wg_real x[12], z[12];
+  for (int e = 0; e < 12; e++) x[e] = 1 + e, z[e] = -0.5 * e;
+  wg_rng r;
+  wg_rng_seed(&r, 5);
+  wg_tape *t = wg_tape_new();
+  wg_var d = wg_dropout(t, wg_input(t, 3, 4, x), 0.5, &r);
+  wg_var a = wg_dropout_apply(t, wg_input(t, 3, 4, z), d);
+  wg_var a2 = wg_dropout_apply(t, wg_input(t, 3, 4, x), a); /* the mask through a */
+  double first[12];
+  for (int round = 0; round < 3; round++) {
+    int kept = 0, moved = 0;
+    for (int e = 0; e < 12; e++) {
+      double m = wg_value(t, d).data[e] / x[e]; /* the mask, 0 or 2 (1 in evaluation) */
+      ck_assert(round == 1 ? m == 1 : (m == 0 || m == 2));
+      kept += m == 2;
+      if (round == 0) first[e] = m;
+      moved += round == 2 && m != first[e];
+      ck_assert(wg_value(t, a).data[e] == z[e] * m);
+      ck_assert(wg_value(t, a2).data[e] == wg_value(t, d).data[e]);
+    }
+    if (round != 1) ck_assert(kept > 0 && kept < 12); /* seed 5 drops some, keeps some */
+    if (round == 2) ck_assert(moved > 0);             /* the resampled mask differs */
+    wg_tape_set_training(t, round != 0);             /* round 1: evaluation */
+    if (round == 1) ck_assert_int_eq(wg_dropout_resample(t), WG_OK);
+    ck_assert_int_eq(wg_forward(t), WG_OK);
+  }
+  wg_dropout_apply(t, wg_input(t, 3, 4, x), wg_input(t, 3, 4, z));
+  ck_assert_int_eq(wg_tape_status(t), WG_ERR_ARG);
+  ck_assert_msg(strstr(wg_tape_error(t), "is a 'input' row"), "%s", wg_tape_error(t));
+  wg_tape_reset(t);
+  d = wg_dropout(t, wg_input(t, 3, 4, x), 0.5, &r);
+  wg_dropout_apply(t, wg_input(t, 4, 3, x), d);
+  ck_assert_int_eq(wg_tape_status(t), WG_ERR_SHAPE);
+  wg_tape_free(t);
+}
 /* conv2d, maxpool2d, avgpool2d against direct loops over the image (the 7-deep loop the op
  * avoids), on the shapes below: 1x1, 1xN and Nx1 images, stride 1 and 2, padding 0 and 1. The
  * builders read the case's shape from cur_conv / cur_pool (set before each gradcheck). */
@@ -931,6 +980,104 @@ REF_UNARY(step, v > 0 ? 1.0 : 0.0)
 static void run_step(void) {
   static const grad_spec s[] = {{b_step, ref_step, 1, {{3, 4, 0.1, 2.0, 1}}, 3, 4}};
   gradcheck_all("step", s, 1);
+}
+
+/* normal_cdf: the textbook erf form, both tails and the middle (|x| <= 6) */
+static wg_var b_normal_cdf(wg_tape *t, const wg_var *x) { return wg_normal_cdf(t, x[0]); }
+REF_UNARY(normal_cdf, 0.5 * (1 + erf(v / sqrt(2.0))))
+static void run_normal_cdf(void) {
+  static const grad_spec s[] = {UNARY_SHAPES(b_normal_cdf, ref_normal_cdf, -6.0, 6.0, 0)};
+  gradcheck_all("normal_cdf", s, (int)(sizeof s / sizeof s[0]));
+}
+
+/* onehot: x * onehot(labels) against [j == label_i] written here (the labels of softmax_ce's
+ * case, n = 3 and n = 5); then the checks: a label out of range, NaN or fractional (also when
+ * changed before a replay), labels not one column, labels that need a gradient */
+static wg_var b_onehot3(wg_tape *t, const wg_var *in) {
+  return wg_mul(t, in[0], wg_onehot(t, wg_input(t, 4, 1, ce_labels), 3));
+}
+static wg_var b_onehot5(wg_tape *t, const wg_var *in) {
+  return wg_mul(t, in[0], wg_onehot(t, wg_input(t, 4, 1, ce_labels), 5));
+}
+static void ref_onehot(const grad_spec *s, double **x, double *out) {
+  int m = s->out_rows, n = s->out_cols;
+  for (int i = 0; i < m; i++)
+    for (int j = 0; j < n; j++) out[i * n + j] = j == (int)ce_labels[i] ? x[0][i * n + j] : 0;
+}
+/* argmax_mask: x * argmax_mask(x) against x kept only at each group's largest element, found
+ * here; then ties (the first wins) and NaN (the first NaN wins) by hand */
+static wg_var b_amask0(wg_tape *t, const wg_var *x) { return wg_mul(t, x[0], wg_argmax_mask(t, x[0], 0)); }
+static wg_var b_amask1(wg_tape *t, const wg_var *x) { return wg_mul(t, x[0], wg_argmax_mask(t, x[0], 1)); }
+static void ref_amask(const grad_spec *s, double **x, double *out, int axis) {
+  int m = s->in[0].rows, n = s->in[0].cols, groups = axis ? m : n, k = axis ? n : m;
+  for (int e = 0; e < m * n; e++) out[e] = 0;
+  for (int g = 0; g < groups; g++) {
+    int best = axis ? g * n : g, step = axis ? 1 : n;
+    for (int i = 1; i < k; i++)
+      if (x[0][best] < x[0][(axis ? g * n : g) + i * step]) best = (axis ? g * n : g) + i * step;
+    out[best] = x[0][best];
+  }
+}
+static void ref_amask0(const grad_spec *s, double **x, double *o) { ref_amask(s, x, o, 0); }
+static void ref_amask1(const grad_spec *s, double **x, double *o) { ref_amask(s, x, o, 1); }
+static void run_argmax_mask(void) {
+  static const grad_spec s[] = {
+      {b_amask0, ref_amask0, 1, {ANY(3, 4)}, 3, 4}, {b_amask1, ref_amask1, 1, {ANY(3, 4)}, 3, 4},
+      {b_amask0, ref_amask0, 1, {ANY(1, 5)}, 1, 5}, {b_amask1, ref_amask1, 1, {ANY(1, 5)}, 1, 5},
+      {b_amask0, ref_amask0, 1, {ANY(5, 1)}, 5, 1}, {b_amask1, ref_amask1, 1, {ANY(5, 1)}, 5, 1},
+  };
+  gradcheck_all("argmax_mask", s, 6);
+  static const wg_real x[8] = {1, 3, 3, 2, 1, NAN, 5, NAN}; /* rows: a tie, NaNs */
+  static const wg_real want1[8] = {0, 1, 0, 0, 0, 1, 0, 0};
+  static const wg_real want0[8] = {1, 0, 0, 0, 0, 1, 1, 1}; /* columns: 1 = 1 keeps the first */
+  wg_tape *t = wg_tape_new();
+  wg_var in = wg_input(t, 2, 4, x);
+  wg_var m1 = wg_argmax_mask(t, in, 1), m0 = wg_argmax_mask(t, in, 0);
+  for (int e = 0; e < 8; e++) {
+    ck_assert(wg_value(t, m1).data[e] == want1[e]);
+    ck_assert(wg_value(t, m0).data[e] == want0[e]);
+  }
+  wg_argmax_mask(t, in, 2);
+  ck_assert_int_eq(wg_tape_status(t), WG_ERR_ARG);
+  ck_assert_msg(strstr(wg_tape_error(t), "argmax_mask: axis 2"), "%s", wg_tape_error(t));
+  wg_tape_free(t);
+}
+
+static void run_onehot(void) {
+  static const grad_spec s[] = {{b_onehot3, ref_onehot, 1, {ANY(4, 3)}, 4, 3},
+                                {b_onehot5, ref_onehot, 1, {ANY(4, 5)}, 4, 5}};
+  gradcheck_all("onehot", s, 2);
+  static const wg_real bad[][2] = {{0, 3}, {0, -1}, {0, NAN}, {2, 0.5}};
+  for (int k = 0; k < 4; k++) { /* at record */
+    wg_tape *t = wg_tape_new();
+    wg_onehot(t, wg_input(t, 2, 1, bad[k]), 3);
+    ck_assert_int_eq(wg_tape_status(t), WG_ERR_ARG);
+    ck_assert_msg(strstr(wg_tape_error(t), "onehot: label") &&
+                  strstr(wg_tape_error(t), "not a class index 0..2"), "%s", wg_tape_error(t));
+    wg_tape_free(t);
+  }
+  wg_real lab[2] = {1, 2};
+  wg_tape *t = wg_tape_new();
+  wg_var h = wg_onehot(t, wg_input(t, 2, 1, lab), 3);
+  const wg_real want[6] = {0, 1, 0, 0, 0, 1};
+  for (int e = 0; e < 6; e++) ck_assert(wg_value(t, h).data[e] == want[e]);
+  lab[1] = 3; /* before a replay */
+  ck_assert_int_eq(wg_forward(t), WG_ERR_ARG);
+  ck_assert_msg(strstr(wg_tape_error(t), "label 3 in row 1"), "%s", wg_tape_error(t));
+  wg_tape_reset(t);
+  wg_real two[4] = {0, 1, 1, 0};
+  wg_onehot(t, wg_input(t, 2, 2, two), 3);
+  ck_assert_int_eq(wg_tape_status(t), WG_ERR_SHAPE);
+  wg_tape_reset(t);
+  wg_onehot(t, wg_input(t, 2, 1, lab), 0);
+  ck_assert_int_eq(wg_tape_status(t), WG_ERR_SHAPE);
+  wg_tape_reset(t);
+  wg_param *P = wg_param_new("c", 2, 1);
+  wg_onehot(t, wg_use(t, P), 3);
+  ck_assert_int_eq(wg_tape_status(t), WG_ERR_ARG);
+  ck_assert_msg(strstr(wg_tape_error(t), "need a gradient"), "%s", wg_tape_error(t));
+  wg_tape_free(t);
+  wg_param_free(P);
 }
 
 /* ---- the table of cases, indexed by the op enum ------------------------------------------ */

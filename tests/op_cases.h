@@ -206,6 +206,21 @@ static wg_var case_step(op_env *e) {
   wg_var x = prm(e, 3, 4, -1, 1);
   return wg_mul(e->t, wg_step(e->t, x), wg_sin(e->t, x));
 }
+static wg_var case_normal_cdf(op_env *e) { return wg_normal_cdf(e->t, prm(e, 3, 4, -3, 3)); }
+static wg_var case_argmax_mask(op_env *e) { /* the mask times sin(P): H is not 0 */
+  wg_var x = prm(e, 3, 4, -1, 1);
+  return wg_mul(e->t, wg_argmax_mask(e->t, x, 1), wg_sin(e->t, x));
+}
+static wg_var case_dropout_apply(op_env *e) { /* dropout's mask on sin(P): H is not 0 */
+  wg_rng_seed(&case_rng, 4);
+  wg_var x = prm(e, 3, 4, -2, 2);
+  return wg_dropout_apply(e->t, wg_sin(e->t, x), wg_dropout(e->t, x, 0.5, &case_rng));
+}
+static wg_var case_onehot(op_env *e) { /* the mask times sin(P): H is not 0 */
+  static const wg_real labels[4] = {2, 0, 1, 2};
+  wg_var hot = wg_onehot(e->t, wg_input(e->t, 4, 1, labels), 3);
+  return wg_mul(e->t, hot, wg_sin(e->t, prm(e, 4, 3, -2, 2)));
+}
 
 /* Generated from the op list: an op of src/ops/oplist.h without a case_<name> above is a
  * compile error ("'case_<name>' undeclared"), so every op has its case. */

@@ -123,8 +123,8 @@ void wg_op_mean_axis_jvp(wg_tape *t, wg_row *r) {
   group_sums(x, axis_of(r), x->tan, 1 / group_count(x, axis_of(r)), r->tan);
 }
 
-/* offset in x of the first maximum of group g (the first NaN, if there is one) */
-static size_t first_max(const wg_row *x, int axis, int g) {
+/* offset in x of the first maximum of group g (the first NaN, if there is one); ops.h */
+size_t wg_axis_first_max(const wg_row *x, int axis, int g) {
   axis_walk w = walk_of(x, axis);
   size_t at = base_of(x, axis, g), best = at;
   for (int k = 1; k < w.k && !isnan(x->val[best]); k++) {
@@ -137,17 +137,17 @@ static size_t first_max(const wg_row *x, int axis, int g) {
 void wg_op_max_axis_forward(wg_tape *t, wg_row *r) {
   const wg_row *x = wg_input_row(t, r, 0);
   int groups = walk_of(x, axis_of(r)).groups;
-  for (int g = 0; g < groups; g++) r->val[g] = x->val[first_max(x, axis_of(r), g)];
+  for (int g = 0; g < groups; g++) r->val[g] = x->val[wg_axis_first_max(x, axis_of(r), g)];
 }
 void wg_op_max_axis_vjp(wg_tape *t, wg_row *r) {
   wg_row *x = wg_input_row(t, r, 0);
   int groups = walk_of(x, axis_of(r)).groups;
-  for (int g = 0; g < groups; g++) x->adj[first_max(x, axis_of(r), g)] += r->adj[g];
+  for (int g = 0; g < groups; g++) x->adj[wg_axis_first_max(x, axis_of(r), g)] += r->adj[g];
 }
 void wg_op_max_axis_jvp(wg_tape *t, wg_row *r) {
   const wg_row *x = wg_input_row(t, r, 0);
   int groups = walk_of(x, axis_of(r)).groups;
-  for (int g = 0; g < groups; g++) r->tan[g] = x->tan[first_max(x, axis_of(r), g)];
+  for (int g = 0; g < groups; g++) r->tan[g] = x->tan[wg_axis_first_max(x, axis_of(r), g)];
 }
 
 void wg_op_logsumexp_axis_forward(wg_tape *t, wg_row *r) {
@@ -156,7 +156,7 @@ void wg_op_logsumexp_axis_forward(wg_tape *t, wg_row *r) {
   axis_walk w = walk_of(x, axis);
   for (int g = 0; g < w.groups; g++) {
     const wg_real *xg = x->val + base_of(x, axis, g);
-    wg_real top = x->val[first_max(x, axis, g)], s = 0;
+    wg_real top = x->val[wg_axis_first_max(x, axis, g)], s = 0;
     if (!isfinite(top)) { /* +inf, -inf (every element -inf) or NaN: the sum adds nothing */
       r->val[g] = top;
       continue;
@@ -219,4 +219,14 @@ void wg_op_logsumexp_axis_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const 
   if (!want[0]) return;
   wg_var x = wg_in(t, row, 0);
   dx[0] = wg_mul(t, wg_exp(t, wg_sub(t, x, wg_handle(t, row))), dy);
+}
+
+/* recorded VJP: dx = argmax_mask(x) * dy, dy (1 x n or m x 1) broadcast along the axis: dy_g
+ * at the first maximum of group g (max_axis's pick, NaN included), 0 elsewhere; the mask is a
+ * helper op (argmax_mask.c) whose slope is 0 */
+void wg_op_max_axis_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
+                               wg_var *dx) {
+  if (!want[0]) return;
+  int axis = axis_of(&t->rows[row]);
+  dx[0] = wg_mul(t, wg_argmax_mask(t, wg_in(t, row, 0), axis), dy);
 }

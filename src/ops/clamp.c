@@ -6,7 +6,7 @@
  * backward keeps grad where lo <= x <= hi): it lies between the one-sided slopes 0 and 1,
  * so wg_gradcheck reports such an element as a kink (skipped), not a failure. The bounds
  * may be infinite (a one-sided clamp) and equal; NaN or lo > hi is WG_ERR_ARG. Higher order:
- * the mask [lo <= x <= hi] would need a helper op (a step). */
+ * the mask is recorded with steps (the end of the file). */
 #include <math.h>
 
 #include "ops/ops.h"
@@ -49,4 +49,20 @@ void wg_op_clamp_jvp(wg_tape *t, wg_row *r) {
   const wg_real *b = r->ptr;
   for (size_t i = 0, n = wg_row_size(r); i < n; i++)
     r->tan[i] = in->val[i] >= b[0] && in->val[i] <= b[1] ? in->tan[i] : 0;
+}
+
+/* recorded VJP: dx = dy * m, m = [lo <= x <= hi] = 1 - step(lo - x) - step(x - hi)
+ * (lo - x > 0 exactly when x < lo). Infinite bounds: lo = -inf gives lo - x = -inf, or NaN
+ * for x = -inf (which lo <= x admits): step 0 either way, as the mask wants, so the step is
+ * left out (hi = +inf likewise); lo = hi = +inf keeps it: inf - x > 0 for every x but +inf.
+ * A NaN x gets m = 1 where the numeric VJP has 0 (its value is NaN already). */
+void wg_op_clamp_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
+                            wg_var *dx) {
+  if (!want[0]) return;
+  const wg_real *b = t->rows[row].ptr;
+  wg_real lo = b[0], hi = b[1];
+  wg_var x = wg_in(t, row, 0), m = wg_scalar(t, 1);
+  if (lo != -INFINITY) m = wg_sub(t, m, wg_step(t, wg_sub(t, wg_scalar(t, lo), x)));
+  if (hi != INFINITY) m = wg_sub(t, m, wg_step(t, wg_sub(t, x, wg_scalar(t, hi))));
+  dx[0] = wg_mul(t, dy, m);
 }

@@ -87,3 +87,16 @@ void wg_op_dropout_jvp(wg_tape *t, wg_row *r) {
   size_t n = wg_row_size(r);
   for (size_t e = 0; e < n; e++) r->tan[e] = d->applied ? tx[e] * d->mask[e] : tx[e];
 }
+
+const wg_real *wg_dropout_mask_of(const void *state) {
+  const dropout_state *d = state;
+  return d->applied ? d->mask : NULL;
+}
+
+/* recorded VJP: dx = dy * m with this row's mask, as a dropout_apply row (dropout_apply.c)
+ * that refers to it: it replays with the row's mask, follows wg_dropout_resample and
+ * evaluation mode as this row does, and its own VJP is itself */
+void wg_op_dropout_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
+                              wg_var *dx) {
+  if (want[0]) dx[0] = wg_dropout_apply(t, dy, wg_handle(t, row));
+}

@@ -4,7 +4,7 @@
  *            accurate in relative terms for x << 0 too, where 1 + erf(.) cancels
  *   VJP:     dx += dy * (Phi(x) + x phi(x)),   phi(x) = exp(-x^2 / 2) / sqrt(2 pi)
  *   JVP:     ty = tx * (Phi(x) + x phi(x))
- * Smooth everywhere. Higher order: Phi needs a helper op (erf or the normal CDF); phi is
+ * Smooth everywhere. Higher order: Phi is the helper op normal_cdf (normal_cdf.c); phi is
  * exp, square and scale. */
 #include <math.h>
 
@@ -38,4 +38,15 @@ void wg_op_gelu_vjp(wg_tape *t, wg_row *r) {
 void wg_op_gelu_jvp(wg_tape *t, wg_row *r) {
   const wg_row *in = wg_input_row(t, r, 0);
   for (size_t i = 0, n = wg_row_size(r); i < n; i++) r->tan[i] = in->tan[i] * slope(in->val[i]);
+}
+
+/* recorded VJP: dx = dy * (Phi(x) + x phi(x)), Phi the helper op normal_cdf (its own VJP is
+ * phi), x phi(x) = ((1 / sqrt(2 pi)) x) exp(-0.5 x^2) in the order of slope() above */
+void wg_op_gelu_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
+                           wg_var *dx) {
+  if (!want[0]) return;
+  wg_var x = wg_in(t, row, 0);
+  wg_var xphi = wg_mul(t, wg_scale(t, x, INV_SQRT_2PI),
+                       wg_exp(t, wg_scale(t, wg_square(t, x), -0.5)));
+  dx[0] = wg_mul(t, dy, wg_add(t, wg_normal_cdf(t, x), xphi));
 }

@@ -77,3 +77,20 @@ void wg_op_layernorm_vjp(wg_tape *t, wg_row *r) {
 void wg_op_layernorm_jvp(wg_tape *t, wg_row *r) {
   layernorm_jacobian_times(t, r, wg_input_row(t, r, 0)->tan, r->tan, 0);
 }
+
+/* recorded VJP, row-wise means along axis 1 ((m x 1), broadcast against (m x n)):
+ *   mu = mean(x),  s = 1 / sqrt(mean((x - mu)^2) + eps)
+ *   dx = s (dy - mean(dy) - y mean(dy y))
+ * s is recorded from x with mean_axis, sub, square, sqrt and div, so its own derivatives (the
+ * second order of layernorm) come out of those ops' recorded VJPs; y is this row. */
+void wg_op_layernorm_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
+                                wg_var *dx) {
+  if (!want[0]) return;
+  wg_real eps = t->rows[row].c;
+  wg_var x = wg_in(t, row, 0), y = wg_handle(t, row);
+  wg_var d = wg_sub(t, x, wg_mean_axis(t, x, 1));
+  wg_var var = wg_add(t, wg_mean_axis(t, wg_square(t, d), 1), wg_scalar(t, eps));
+  wg_var s = wg_div(t, wg_scalar(t, 1), wg_sqrt(t, var));
+  wg_var mdy = wg_mean_axis(t, dy, 1), mdyy = wg_mean_axis(t, wg_mul(t, dy, y), 1);
+  dx[0] = wg_mul(t, s, wg_sub(t, wg_sub(t, dy, mdy), wg_mul(t, y, mdyy)));
+}

@@ -86,5 +86,9 @@ WG_OP(CONCAT_COLS, concat_cols, -1, 0, "y = the inputs side by side, left to rig
 WG_OP(GATHER_ROWS, gather_rows, 2, 0, "y_i = x_(idx_i), the rows of x that idx names", "dx_(idx_i) += dy_i;  indices: none", "ty_i = tx_(idx_i)")
 WG_OP(BROADCAST,  broadcast,  1, 0, "y = x repeated to the row's shape along x's axes of size 1", "dx += unbcast(dy)", "ty = tx repeated")
 WG_OP(STEP,       step,       1, 0, "y = [x > 0], 1 or 0 (a NaN gives 0)", "dx += 0: the slope is 0 (undefined at 0)", "ty = 0")
+WG_OP(NORMAL_CDF, normal_cdf, 1, 0, "y = Phi(x) = erfc(-x / sqrt(2)) / 2, the standard normal CDF", "dx += dy * phi(x), phi(x) = exp(-x^2/2) / sqrt(2 pi)", "ty = tx * phi(x)")
+WG_OP(ONEHOT,     onehot,     1, 0, "y_ij = [j == c_i], c: class labels (m x 1), n = y's columns", "none: labels need no gradient", "ty = 0")
+WG_OP(ARGMAX_MASK, argmax_mask, 1, 0, "y = 1 at the first maximum of each group of x along axis c (the first NaN if any), 0 elsewhere", "dx += 0: the slope is 0 (undefined where the maximum moves)", "ty = 0")
+WG_OP(DROPOUT_APPLY, dropout_apply, 1, 0, "y = x * m, m the mask of a dropout row as its last forward used it (1 in evaluation)", "dx += dy * m", "ty = tx * m")
 WG_OP(CUSTOM,     custom,    -1, 0, "y = f(x_1..x_n) (the user's forward)", "dx_i += J_i^T dy (the user's vjp)",         "ty = sum_i J_i tx_i (the user's jvp)")
 /* clang-format on */

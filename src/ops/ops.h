@@ -118,5 +118,11 @@ static inline int wg_is_none(wg_var v) {
 wg_var wg_unbcast(wg_tape *t, wg_var g, int rows, int cols);
 /* (rows x cols) of zeros: broadcast(scalar 0), for a gradient the loss does not reach. */
 wg_var wg_zeros(wg_tape *t, int rows, int cols);
+/* Offset in x of the first maximum of group g along axis (0: column g, 1: row g), the first
+ * NaN if the group has one: max_axis's pick (axis.c), shared with argmax_mask. */
+size_t wg_axis_first_max(const wg_row *x, int axis, int g);
+/* The mask a dropout row's last forward used, given the row's ptr (dropout.c): 0 or
+ * 1 / (1 - p) per element in training, NULL when it passed x through (evaluation). */
+const wg_real *wg_dropout_mask_of(const void *state);
 
 #endif

@@ -48,3 +48,9 @@ void wg_op_relu_jvp(wg_tape *t, wg_row *r) {
   const wg_row *in = wg_input_row(t, r, 0);
   for (size_t i = 0, n = wg_row_size(r); i < n; i++) r->tan[i] = in->val[i] > 0 ? in->tan[i] : 0;
 }
+
+/* recorded VJP: dx = dy * step(x), step(x) = [x > 0] (0 at the kink and for NaN, as above) */
+void wg_op_relu_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
+                           wg_var *dx) {
+  if (want[0]) dx[0] = wg_mul(t, dy, wg_step(t, wg_in(t, row, 0)));
+}

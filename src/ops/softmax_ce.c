@@ -82,3 +82,15 @@ void wg_op_softmax_ce_jvp(wg_tape *t, wg_row *r) {
   }
   r->tan[0] = s / m;
 }
+
+/* recorded VJP: dz = (dy / m) (softmax(z) - onehot(c, n)), z (m x n), dy (1x1); the labels
+ * get none (they never need a gradient). softmax is the op, onehot the helper op (onehot.c),
+ * which checks the labels again on every replay as the forward above does. */
+void wg_op_softmax_ce_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
+                                 wg_var *dx) {
+  if (!want[0]) return;
+  const wg_row *z = &t->rows[t->rows[row].in[0]];
+  int m = z->rows, n = z->cols;
+  wg_var p = wg_softmax(t, wg_in(t, row, 0)), hot = wg_onehot(t, wg_in(t, row, 1), n);
+  dx[0] = wg_mul(t, wg_div(t, dy, wg_scalar(t, (wg_real)m)), wg_sub(t, p, hot));
+}

@@ -239,6 +239,10 @@ static wg_var fz_avgpool2d(fz *f) {
 
 static wg_var fz_broadcast(fz *f) { return wg_broadcast(f->t, pick(f), dim(f), dim(f)); }
 static wg_var fz_step(fz *f) { return wg_step(f->t, pick(f)); }
+static wg_var fz_normal_cdf(fz *f) { return wg_normal_cdf(f->t, pick(f)); }
+static wg_var fz_onehot(fz *f) { return wg_onehot(f->t, pick(f), dim(f)); }
+static wg_var fz_argmax_mask(fz *f) { return wg_argmax_mask(f->t, pick(f), fz_axis(f)); }
+static wg_var fz_dropout_apply(fz *f) { return wg_dropout_apply(f->t, pick(f), pick(f)); }
 static wg_var fz_custom(fz *f) {
   wg_custom_op op = {"product", fzc_shape, fzc_forward, fzc_vjp, fzc_jvp, NULL};
   if (u8(f) == 3) op.jvp = NULL; /* wg_jvp must then fail naming the op */
