@@ -303,10 +303,12 @@ static wg_var particle_outer(outer *o, const wg_var *w) {
 }
 
 /* ---- kmeans: cost f(C) = sum_i min_j |C_j - P_i|^2 over the n x d points P and k x d
- * centroids C, with D_ij = |P_i|^2 - 2 P_i . C_j + |C_j|^2 (n x k, one matmul) and the min
- * as -max_axis(-D). dir = J / diag(H): J as rows (wg_gradients), then diag(H) by one
- * Hessian-vector product: H is diagonal (each centroid's cost is a sum of squares in its own
- * coordinates, and no term mixes two coordinates), so H 1 is its diagonal. */
+ * centroids C. With |C_j - P_i|^2 = |P_i|^2 - (2 P_i . C_j - |C_j|^2), and |P_i|^2 the same for
+ * every j, min_j |C_j - P_i|^2 = |P_i|^2 - max_j S_ij, S = P (2C)^T - |C|^2 (n x k: one matmul
+ * and one subtraction are the only n x k rows of the cost). dir = J / diag(H): J as rows
+ * (wg_gradients), then diag(H) by one Hessian-vector product: H is diagonal (each centroid's
+ * cost is a sum of squares of its own coordinates over its points, and no term mixes two
+ * coordinates), so H 1 is its diagonal. */
 typedef struct kmeans {
   long n, k, d;
   double *points, *ones;
@@ -318,11 +320,10 @@ static void kmeans_record(wg_tape *t, kmeans *km) {
   int n = (int)km->n, d = (int)km->d;
   wg_var P = wg_input(t, n, d, km->points);
   wg_var C = km->use = wg_use(t, km->C);
-  wg_var cross = wg_matmul(t, P, wg_transpose(t, C));               /* n x k: P_i . C_j */
-  wg_var cn = wg_transpose(t, wg_sum_axis(t, wg_square(t, C), 1));  /* 1 x k: |C_j|^2 */
-  wg_var pn = wg_sum_axis(t, wg_square(t, P), 1);                   /* n x 1: |P_i|^2 */
-  wg_var D = wg_add(t, wg_sub(t, cn, wg_scale(t, cross, 2.0)), pn); /* n x k */
-  wg_var nearest = wg_neg(t, wg_max_axis(t, wg_neg(t, D), 1));      /* n x 1 */
+  wg_var cross2 = wg_matmul(t, P, wg_transpose(t, wg_scale(t, C, 2.0))); /* n x k: 2 P_i.C_j */
+  wg_var cn = wg_transpose(t, wg_sum_axis(t, wg_square(t, C), 1));       /* 1 x k: |C_j|^2 */
+  wg_var pn = wg_sum_axis(t, wg_square(t, P), 1);                        /* n x 1: |P_i|^2 */
+  wg_var nearest = wg_sub(t, pn, wg_max_axis(t, wg_sub(t, cross2, cn), 1)); /* n x 1 */
   km->cost = wg_sum(t, nearest);
 }
 
