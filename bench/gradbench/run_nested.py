@@ -14,7 +14,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run  # noqa: E402  (session(), PY, SHIM)
 
 ARGS = {"kmeans": "-k 10 100 1000 -n 1000 10000 -d 8 16 --min-seconds 0.2",
-        "saddle": "--min-runs 3 --min-seconds 0", "particle": "--min-runs 3 --min-seconds 0"}
+        "saddle": "--min-runs 3 --min-seconds 0", "particle": "--min-runs 1 --min-seconds 0"}
 CXX = "-std=c++17 -O3 -Wall -I../../cpp -I/usr/include/nlohmann"  # json.hpp: nlohmann-json3-dev
 
 
