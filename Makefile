@@ -338,5 +338,8 @@ coverage: check-deps
 $(B)/gradbench/wengert-gb: bench/gradbench/wengert_gb.c $(B)/libwengert.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $< -o $@ $(B)/libwengert.a $(LDLIBS)
-gradbench: $(B)/gradbench/wengert-gb
+$(B)/gradbench/wengert-nested: bench/gradbench/wengert_nested.c $(B)/libwengert.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $< -o $@ $(B)/libwengert.a $(LDLIBS)
+gradbench: $(B)/gradbench/wengert-gb $(B)/gradbench/wengert-nested
 	@python3 bench/gradbench/run.py "$(GRADBENCH)"
