@@ -36,19 +36,51 @@ static int asked_for(const wg_tape *t, uint32_t i, int n, const wg_var *wrt) {
   return 0;
 }
 
-/* reaches[i] = 1 for each row 0..top that depends on a variable asked for */
-static void mark_reaching(const wg_tape *t, uint32_t top, int n, const wg_var *wrt,
-                          uint8_t *reaches) {
-  for (uint32_t i = 0; i <= top; i++) {
+/* The rows the recorded sweep looks at: lo..top, where top is the loss and lo the first row
+ * that can depend on a variable asked for (that variable's row, or a parameter's first use).
+ * Rows below lo cannot, so a sweep inside a loop that keeps recording (nested derivatives:
+ * GradBench's saddle and particle) costs the rows since the variables, not the whole tape.
+ * reaches[i - lo]: row i depends on a variable asked for; adj[i - lo]: its adjoint so far. */
+typedef struct {
+  uint32_t lo, top;
+  uint8_t *reaches;
+  wg_var *adj;
+} window;
+
+static int reaches(const window *w, uint32_t i) {
+  return i >= w->lo && w->reaches[i - w->lo];
+}
+
+/* the lowest row asked for: wrt[k]'s own row, or its parameter's first use; > top if none */
+static uint32_t lowest_asked(const wg_tape *t, uint32_t top, int n, const wg_var *wrt) {
+  uint32_t lo = top + 1;
+  for (int k = 0; k < n; k++) {
+    const wg_row *w = &t->rows[wrt[k].row];
+    uint32_t first = wrt[k].row;
+    if (w->op == WG_OP_PARAM)
+      for (uint32_t i = 0; i < first && i < lo; i++)
+        if (t->rows[i].op == WG_OP_PARAM && t->rows[i].ptr == w->ptr) {
+          first = i;
+          break;
+        }
+    if (first < lo) lo = first;
+  }
+  return lo;
+}
+
+static void mark_reaching(const wg_tape *t, window *w, int n, const wg_var *wrt) {
+  for (uint32_t i = w->lo; i <= w->top; i++) {
     const wg_row *r = &t->rows[i];
-    reaches[i] = (uint8_t)asked_for(t, i, n, wrt);
-    for (uint32_t k = 0; k < r->n_in && !reaches[i]; k++) reaches[i] = reaches[r->in[k]];
+    uint8_t m = (uint8_t)asked_for(t, i, n, wrt);
+    for (uint32_t k = 0; k < r->n_in && !m; k++) m = (uint8_t)reaches(w, r->in[k]);
+    w->reaches[i - w->lo] = m;
   }
 }
 
 /* adj[x] += term (the first term is the adjoint itself) */
-static void accumulate(wg_tape *t, wg_var *adj, uint32_t x, wg_var term) {
-  adj[x] = wg_is_none(adj[x]) ? term : wg_add(t, adj[x], term);
+static void accumulate(wg_tape *t, window *w, uint32_t x, wg_var term) {
+  wg_var *a = &w->adj[x - w->lo];
+  *a = wg_is_none(*a) ? term : wg_add(t, *a, term);
 }
 
 /* A term must have its input's shape: a recorded VJP that breaks this is a bug in that op,
@@ -65,7 +97,7 @@ static int check_term(wg_tape *t, uint32_t row, uint32_t k, wg_var term) {
 }
 
 /* One step of the recorded sweep: row i's terms, added into its inputs' adjoints. */
-static void record_step(wg_tape *t, uint32_t i, wg_var *adj, const uint8_t *reaches) {
+static void record_step(wg_tape *t, uint32_t i, window *w) {
   uint32_t n_in = t->rows[i].n_in;
   uint8_t want_small[8];
   wg_var dx_small[8];
@@ -76,13 +108,13 @@ static void record_step(wg_tape *t, uint32_t i, wg_var *adj, const uint8_t *reac
             (unsigned)n_in);
   } else {
     for (uint32_t k = 0; k < n_in; k++) {
-      want[k] = reaches[t->rows[i].in[k]];
+      want[k] = (uint8_t)reaches(w, t->rows[i].in[k]);
       dx[k] = wg_none();
     }
-    wg_ops[t->rows[i].op].record_vjp(t, i, adj[i], want, dx);
+    wg_ops[t->rows[i].op].record_vjp(t, i, w->adj[i - w->lo], want, dx);
     for (uint32_t k = 0; k < n_in && wg_live(t); k++)
       if (want[k] && !wg_is_none(dx[k]) && check_term(t, i, k, dx[k]))
-        accumulate(t, adj, t->rows[i].in[k], dx[k]);
+        accumulate(t, w, t->rows[i].in[k], dx[k]);
   }
   if (want != want_small) wg_free(want, n_in);
   if (dx != dx_small) wg_free(dx, n_in * sizeof *dx);
@@ -99,17 +131,19 @@ static void name_adjoint(wg_tape *t, uint32_t i, wg_var a, uint32_t first_new) {
 
 /* grads[k]: the adjoint of wrt[k], summed over every use of its parameter for a wg_use row;
  * zeros when the loss does not depend on it */
-static wg_var gradient_of(wg_tape *t, wg_var w, const wg_var *adj, uint32_t top) {
-  const wg_row *r = &t->rows[w.row];
+static wg_var gradient_of(wg_tape *t, wg_var v, const window *w) {
+  const wg_row *r = &t->rows[v.row];
   int rows = r->rows, cols = r->cols;
   wg_var g = wg_none();
   if (r->op != WG_OP_PARAM) {
-    g = w.row <= top ? adj[w.row] : wg_none();
+    if (v.row >= w->lo && v.row <= w->top) g = w->adj[v.row - w->lo];
   } else {
     const void *p = r->ptr;
-    for (uint32_t i = 0; i <= top; i++)
-      if (t->rows[i].op == WG_OP_PARAM && t->rows[i].ptr == p && !wg_is_none(adj[i]))
-        g = wg_is_none(g) ? adj[i] : wg_add(t, g, adj[i]);
+    for (uint32_t i = w->lo; i <= w->top; i++) {
+      wg_var a = w->adj[i - w->lo];
+      if (t->rows[i].op == WG_OP_PARAM && t->rows[i].ptr == p && !wg_is_none(a))
+        g = wg_is_none(g) ? a : wg_add(t, g, a);
+    }
   }
   return wg_is_none(g) ? wg_zeros(t, rows, cols) : g;
 }
@@ -133,29 +167,35 @@ static int check_args(wg_tape *t, wg_var loss, int n, const wg_var *wrt, wg_var 
   return 1;
 }
 
+/* the recorded sweep over w's rows, from the loss (w->top) down to w->lo */
+static void record_sweep(wg_tape *t, window *w, int n, const wg_var *wrt, uint32_t first_new) {
+  mark_reaching(t, w, n, wrt);
+  for (uint32_t i = w->lo; i <= w->top; i++) w->adj[i - w->lo] = wg_none();
+  w->adj[w->top - w->lo] = wg_scalar(t, 1); /* the seed: d loss / d loss */
+  for (uint32_t i = w->top + 1; i-- > w->lo && wg_live(t);) {
+    name_adjoint(t, i, w->adj[i - w->lo], first_new);
+    if (w->reaches[i - w->lo] && t->rows[i].n_in > 0 && !wg_is_none(w->adj[i - w->lo]))
+      record_step(t, i, w);
+  }
+}
+
 wg_status wg_gradients(wg_tape *t, wg_var loss, int n, const wg_var *wrt, wg_var *grads) {
   if (grads)
     for (int k = 0; k < n; k++) grads[k] = wg_none();
   if (!check_args(t, loss, n, wrt, grads)) return wg_tape_status(t);
   uint32_t top = loss.row, first_new = t->n_rows;
-  size_t count = (size_t)top + 1;
-  uint8_t *reaches = wg_alloc(count);
-  wg_var *adj = wg_alloc(count * sizeof *adj);
-  if (!reaches || !adj) {
+  window w = {lowest_asked(t, top, n, wrt), top, NULL, NULL};
+  if (w.lo > top) w.lo = top; /* the loss depends on nothing asked for: zeros below */
+  size_t count = (size_t)(top - w.lo) + 1;
+  w.reaches = wg_alloc(count);
+  w.adj = wg_alloc(count * sizeof *w.adj);
+  if (!w.reaches || !w.adj)
     wg_fail(t, WG_ERR_NOMEM, "wg_gradients: out of memory for the adjoints of %zu rows", count);
-  } else {
-    mark_reaching(t, top, n, wrt, reaches);
-    for (uint32_t i = 0; i <= top; i++) adj[i] = wg_none();
-    adj[top] = wg_scalar(t, 1); /* the seed: d loss / d loss */
-    for (uint32_t i = top + 1; i-- > 0 && wg_live(t);) {
-      name_adjoint(t, i, adj[i], first_new);
-      if (reaches[i] && t->rows[i].n_in > 0 && !wg_is_none(adj[i]))
-        record_step(t, i, adj, reaches);
-    }
-    for (int k = 0; k < n && wg_live(t); k++) grads[k] = gradient_of(t, wrt[k], adj, top);
-  }
-  wg_free(reaches, count);
-  wg_free(adj, count * sizeof *adj);
+  else
+    record_sweep(t, &w, n, wrt, first_new);
+  for (int k = 0; k < n && wg_live(t); k++) grads[k] = gradient_of(t, wrt[k], &w);
+  wg_free(w.reaches, count);
+  wg_free(w.adj, count * sizeof *w.adj);
   if (!wg_live(t))
     for (int k = 0; k < n; k++) grads[k] = wg_none();
   return wg_tape_status(t);
