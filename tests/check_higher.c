@@ -450,6 +450,40 @@ START_TEST(test_kinks_ties_and_infinities) {
 }
 END_TEST
 
+
+/* Forward mode skips what an identically zero tangent would multiply (tan_zero in sweep.c):
+ * X W with the data X (tangent 0) and tangent U on W gives exactly X U, one product; a row
+ * whose inputs do not move gets tangent 0 even where its JVP would form 0 * inf (log at 0). */
+START_TEST(test_jvp_skips_zero_tangents) {
+  wg_real x[6] = {1, -2, 0.5, 3, 0, -1}, zero[2] = {0, 1};
+  wg_param *W = wg_param_new("W", 3, 2);
+  wg_real *w = wg_param_value(W).data;
+  for (int i = 0; i < 6; i++) w[i] = 0.25 * (i + 1);
+  wg_tape *t = wg_tape_new();
+  wg_var X = wg_input(t, 2, 3, x), Wu = wg_use(t, W);
+  wg_var Y = wg_matmul(t, X, Wu);
+  wg_var Z = wg_log(t, wg_input(t, 1, 2, zero)); /* log(0) = -inf: its JVP would give NaN */
+  wg_mat u = wg_tangent(t, Wu);
+  for (int i = 0; i < 6; i++) u.data[i] = 0.5 - 0.125 * i;
+  ck_assert_int_eq(wg_jvp(t), WG_OK);
+  for (int i = 0; i < 2; i++)
+    for (int j = 0; j < 2; j++) {
+      double xu = 0; /* X U by hand */
+      for (int k = 0; k < 3; k++) xu += x[i * 3 + k] * u.data[k * 2 + j];
+      ck_assert_double_eq_tol(wg_tangent(t, Y).data[i * 2 + j], xu, 1e-15);
+    }
+  ck_assert(wg_tangent(t, Z).data[0] == 0 && wg_tangent(t, Z).data[1] == 0);
+  /* the data's tangent set non-zero: both products count again */
+  wg_tangent(t, X).data[0] = 1;
+  ck_assert_int_eq(wg_jvp(t), WG_OK);
+  double xu0 = 0;
+  for (int k = 0; k < 3; k++) xu0 += x[k] * u.data[k * 2];
+  ck_assert_double_eq_tol(wg_tangent(t, Y).data[0], xu0 + w[0], 1e-15);
+  wg_tape_free(t);
+  wg_param_free(W);
+}
+END_TEST
+
 /* ---- errors --------------------------------------------------------------------------- */
 
 static void none_forward(int n, const wg_mat *in, wg_mat out, void *ctx) {
@@ -532,6 +566,7 @@ Suite *make_suite(void) {
   tcase_add_test(tc, test_uses_intermediates_and_unused);
   tcase_add_test(tc, test_gradient_rows_are_named_and_printable);
   tcase_add_test(tc, test_gradients_errors);
+  tcase_add_test(tc, test_jvp_skips_zero_tangents);
   tcase_add_test(tc, test_kinks_ties_and_infinities);
   suite_add_tcase(s, tc);
   tc = tcase_create("op table");

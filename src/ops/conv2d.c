@@ -175,10 +175,12 @@ void wg_op_conv2d_jvp(wg_tape *t, wg_row *r) {
   size_t kp = (size_t)ci->k * ci->p;
   for (int b = 0; b < x->rows; b++) {
     wg_real *ty = r->tan + (size_t)b * r->cols;
-    wg_gemm(1, 0, ci->o, ci->p, ci->k, w->tan, ci->o, ci->col + kp * (size_t)b, ci->p, 0, ty,
-            ci->p);
+    if (!w->tan_zero) /* an identically zero tangent adds nothing (sweep.c, tan_zero) */
+      wg_gemm(1, 0, ci->o, ci->p, ci->k, w->tan, ci->o, ci->col + kp * (size_t)b, ci->p, 0, ty,
+              ci->p);
+    if (x->tan_zero) continue;
     im2col(ci, x->tan + (size_t)b * x->cols, ci->work);
-    wg_gemm(1, 0, ci->o, ci->p, ci->k, w->val, ci->o, ci->work, ci->p, 1, ty, ci->p);
+    wg_gemm(1, 0, ci->o, ci->p, ci->k, w->val, ci->o, ci->work, ci->p, !w->tan_zero, ty, ci->p);
   }
 }
 

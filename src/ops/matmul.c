@@ -39,8 +39,10 @@ void wg_op_matmul_vjp(wg_tape *t, wg_row *r) {
 void wg_op_matmul_jvp(wg_tape *t, wg_row *r) {
   const wg_row *a = wg_input_row(t, r, 0), *b = wg_input_row(t, r, 1);
   int m = a->rows, k = a->cols, n = b->cols;
-  wg_gemm(0, 0, m, n, k, a->tan, k, b->val, n, 0, r->tan, n);
-  wg_gemm(0, 0, m, n, k, a->val, k, b->tan, n, 1, r->tan, n);
+  /* an input whose tangent is identically zero (tan_zero, sweep.c) adds nothing: skip its
+   * product (wg_jvp calls this only when at least one tangent is not zero) */
+  if (!a->tan_zero) wg_gemm(0, 0, m, n, k, a->tan, k, b->val, n, 0, r->tan, n);
+  if (!b->tan_zero) wg_gemm(0, 0, m, n, k, a->val, k, b->tan, n, !a->tan_zero, r->tan, n);
 }
 
 /* recorded VJP: dA = dC B^T, dB = A^T dC, as two matmuls with transposes */

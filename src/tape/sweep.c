@@ -149,12 +149,39 @@ wg_status wg_backward_seeded(wg_tape *t, uint32_t top, const wg_real *seed, int 
   return t->status;
 }
 
+/* ---- forward mode --------------------------------------------------------------------------
+ *
+ * Each row's JVP in order. A tangent that is identically zero stays zero through any op (a
+ * JVP is linear in the tangents), so a row whose inputs all have zero tangents gets a zeroed
+ * tangent without its JVP (tan_zero), and the JVPs that can (matmul, conv2d) skip the products
+ * of such inputs: a Hessian-vector product (wg_hvp) over a network does not multiply the
+ * data's zero tangent through every layer. Where a JVP would have formed 0 * inf = NaN from a
+ * zero tangent, the skipped row has 0, the derivative along a direction that does not move
+ * it. Custom ops are always called (their JVP may be missing, which must be reported). */
+static int tangent_is_zero(const wg_row *r) {
+  for (size_t i = 0, n = wg_row_size(r); i < n; i++)
+    if (r->tan[i] != 0) return 0;
+  return 1;
+}
+
+static int inputs_tangents_zero(const wg_tape *t, const wg_row *r) {
+  for (uint32_t k = 0; k < r->n_in; k++)
+    if (!t->rows[r->in[k]].tan_zero) return 0;
+  return 1;
+}
+
 wg_status wg_jvp(wg_tape *t) {
   if (!wg_live(t) || wg_tape_busy(t, "wg_jvp")) return wg_tape_status(t);
   for (uint32_t i = 0; i < t->n_rows; i++) {
     wg_row *r = &t->rows[i];
     if (!wg_row_ensure_tan(t, r)) return t->status;
-    wg_ops[r->op].jvp(t, r);
+    r->tan_zero = r->n_in > 0 && r->op != WG_OP_CUSTOM && inputs_tangents_zero(t, r);
+    if (r->tan_zero) {
+      memset(r->tan, 0, wg_row_size(r) * sizeof *r->tan);
+      continue;
+    }
+    wg_ops[r->op].jvp(t, r); /* a leaf's: the caller's tangent (a scalar's is 0) */
+    if (r->n_in == 0) r->tan_zero = (uint8_t)tangent_is_zero(r);
     if (t->status) break; /* a JVP can fail (a custom op without one): stop at that row */
     if (t->checks && !wg_finite_jvp(t, i)) break;
   }

@@ -20,6 +20,10 @@ typedef struct wg_row {
   uint8_t adj_stale;         /* backward: adj holds stale values, to be read as zero: the
                                 first VJP to reach it writes it (ops marked `first`,
                                 wg_adj_first) or the sweep zeroes it just before that VJP */
+  uint8_t tan_zero;          /* forward mode: wg_jvp found this row's tangent identically 0
+                                (a leaf whose tangent holds only zeros, or a row whose inputs
+                                all are), skipped its JVP and zeroed it; a JVP may skip the
+                                terms of such inputs (matmul: one product instead of two) */
   uint32_t n_in;             /* inputs in in[] */
   uint32_t *in;              /* n_in input row indices, all < this row's index: an arena array
                                 made at record time (NULL for leaves); the arena never moves
