@@ -12,7 +12,7 @@
 #include "testutil.h"
 
 /* direct convolution: out (B x O*Ho*Wo) from x (B x C*H*W) and w (C*kh*kw x O) */
-static void direct_conv(const wg_conv2d_shape *c, int B, int O, const double *x, const double *w,
+static void direct_conv(const wg_conv2d_shape *c, int B, int O, const wg_real *x, const wg_real *w,
                         double *out) {
   int ho = (c->height + 2 * c->padding - c->kernel_h) / c->stride + 1;
   int wo = (c->width + 2 * c->padding - c->kernel_w) / c->stride + 1;
@@ -92,7 +92,7 @@ static void conv_case(int B, int C, int H, int W, int kh, int kw, int stride, in
   size_t nx = (size_t)B * C * H * W, nw = (size_t)C * kh * kw * O, ny = (size_t)B * O * ho * wo;
   unsigned long long r = seed;
   wg_param *PX = wg_param_new("X", B, C * H * W), *PW = wg_param_new("W", C * kh * kw, O);
-  double *x = wg_param_value(PX).data, *w = wg_param_value(PW).data;
+  wg_real *x = wg_param_value(PX).data, *w = wg_param_value(PW).data;
   double *v = randoms(nx, &r), *u = randoms(nw, &r);
   memcpy(x, v, nx * sizeof *x);
   memcpy(w, u, nw * sizeof *w);
@@ -109,7 +109,7 @@ static void conv_case(int B, int C, int H, int W, int kh, int kw, int stride, in
   ck_assert_msg(d <= 1e-12, "B%d C%d %dx%d k%dx%d s%d p%d O%d: forward off by %g", B, C, H, W, kh,
                 kw, stride, pad, O, d);
   /* forward mode */
-  double *tx = wg_tangent(t, X).data, *tw = wg_tangent(t, Wv).data;
+  wg_real *tx = wg_tangent(t, X).data, *tw = wg_tangent(t, Wv).data;
   for (size_t i = 0; i < nx; i++) tx[i] = tu_uniform(&r, -1, 1);
   for (size_t i = 0; i < nw; i++) tw[i] = tu_uniform(&r, -1, 1);
   ck_assert_int_eq(wg_jvp(t), WG_OK);

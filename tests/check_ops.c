@@ -77,12 +77,15 @@ static void gradcheck(const char *op, const grad_spec *s, unsigned long long see
   shape_label(s, label, sizeof label);
   unsigned long long rng = seed;
   wg_param *p[MAX_IN];
-  double *x[MAX_IN];
+  wg_real *x[MAX_IN];
+  double *xd[MAX_IN]; /* the same values as doubles, for the plain C reference */
   for (int k = 0; k < s->n_in; k++) {
     p[k] = wg_param_new("x", s->in[k].rows, s->in[k].cols);
     ck_assert_ptr_nonnull(p[k]);
     x[k] = wg_param_value(p[k]).data;
-    for (int e = 0; e < s->in[k].rows * s->in[k].cols; e++) x[k][e] = fill_value(&s->in[k], &rng);
+    xd[k] = malloc((size_t)s->in[k].rows * s->in[k].cols * sizeof *xd[k]);
+    for (int e = 0; e < s->in[k].rows * s->in[k].cols; e++)
+      x[k][e] = (wg_real)fill_value(&s->in[k], &rng), xd[k][e] = x[k][e];
   }
   wg_tape *t = wg_tape_new();
   wg_var in[MAX_IN];
@@ -96,8 +99,9 @@ static void gradcheck(const char *op, const grad_spec *s, unsigned long long see
                 "%s %s: result is (%dx%d), expected (%dx%d)", op, label, yv.rows, yv.cols,
                 s->out_rows, s->out_cols);
   int n_out = s->out_rows * s->out_cols;
-  double *ref = malloc((size_t)n_out * sizeof *ref), *R = malloc((size_t)n_out * sizeof *R);
-  s->ref(s, x, ref);
+  double *ref = malloc((size_t)n_out * sizeof *ref);
+  wg_real *R = malloc((size_t)n_out * sizeof *R);
+  s->ref(s, xd, ref);
   double fwd = tu_max_rel_diff(yv.data, ref, (size_t)n_out, 1.0);
   ck_assert_msg(fwd <= FWD_TOL, "%s %s: forward differs from the reference by %g", op, label,
                 fwd);
@@ -107,7 +111,7 @@ static void gradcheck(const char *op, const grad_spec *s, unsigned long long see
    *    input's adjoint instead of accumulating loses it and fails. */
   for (int e = 0; e < n_out; e++) R[e] = tu_uniform(&rng, -1, 1);
   wg_var L = wg_sum(t, wg_mul(t, y, wg_input(t, s->out_rows, s->out_cols, R)));
-  double *Rk[MAX_IN];
+  wg_real *Rk[MAX_IN];
   for (int k = 0; k < s->n_in; k++) {
     int nk = s->in[k].rows * s->in[k].cols;
     Rk[k] = malloc((size_t)nk * sizeof *Rk[k]);
@@ -117,7 +121,7 @@ static void gradcheck(const char *op, const grad_spec *s, unsigned long long see
   }
   ck_assert_int_eq(wg_backward(t, L), WG_OK);
   for (int k = 0; k < s->n_in; k++) {
-    const double *g = wg_param_grad(p[k]).data;
+    const wg_real *g = wg_param_grad(p[k]).data;
     for (int e = 0; e < s->in[k].rows * s->in[k].cols; e++) {
       double v = x[k][e];
       x[k][e] = v + FD_H;
@@ -133,7 +137,7 @@ static void gradcheck(const char *op, const grad_spec *s, unsigned long long see
   }
 
   /* 3. JVP along a random direction d against (L(x + h d) - L(x - h d)) / 2h */
-  double *d[MAX_IN];
+  wg_real *d[MAX_IN];
   for (int k = 0; k < s->n_in; k++) {
     wg_mat tk = wg_tangent(t, in[k]);
     ck_assert_ptr_nonnull(tk.data);
@@ -155,7 +159,7 @@ static void gradcheck(const char *op, const grad_spec *s, unsigned long long see
 
   ck_assert_int_eq(wg_tape_status(t), WG_OK);
   wg_tape_free(t);
-  for (int k = 0; k < s->n_in; k++) wg_param_free(p[k]), free(Rk[k]);
+  for (int k = 0; k < s->n_in; k++) wg_param_free(p[k]), free(Rk[k]), free(xd[k]);
   free(ref);
   free(R);
 }
@@ -445,7 +449,7 @@ static void run_mse(void) {
  * across two wg_use of the same parameter; wg_param_zero_grad clears it. The leaf refers
  * to the parameter's buffer, no copy. */
 static void run_param(void) {
-  double R[6] = {0.5, -1.25, 2.0, 3.5, -0.75, 1.0};
+  wg_real R[6] = {0.5, -1.25, 2.0, 3.5, -0.75, 1.0};
   wg_param *W = wg_param_new("W", 2, 3);
   for (int i = 0; i < 6; i++) wg_param_value(W).data[i] = 0.1 * (i + 1);
   wg_tape *t = wg_tape_new();
@@ -471,7 +475,7 @@ static void run_param(void) {
 
 /* input: referenced (no copy), read again on replay, and never given an adjoint. */
 static void run_input(void) {
-  double X[4] = {1, 2, 3, 4};
+  wg_real X[4] = {1, 2, 3, 4};
   wg_param *W = wg_param_new("W", 2, 2);
   for (int i = 0; i < 4; i++) wg_param_value(W).data[i] = 0.5 - i;
   wg_tape *t = wg_tape_new();
@@ -1024,7 +1028,7 @@ START_TEST(bce_of_saturated_sigmoid_is_finite) {
   wg_param *Z = wg_param_new("z", 1, 2);
   wg_param_value(Z).data[0] = 1e308;
   wg_param_value(Z).data[1] = -1e308;
-  double y[2] = {0, 1}; /* both maximally wrong: each term clamps at 100 */
+  wg_real y[2] = {0, 1}; /* both maximally wrong: each term clamps at 100 */
   wg_tape *t = wg_tape_new();
   wg_var L = wg_bce(t, wg_sigmoid(t, wg_use(t, Z)), wg_input(t, 1, 2, y));
   ck_assert_int_eq(wg_backward(t, L), WG_OK);
@@ -1200,7 +1204,7 @@ END_TEST
  * db = [1 + 1/2, 0 + 1/2]; min = [1 2; 3 2]: da = [1 0; 1/2 1/2], db = [0 + 1/2, 1 + 1/2]. */
 START_TEST(maximum_minimum_by_hand_with_broadcasting) {
   const wg_real av[4] = {1, 5, 3, 2}, bv[2] = {3, 2};
-  const double y[2][4] = {{3, 5, 3, 2}, {1, 2, 3, 2}};
+  const wg_real y[2][4] = {{3, 5, 3, 2}, {1, 2, 3, 2}};
   const double da[2][4] = {{0, 1, 0.5, 0.5}, {1, 0, 0.5, 0.5}};
   const double db[2][2] = {{1.5, 0.5}, {0.5, 1.5}};
   for (int op = 0; op < 2; op++) {
@@ -1343,8 +1347,8 @@ END_TEST
 /* ---- forward mode beyond single ops --------------------------------------------------- */
 
 /* A small network of many ops, every leaf a parameter (handles in u), loss 1x1. */
-static wg_var mixed_net(wg_tape *t, wg_param *const *p, wg_var *u, const double *x,
-                        const double *y) {
+static wg_var mixed_net(wg_tape *t, wg_param *const *p, wg_var *u, const wg_real *x,
+                        const wg_real *y) {
   wg_var X = wg_input(t, 5, 3, x), Y = wg_input(t, 5, 1, y);
   for (int k = 0; k < 4; k++) u[k] = wg_use(t, p[k]);
   wg_var h = wg_tanh(t, wg_add(t, wg_matmul(t, X, u[0]), u[1]));
@@ -1358,7 +1362,7 @@ static wg_var mixed_net(wg_tape *t, wg_param *const *p, wg_var *u, const double 
  * (the gradient from wg_backward), to rounding. */
 START_TEST(jvp_along_d_equals_gradient_dot_d_on_a_network) {
   unsigned long long rng = 4711;
-  double x[15], y[5];
+  wg_real x[15], y[5];
   for (int i = 0; i < 15; i++) x[i] = tu_uniform(&rng, -1, 1);
   for (int i = 0; i < 5; i++) y[i] = i % 2;
   const int shape[4][2] = {{3, 4}, {1, 4}, {4, 1}, {1, 1}};
@@ -1395,7 +1399,7 @@ END_TEST
  * the JVP along a direction in X equals the central difference of replays on moved data. */
 START_TEST(jvp_through_an_input_leaf_matches_finite_differences) {
   unsigned long long rng = 99;
-  double x[12], w[4];
+  wg_real x[12], w[4];
   for (int i = 0; i < 12; i++) x[i] = tu_uniform(&rng, -1, 1);
   for (int i = 0; i < 4; i++) w[i] = tu_uniform(&rng, -1, 1);
   wg_tape *t = wg_tape_new();
@@ -1430,7 +1434,7 @@ END_TEST
 
 /* ---- family C beyond the generic gradient test ------------------------------------------- */
 
-static wg_param *param_of(const char *name, int rows, int cols, const double *v) {
+static wg_param *param_of(const char *name, int rows, int cols, const wg_real *v) {
   wg_param *P = wg_param_new(name, rows, cols);
   memcpy(wg_param_value(P).data, v, (size_t)rows * (size_t)cols * sizeof *v);
   return P;
@@ -1439,7 +1443,7 @@ static wg_param *param_of(const char *name, int rows, int cols, const double *v)
 /* x = [1 5 3; 4 2 6] by hand: sums [5 7 9] and [9; 12], means [2.5 3.5 4.5] and [3; 4],
  * maxima [4 5 6] and [5; 6]; with L = sum(y) the max's gradient marks where each maximum is. */
 START_TEST(axis_reductions_by_hand) {
-  static const double x[6] = {1, 5, 3, 4, 2, 6};
+  static const wg_real x[6] = {1, 5, 3, 4, 2, 6};
   static const double want[3][2][3] = {{{5, 7, 9}, {9, 12}}, {{2.5, 3.5, 4.5}, {3, 4}},
                                        {{4, 5, 6}, {5, 6}}};
   static const double grad_max[2][6] = {{0, 1, 0, 1, 0, 1}, {0, 1, 0, 0, 0, 1}};
@@ -1466,7 +1470,7 @@ END_TEST
 
 /* ties: the subgradient goes to the first maximum only (x = [2 2; 2 1]) */
 START_TEST(max_axis_ties_go_to_the_first) {
-  static const double x[4] = {2, 2, 2, 1};
+  static const wg_real x[4] = {2, 2, 2, 1};
   static const double want[2][4] = {{1, 1, 0, 0}, {1, 0, 1, 0}};
   for (int axis = 0; axis < 2; axis++) {
     wg_param *X = param_of("X", 2, 2, x);
@@ -1483,13 +1487,13 @@ END_TEST
  * bit, in value and gradient */
 START_TEST(sum_rows_is_sum_axis_0) {
   unsigned long long rng = 5;
-  double x[35];
+  wg_real x[35];
   for (int e = 0; e < 35; e++) x[e] = tu_uniform(&rng, -3, 3);
   wg_param *A = param_of("A", 7, 5, x), *B = param_of("B", 7, 5, x);
   wg_tape *t = wg_tape_new();
   wg_var a = wg_sum_rows(t, wg_use(t, A)), b = wg_sum_axis(t, wg_use(t, B), 0);
   ck_assert_mem_eq(wg_value(t, a).data, wg_value(t, b).data, 5 * sizeof(double));
-  double r[5] = {1, -2, 0.5, 3, -1};
+  wg_real r[5] = {1, -2, 0.5, 3, -1};
   wg_var R = wg_input(t, 1, 5, r);
   wg_var L = wg_add(t, wg_sum(t, wg_mul(t, a, R)), wg_sum(t, wg_mul(t, b, R)));
   ck_assert_int_eq(wg_backward(t, L), WG_OK);
@@ -1505,7 +1509,7 @@ END_TEST
  * 1000 + log 3, -1000 + log 2 and log_softmax([1000 0]) = [0 -1000] with finite gradients;
  * a row of -inf gives -inf with a zero gradient. */
 START_TEST(logsumexp_and_log_softmax_are_stable) {
-  static const double x[6] = {1000, 1000, 1000, -1000, -1000, -1000};
+  static const wg_real x[6] = {1000, 1000, 1000, -1000, -1000, -1000};
   wg_param *X = param_of("X", 2, 3, x);
   wg_tape *t = wg_tape_new();
   wg_var y = wg_logsumexp_axis(t, wg_use(t, X), 1);
@@ -1517,20 +1521,20 @@ START_TEST(logsumexp_and_log_softmax_are_stable) {
   wg_tape_free(t);
   wg_param_free(X);
 
-  static const double z[2] = {1000, 0};
+  static const wg_real z[2] = {1000, 0};
   wg_param *Z = param_of("Z", 1, 2, z);
   t = wg_tape_new();
   y = wg_log_softmax(t, wg_use(t, Z));
   ck_assert_double_eq(wg_value(t, y).data[0], 0);
   ck_assert_double_eq(wg_value(t, y).data[1], -1000);
-  double pick[2] = {0, 1}; /* L = y_1: dL/dz = [0 1] - softmax = [-1 1] */
+  wg_real pick[2] = {0, 1}; /* L = y_1: dL/dz = [0 1] - softmax = [-1 1] */
   ck_assert_int_eq(wg_backward(t, wg_sum(t, wg_mul(t, y, wg_input(t, 1, 2, pick)))), WG_OK);
   ck_assert_double_eq(wg_param_grad(Z).data[0], -1);
   ck_assert_double_eq(wg_param_grad(Z).data[1], 1);
   wg_tape_free(t);
   wg_param_free(Z);
 
-  double ninf[2] = {-INFINITY, -INFINITY};
+  wg_real ninf[2] = {-INFINITY, -INFINITY};
   wg_param *N = param_of("N", 2, 1, ninf);
   t = wg_tape_new();
   y = wg_logsumexp_axis(t, wg_use(t, N), 0);
@@ -1544,7 +1548,7 @@ END_TEST
 
 /* log_softmax against log(softmax) on an ordinary row, and exp(y) sums to 1 */
 START_TEST(log_softmax_is_log_of_softmax) {
-  static const double x[8] = {0.5, -1, 2, 0.25, 3, 3, -2, 0};
+  static const wg_real x[8] = {0.5, -1, 2, 0.25, 3, 3, -2, 0};
   wg_tape *t = wg_tape_new();
   wg_var X = wg_input(t, 2, 4, x);
   wg_mat a = wg_value(t, wg_log_softmax(t, X)), b = wg_value(t, wg_softmax(t, X));
@@ -1564,20 +1568,20 @@ END_TEST
  * J = s (I - 1/2 - y y^T / 2) = [1 -1; -1 1] / (4 sqrt 2), so dy = [1 0] gives
  * dx = [1 -1] / (4 sqrt 2). And each row of a larger x has mean 0 and variance var/(var+eps). */
 START_TEST(layernorm_by_hand) {
-  static const double x[2] = {1, 3};
+  static const wg_real x[2] = {1, 3};
   wg_param *X = param_of("X", 1, 2, x);
   wg_tape *t = wg_tape_new();
   wg_var y = wg_layernorm(t, wg_use(t, X), 1.0);
   ck_assert_double_eq_tol(wg_value(t, y).data[0], -1 / sqrt(2.0), 1e-16);
   ck_assert_double_eq_tol(wg_value(t, y).data[1], 1 / sqrt(2.0), 1e-16);
-  double pick[2] = {1, 0};
+  wg_real pick[2] = {1, 0};
   ck_assert_int_eq(wg_backward(t, wg_sum(t, wg_mul(t, y, wg_input(t, 1, 2, pick)))), WG_OK);
   ck_assert_double_eq_tol(wg_param_grad(X).data[0], 1 / (4 * sqrt(2.0)), 1e-16);
   ck_assert_double_eq_tol(wg_param_grad(X).data[1], -1 / (4 * sqrt(2.0)), 1e-16);
   wg_tape_free(t);
   wg_param_free(X);
 
-  static const double r[6] = {3, -1, 2, 10, 10, 40}; /* var 8/3 and 200 */
+  static const wg_real r[6] = {3, -1, 2, 10, 10, 40}; /* var 8/3 and 200 */
   t = wg_tape_new();
   wg_mat v = wg_value(t, wg_layernorm(t, wg_input(t, 2, 3, r), 1e-5));
   const double var[2] = {26.0 / 9, 200};
@@ -1593,7 +1597,7 @@ END_TEST
 
 /* bad arguments: each a clear status naming the op, the input (by name) and the row */
 START_TEST(family_c_bad_arguments) {
-  double x[12] = {0};
+  wg_real x[12] = {0};
   wg_tape *t = wg_tape_new();
   wg_var X = wg_input(t, 3, 4, x);
   wg_name(t, X, "X");
@@ -1668,7 +1672,7 @@ END_TEST
  * finite inputs into Inf is named: sum_axis and mean_axis overflowing, log_softmax at
  * [DBL_MAX -DBL_MAX] (-DBL_MAX - DBL_MAX = -inf), dropout scaling DBL_MAX by 1/(1-p). */
 START_TEST(family_c_nan_and_finite_checks) {
-  double x[6] = {1, NAN, 3, 4, 5, 6};
+  wg_real x[6] = {1, NAN, 3, 4, 5, 6};
   wg_param *X = param_of("X", 2, 3, x);
   wg_tape *t = wg_tape_new();
   wg_var u = wg_use(t, X);
@@ -1687,7 +1691,7 @@ START_TEST(family_c_nan_and_finite_checks) {
   wg_tape_free(t);
   wg_param_free(X);
 
-  double big[2] = {DBL_MAX, DBL_MAX}, pm[2] = {DBL_MAX, -DBL_MAX};
+  wg_real big[2] = {DBL_MAX, DBL_MAX}, pm[2] = {DBL_MAX, -DBL_MAX};
   wg_rng r;
   wg_rng_seed(&r, 1);
   const char *want[4] = {
@@ -1719,7 +1723,7 @@ END_TEST
 
 /* ---- dropout's mask ---------------------------------------------------------------------- */
 
-static int mask_differs(const double *a, const double *b, int n) {
+static int mask_differs(const wg_real *a, const wg_real *b, int n) {
   int d = 0;
   for (int e = 0; e < n; e++) d += (a[e] == 0) != (b[e] == 0);
   return d;
@@ -1729,7 +1733,7 @@ static int mask_differs(const double *a, const double *b, int n) {
  * wg_dropout_resample draws a new one for the next wg_forward; wg_forward alone keeps it. */
 START_TEST(dropout_masks_change_per_step_not_per_replay) {
   enum { N = 400 };
-  double x[N], before[N], after[N];
+  wg_real x[N], before[N], after[N];
   for (int e = 0; e < N; e++) x[e] = 1;
   wg_rng r;
   wg_rng_seed(&r, 11);
@@ -1755,7 +1759,7 @@ END_TEST
 START_TEST(dropout_mask_is_fixed_during_the_checks) {
   enum { N = 24 };
   unsigned long long s = 3;
-  double w[N], R[N], before[N];
+  wg_real w[N], R[N], before[N];
   for (int e = 0; e < N; e++) w[e] = tu_uniform(&s, -1, 1), R[e] = tu_uniform(&s, -1, 1);
   wg_param *W = param_of("W", 4, 6, w);
   wg_rng r;
@@ -1782,7 +1786,7 @@ END_TEST
  * And p = 0 in training is the identity too (scale 1/(1-0) = 1, every u >= 0). */
 START_TEST(dropout_evaluation_is_the_identity) {
   enum { N = 50 };
-  double w[N], masked[N];
+  wg_real w[N], masked[N];
   for (int e = 0; e < N; e++) w[e] = 0.1 * e - 2;
   wg_param *W = param_of("W", 5, 10, w);
   wg_rng r;
@@ -1833,7 +1837,7 @@ START_TEST(dropout_keep_rate_and_gradient) {
   wg_tape *t = wg_tape_new();
   wg_var y = wg_dropout(t, wg_use(t, W), 0.3, &r);
   ck_assert_int_eq(wg_backward(t, wg_sum(t, y)), WG_OK);
-  const double *v = wg_value(t, y).data, *g = wg_param_grad(W).data;
+  const wg_real *v = wg_value(t, y).data, *g = wg_param_grad(W).data;
   long kept = 0;
   for (size_t e = 0; e < (size_t)M * N; e++) {
     if (v[e] != 0) {

@@ -109,12 +109,12 @@ enum { PM = 200, PN = 180, PK = 120, PV = 40000 }; /* each above the pool's spli
 
 typedef struct {
   unsigned long long seed;
-  double C[PM * PN], y[PV], w[PM * PN];
+  wg_real C[PM * PN], y[PV], w[PM * PN];
 } pool_job;
 
 static void *pool_work(void *arg) {
   pool_job *j = arg;
-  double *A = malloc(PM * PK * sizeof *A), *B = malloc(PK * PN * sizeof *B), *x = malloc(PV * sizeof *x);
+  wg_real *A = malloc(PM * PK * sizeof *A), *B = malloc(PK * PN * sizeof *B), *x = malloc(PV * sizeof *x);
   unsigned long long s = j->seed;
   for (int i = 0; i < PM * PK; i++) A[i] = tu_uniform(&s, -1, 1);
   for (int i = 0; i < PK * PN; i++) B[i] = tu_uniform(&s, -1, 1);

@@ -8,10 +8,12 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "tol.h"
 #include "wengert.h"
 
-/* max_i |a_i - b_i| / max(|b_i|, floor): relative difference with a floor for tiny values */
-static inline double tu_max_rel_diff(const wg_real *a, const wg_real *b, size_t n, double floor) {
+/* max_i |a_i - b_i| / max(|b_i|, floor): relative difference with a floor for tiny values;
+ * a: the library's numbers (wg_real), b: the reference (double) */
+static inline double tu_max_rel_diff(const wg_real *a, const double *b, size_t n, double floor) {
   double worst = 0;
   for (size_t i = 0; i < n; i++) {
     double scale = fabs((double)b[i]) > floor ? fabs((double)b[i]) : floor;

@@ -1,0 +1,33 @@
+/* tol.h - the tolerances of the Check suites, in units of wg_real's machine epsilon.
+ *
+ * Every suite is built twice: against the float64 library (build/tests/) and, with
+ * -DWG_REAL_FLOAT, against the float32 one (build/tests-f32/). A float64 bound stays exactly as
+ * written (the float64 suites are unchanged); in float it is carried over by the error model
+ * that produced it, not guessed:
+ *   - rounding: a result that went through k roundings errs by about k eps_mach / 2 relative,
+ *     so a bound written as d in double (d / DBL_EPSILON roundings' worth) allows the same
+ *     number of float roundings: TU_TOL(d) = d * FLT_EPSILON / DBL_EPSILON (x 5.4e8; 1e-15,
+ *     4.5 double ulps, becomes 6.0e-7, 4.5 float ulps);
+ *   - central differences: their error is least near h = cbrt(eps_mach), where it is about
+ *     eps_mach^(2/3) times the scale of the function (docs/gradcheck.md, the epsilon study), so
+ *     a step h and a bound d chosen for double become TU_FD_H(h) = h (FLT_EPSILON /
+ *     DBL_EPSILON)^(1/3) (x 815) and TU_FD_TOL(d) = d (FLT_EPSILON / DBL_EPSILON)^(2/3)
+ *     (x 6.6e5): 1e-6 -> 8.2e-4 and 1e-7 -> 6.6e-2... a bound of 1e-7 at h = 1e-6 in double is
+ *     the round-off eps |L| / h with |L| ~ 500; in float the same loss gives 6.6e-2;
+ *   - reference numbers computed in float64 (by hand, NumPy, PyTorch): the float result is
+ *     compared with the derived float bound, never with the float64 digits. */
+#ifndef WG_TOL_H
+#define WG_TOL_H
+#include <float.h>
+#include <math.h>
+
+#include "wengert.h"
+
+#define TU_F32 (sizeof(wg_real) == sizeof(float)) /* 1 in the float build */
+#define TU_EPS (TU_F32 ? (double)FLT_EPSILON : DBL_EPSILON) /* wg_real's eps_mach */
+#define TU_RATIO (TU_EPS / DBL_EPSILON)                     /* 1, or 2^29 = 5.4e8 in float */
+#define TU_TOL(d) ((d) * TU_RATIO)                          /* a rounding bound */
+#define TU_FD_H(h) ((h) * cbrt(TU_RATIO))                   /* a central-difference step */
+#define TU_FD_TOL(d) ((d) * cbrt(TU_RATIO * TU_RATIO))      /* and its bound */
+
+#endif
