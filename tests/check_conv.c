@@ -106,7 +106,7 @@ static void conv_case(int B, int C, int H, int W, int kh, int kw, int stride, in
   ck_assert_int_eq(yv.rows, B);
   ck_assert_int_eq(yv.cols, O * ho * wo);
   double d = tu_max_rel_diff(yv.data, ref, ny, 1.0);
-  ck_assert_msg(d <= 1e-12, "B%d C%d %dx%d k%dx%d s%d p%d O%d: forward off by %g", B, C, H, W, kh,
+  ck_assert_msg(d <= TU_TOL(1e-12), "B%d C%d %dx%d k%dx%d s%d p%d O%d: forward off by %g", B, C, H, W, kh,
                 kw, stride, pad, O, d);
   /* forward mode */
   wg_real *tx = wg_tangent(t, X).data, *tw = wg_tangent(t, Wv).data;
@@ -117,10 +117,10 @@ static void conv_case(int B, int C, int H, int W, int kh, int kw, int stride, in
   direct_conv(&s, B, O, x, tw, ref2);
   for (size_t i = 0; i < ny; i++) ref[i] += ref2[i];
   d = tu_max_rel_diff(wg_tangent(t, y).data, ref, ny, 1.0);
-  ck_assert_msg(d <= 1e-12, "B%d C%d %dx%d: JVP off by %g", B, C, H, W, d);
+  ck_assert_msg(d <= TU_TOL(1e-12), "B%d C%d %dx%d: JVP off by %g", B, C, H, W, d);
   /* reverse mode against forward mode on the non-scalar output */
   d = wg_dot_test(t, y, (unsigned)seed);
-  ck_assert_msg(d >= 0 && d < 1e-12, "B%d C%d %dx%d k%dx%d s%d p%d O%d: dot test %g", B, C, H, W,
+  ck_assert_msg(d >= 0 && d < TU_TOL(1e-12), "B%d C%d %dx%d k%dx%d s%d p%d O%d: dot test %g", B, C, H, W,
                 kh, kw, stride, pad, O, d);
   wg_tape_free(t);
   wg_param_free(PX);
@@ -203,12 +203,12 @@ START_TEST(conv2d_matches_pytorch) {
   wg_mat v = wg_value(t, y);
   ck_assert_int_eq(v.cols, 27);
   for (int i = 0; i < 27; i++)
-    ck_assert_msg(fabs(v.data[i] - torch_y[i]) <= 1e-13, "y[%d] %.17g torch %.17g", i, v.data[i],
+    ck_assert_msg(fabs(v.data[i] - torch_y[i]) <= TU_TOL(1e-13), "y[%d] %.17g torch %.17g", i, v.data[i],
                   torch_y[i]);
   for (int i = 0; i < 54; i++) {
     /* w_torch.grad flat index o*18 + k is our dW[k][o] */
     int o = i / 18, k = i % 18;
-    ck_assert_msg(fabs(wg_param_grad(PW).data[k * 3 + o] - torch_dw[i]) <= 1e-12,
+    ck_assert_msg(fabs(wg_param_grad(PW).data[k * 3 + o] - torch_dw[i]) <= TU_TOL(1e-12),
                   "dw[%d] %.17g torch %.17g", i, wg_param_grad(PW).data[k * 3 + o], torch_dw[i]);
   }
   wg_tape_free(t);

@@ -5,7 +5,7 @@
  * the cases below
  *   1. compare the forward value with a plain C reference written in this file,
  *   2. compare the VJP with central finite differences (h = 1e-6, pass when
- *      |ad - fd| <= 1e-5 + 1e-3 |fd|): the op's inputs are parameters with random values in a
+ *      |ad - fd| <= TU_TOL(1e-5) + 1e-3 |fd|): the op's inputs are parameters with random values in a
  *      valid domain, the loss is sum(op(...) * R) with a fixed random input R of the output's
  *      shape, so every entry of the Jacobian is weighted and tested (plus sum(x * R_x) for each
  *      input x, recorded later, which catches a VJP that assigns instead of accumulating);
@@ -24,10 +24,10 @@
 #include "ops/ops.h"
 #include "testutil.h"
 
-#define FD_H 1e-6
-#define FD_ABS 1e-5
+#define FD_H TU_FD_H(1e-6)     /* tests/tol.h: 4.9e-3 in float */
+#define FD_ABS TU_FD_TOL(1e-5)  /* 2.4e-3 in float */
 #define FD_REL 1e-3
-#define FWD_TOL 1e-12 /* forward against the plain C reference, relative with floor 1 */
+#define FWD_TOL TU_TOL(1e-12) /* forward against the plain C reference, relative with floor 1 */
 #define MAX_IN 3
 
 /* ---- case descriptions -------------------------------------------------------------- */
@@ -70,6 +70,59 @@ static double fill_value(const in_spec *in, unsigned long long *rng) {
 static double loss_now(wg_tape *t, wg_var L) {
   ck_assert_int_eq(wg_forward(t), WG_OK);
   return wg_value(t, L).data[0];
+}
+
+/* central and one-sided differences of L in one element *xe at step h, with the steps actually
+ * taken after rounding (x + h - x is not h in float); l0 = L at x; *xe is put back */
+typedef struct {
+  double central, plus, minus;
+} fd_pair;
+
+/* What the finite differences evaluate. float64: the tape's loss L. float: L's terms
+ * sum(y R) + sum_k sum(x_k R_k) summed in double by the test from the op's float outputs, so
+ * that the outputs a step leaves alone cancel exactly and the round-off is only that of the
+ * outputs it moves; fd_moved gets sum |y_j R_j| over those (the y0 bits differ). */
+typedef struct {
+  wg_var L, y;
+  const wg_real *R, *y0;
+  wg_real *const *x, *const *Rk;
+  const grad_spec *s;
+  int n_out;
+  double moved;
+} fd_loss;
+
+static double fd_eval(wg_tape *t, fd_loss *f) {
+  if (!TU_F32) return loss_now(t, f->L);
+  ck_assert_int_eq(wg_forward(t), WG_OK);
+  const wg_real *y = wg_value(t, f->y).data;
+  double sum = 0;
+  for (int j = 0; j < f->n_out; j++) {
+    sum += (double)y[j] * f->R[j];
+    if (memcmp(&y[j], &f->y0[j], sizeof y[j]) != 0)
+      f->moved = fmax(f->moved, fabs((double)y[j] * f->R[j]));
+  }
+  for (int k = 0; k < f->s->n_in; k++)
+    for (int e = 0; e < f->s->in[k].rows * f->s->in[k].cols; e++)
+      sum += (double)f->x[k][e] * f->Rk[k][e];
+  return sum;
+}
+
+static fd_pair one_sided(wg_tape *t, fd_loss *f, wg_real *xe, double h, double l0) {
+  wg_real v = *xe;
+  *xe = (wg_real)(v + h);
+  double hp = (double)*xe - v, lp = fd_eval(t, f);
+  *xe = (wg_real)(v - h);
+  double hm = v - (double)*xe, lm = fd_eval(t, f);
+  *xe = v;
+  return (fd_pair){(lp - lm) / (hp + hm), (lp - l0) / hp, (l0 - lm) / hm};
+}
+
+/* the one-sided differences disagree beyond the bound, by a jump that keeps its size at h / 2
+ * (on a smooth function they differ by h f'', which halves with h) */
+static int is_kink(fd_pair at_h, fd_pair at_half, double roundoff) {
+  double jump = fabs(at_h.plus - at_h.minus), jump2 = fabs(at_half.plus - at_half.minus);
+  return jump > FD_ABS + FD_REL * fmax(fabs(at_h.plus), fabs(at_h.minus)) + 4 * roundoff &&
+         jump2 > 0.75 * jump;
 }
 
 static void gradcheck(const char *op, const grad_spec *s, unsigned long long seed) {
@@ -120,23 +173,50 @@ static void gradcheck(const char *op, const grad_spec *s, unsigned long long see
     L = wg_add(t, L, wg_sum(t, wg_mul(t, in[k], rk)));
   }
   ck_assert_int_eq(wg_backward(t, L), WG_OK);
+  /* In float each output y_j a step moves carries a few ulps of its op (<= 4 for the ops
+   * here, the library's vmath bounds), which the central difference divides by 2h: the bound
+   * adds 8 eps max|y_j R_j| / h over the moved outputs times their count (0 in float64). */
+  wg_real *y0 = malloc((size_t)n_out * sizeof *y0);
+  memcpy(y0, yv.data, (size_t)n_out * sizeof *y0);
+  fd_loss fl = {L, y, R, y0, x, Rk, s, n_out, 0};
+  double l0 = fd_eval(t, &fl), gx = 0;
   for (int k = 0; k < s->n_in; k++) {
     const wg_real *g = wg_param_grad(p[k]).data;
-    for (int e = 0; e < s->in[k].rows * s->in[k].cols; e++) {
+    int n = s->in[k].rows * s->in[k].cols, kinks = 0;
+    for (int e = 0; e < n; e++) {
       double v = x[k][e];
-      x[k][e] = v + FD_H;
-      double lp = loss_now(t, L);
-      x[k][e] = v - FD_H;
-      double lm = loss_now(t, L);
-      x[k][e] = v;
-      double fd = (lp - lm) / (2 * FD_H);
-      ck_assert_msg(fabs(g[e] - fd) <= FD_ABS + FD_REL * fabs(fd),
+      gx += fabs(g[e] * v);
+      fl.moved = 0;
+      int moved = 0;
+      fd_pair at_h = one_sided(t, &fl, &x[k][e], FD_H, l0);
+      for (int j = 0; TU_F32 && j < n_out; j++) moved += memcmp(&wg_value(t, y).data[j], &y0[j], sizeof *y0) != 0;
+      double roundoff = TU_F32 ? 8 * TU_EPS * fl.moved * (moved + 1) / FD_H : 0;
+      double fd = at_h.central, ro = roundoff;
+      /* float's step is large enough to reach a kink (clamp's edge) that float64's 1e-6 does
+       * not: when the one-sided differences jump, the smaller steps h/4, h/16, h/64 (round-off
+       * growing as 1/h) may be clear of it; still jumping at h/2: the kink is skipped */
+      for (double hs = FD_H / 4; TU_F32 && hs >= FD_H / 64 &&
+                                 !(fabs(g[e] - fd) <= FD_ABS + FD_REL * fabs(fd) + ro) &&
+                                 fabs(at_h.plus - at_h.minus) > FD_ABS + 4 * roundoff;
+           hs /= 4)
+        fd = one_sided(t, &fl, &x[k][e], hs, l0).central, ro = roundoff * FD_H / hs;
+      if (TU_F32 && !(fabs(g[e] - fd) <= FD_ABS + FD_REL * fabs(fd) + ro) &&
+          is_kink(at_h, one_sided(t, &fl, &x[k][e], FD_H / 2, l0), roundoff)) {
+        kinks++; /* a kink within the float step: gradcheck's rule (check.h wg_gc_kink) */
+        continue;
+      }
+      ck_assert_msg(fabs(g[e] - fd) <= FD_ABS + FD_REL * fabs(fd) + ro,
                     "%s %s: dL/dx%d[%d]: VJP %.12g, finite difference %.12g", op, label, k, e,
                     g[e], fd);
     }
+    ck_assert_msg(kinks <= n / 20, "%s %s: x%d: %d of %d elements at a kink", op, label, k, kinks, n);
   }
 
-  /* 3. JVP along a random direction d against (L(x + h d) - L(x - h d)) / 2h */
+  /* 3. JVP along a random direction d against (L(x + h d) - L(x - h d)) / 2h; in float the
+   *    rounding of every x + h d adds eps sum |g x| / h to the round-off */
+  double S = 0; /* every output moves: all the terms' round-off, and that of x + h d */
+  for (int e = 0; e < n_out; e++) S += fabs((double)yv.data[e] * R[e]);
+  double roundoff = TU_F32 ? 8 * TU_EPS * (S + gx) / FD_H : 0;
   wg_real *d[MAX_IN];
   for (int k = 0; k < s->n_in; k++) {
     wg_mat tk = wg_tangent(t, in[k]);
@@ -144,22 +224,36 @@ static void gradcheck(const char *op, const grad_spec *s, unsigned long long see
     d[k] = tk.data;
     for (int e = 0; e < tk.rows * tk.cols; e++) d[k][e] = tu_uniform(&rng, -1, 1);
   }
+  /* the rows' values at x again: the differences above left those of the last step, which the
+   * JVP would use (div's tangent reads y); with float's step that shows */
+  ck_assert_int_eq(wg_forward(t), WG_OK);
   ck_assert_int_eq(wg_jvp(t), WG_OK);
   double jv = wg_tangent(t, L).data[0];
   for (int k = 0; k < s->n_in; k++)
     for (int e = 0; e < s->in[k].rows * s->in[k].cols; e++) x[k][e] += FD_H * d[k][e];
-  double lp = loss_now(t, L);
+  double lp = fd_eval(t, &fl);
   for (int k = 0; k < s->n_in; k++)
     for (int e = 0; e < s->in[k].rows * s->in[k].cols; e++) x[k][e] -= 2 * FD_H * d[k][e];
-  double lm = loss_now(t, L);
+  double lm = fd_eval(t, &fl);
   double fd = (lp - lm) / (2 * FD_H);
-  ck_assert_msg(fabs(jv - fd) <= FD_ABS + FD_REL * fabs(fd),
+  if (TU_F32) { /* Richardson: (4 D(h/2) - D(h)) / 3 cancels the truncation h^2 L3 / 6 of
+                 * float's large step (steep ops: div near 0), for 3 times the round-off */
+    for (int k = 0; k < s->n_in; k++)
+      for (int e = 0; e < s->in[k].rows * s->in[k].cols; e++) x[k][e] += 1.5 * FD_H * d[k][e];
+    double lp2 = fd_eval(t, &fl);
+    for (int k = 0; k < s->n_in; k++)
+      for (int e = 0; e < s->in[k].rows * s->in[k].cols; e++) x[k][e] -= FD_H * d[k][e];
+    double lm2 = fd_eval(t, &fl);
+    fd = (4 * (lp2 - lm2) / FD_H - fd) / 3, roundoff *= 3;
+  }
+  ck_assert_msg(fabs(jv - fd) <= FD_ABS + FD_REL * fabs(fd) + roundoff,
                 "%s %s: JVP %.12g, finite-difference directional derivative %.12g", op, label,
                 jv, fd);
 
   ck_assert_int_eq(wg_tape_status(t), WG_OK);
   wg_tape_free(t);
   for (int k = 0; k < s->n_in; k++) wg_param_free(p[k]), free(Rk[k]), free(xd[k]);
+  free(y0);
   free(ref);
   free(R);
 }
@@ -487,7 +581,7 @@ static void run_input(void) {
   for (int i = 0; i < 4; i++) ck_assert_double_eq(wg_param_grad(W).data[i], X[i]);
   X[0] = 10; /* L = sum(X * W) by hand: 10*0.5 + 2*(-0.5) + 3*(-1.5) + 4*(-2.5) = -10.5 */
   ck_assert_int_eq(wg_forward(t), WG_OK);
-  ck_assert_double_eq_tol(wg_value(t, L).data[0], -10.5, 1e-15);
+  ck_assert_double_eq_tol(wg_value(t, L).data[0], -10.5, TU_TOL(1e-15));
   wg_tape_free(t);
   wg_param_free(W);
 }
@@ -991,13 +1085,13 @@ START_TEST(bce_logits_at_plus_minus_1000_is_finite) {
   ck_assert_double_eq_tol(wg_value(t, L).data[0], 500, 500 * 1e-15);
   for (int i = 0; i < 4; i++) {
     ck_assert(isfinite(wg_param_grad(Z).data[i]) && isfinite(wg_param_grad(Y).data[i]));
-    ck_assert_double_eq_tol(wg_param_grad(Z).data[i], gz[i], 1e-15);
-    ck_assert_double_eq_tol(wg_param_grad(Y).data[i], gy[i], 1e-12);
+    ck_assert_double_eq_tol(wg_param_grad(Z).data[i], gz[i], TU_TOL(1e-15));
+    ck_assert_double_eq_tol(wg_param_grad(Y).data[i], gy[i], TU_TOL(1e-12));
   }
   for (int i = 0; i < 4; i++) { /* each case alone */
     wg_tape_reset(t);
     wg_var Li = wg_bce_logits(t, wg_scalar(t, z[i]), wg_scalar(t, y[i]));
-    ck_assert_double_eq_tol(wg_value(t, Li).data[0], each[i], 1e-12);
+    ck_assert_double_eq_tol(wg_value(t, Li).data[0], each[i], TU_TOL(1e-12));
   }
   wg_tape_free(t);
   wg_param_free(Z);
@@ -1068,9 +1162,9 @@ START_TEST(gelu_against_erf_values) {
   ck_assert_int_eq(wg_backward(t, wg_sum(t, v)), WG_OK);
   for (int i = 0; i < 8; i++) {
     double yi = wg_value(t, v).data[i], gi = wg_param_grad(P).data[i];
-    ck_assert_msg(fabs(yi - y[i]) <= 2e-14 * fabs(y[i]), "gelu(%g) = %.17g, expected %.17g",
+    ck_assert_msg(fabs(yi - y[i]) <= TU_TOL(2e-14) * fabs(y[i]), "gelu(%g) = %.17g, expected %.17g",
                   x[i], yi, y[i]);
-    ck_assert_msg(fabs(gi - g[i]) <= 2e-14 * fabs(g[i]), "gelu'(%g) = %.17g, expected %.17g",
+    ck_assert_msg(fabs(gi - g[i]) <= TU_TOL(2e-14) * fabs(g[i]), "gelu'(%g) = %.17g, expected %.17g",
                   x[i], gi, g[i]);
   }
   wg_tape_free(t);
@@ -1389,7 +1483,7 @@ START_TEST(jvp_along_d_equals_gradient_dot_d_on_a_network) {
   ck_assert_int_eq(wg_jvp(t), WG_OK);
   double jv = wg_tangent(t, L).data[0];
   ck_assert_msg(scale > 0.1, "a degenerate network: |grad| |d| = %g", scale);
-  ck_assert_msg(fabs(jv - dot) <= 1e-13 * scale, "JVP %.17g, <grad, d> %.17g", jv, dot);
+  ck_assert_msg(fabs(jv - dot) <= TU_TOL(1e-13) * scale, "JVP %.17g, <grad, d> %.17g", jv, dot);
   wg_tape_free(t);
   for (int k = 0; k < 4; k++) wg_param_free(p[k]);
 }
@@ -1460,7 +1554,7 @@ START_TEST(axis_reductions_by_hand) {
       ck_assert_int_eq(wg_backward(t, wg_sum(t, y)), WG_OK);
       for (int e = 0; e < 6; e++) {
         double g = k == 0 ? 1 : k == 1 ? 1.0 / (axis ? 3 : 2) : grad_max[axis][e];
-        ck_assert_double_eq_tol(wg_param_grad(X).data[e], g, 1e-16);
+        ck_assert_double_eq_tol(wg_param_grad(X).data[e], g, TU_TOL(1e-16));
       }
       wg_tape_free(t);
       wg_param_free(X);
@@ -1513,11 +1607,11 @@ START_TEST(logsumexp_and_log_softmax_are_stable) {
   wg_param *X = param_of("X", 2, 3, x);
   wg_tape *t = wg_tape_new();
   wg_var y = wg_logsumexp_axis(t, wg_use(t, X), 1);
-  ck_assert_double_eq_tol(wg_value(t, y).data[0], 1000 + log(3.0), 1e-12);
-  ck_assert_double_eq_tol(wg_value(t, y).data[1], -1000 + log(3.0), 1e-12);
+  ck_assert_double_eq_tol(wg_value(t, y).data[0], 1000 + log(3.0), TU_TOL(1e-12));
+  ck_assert_double_eq_tol(wg_value(t, y).data[1], -1000 + log(3.0), TU_TOL(1e-12));
   ck_assert_int_eq(wg_backward(t, wg_sum(t, y)), WG_OK);
   /* exp(x - y) with y = 1000 + log 3 rounded to the ulp of 1000 (1.1e-13) */
-  for (int e = 0; e < 6; e++) ck_assert_double_eq_tol(wg_param_grad(X).data[e], 1.0 / 3, 1e-12);
+  for (int e = 0; e < 6; e++) ck_assert_double_eq_tol(wg_param_grad(X).data[e], 1.0 / 3, TU_TOL(1e-12));
   wg_tape_free(t);
   wg_param_free(X);
 
@@ -1555,10 +1649,10 @@ START_TEST(log_softmax_is_log_of_softmax) {
   for (int i = 0; i < 2; i++) {
     double s = 0;
     for (int j = 0; j < 4; j++) {
-      ck_assert_double_eq_tol(a.data[i * 4 + j], log(b.data[i * 4 + j]), 1e-15);
+      ck_assert_double_eq_tol(a.data[i * 4 + j], log(b.data[i * 4 + j]), TU_TOL(1e-15));
       s += exp(a.data[i * 4 + j]);
     }
-    ck_assert_double_eq_tol(s, 1, 1e-15);
+    ck_assert_double_eq_tol(s, 1, TU_TOL(1e-15));
   }
   wg_tape_free(t);
 }
@@ -1572,12 +1666,12 @@ START_TEST(layernorm_by_hand) {
   wg_param *X = param_of("X", 1, 2, x);
   wg_tape *t = wg_tape_new();
   wg_var y = wg_layernorm(t, wg_use(t, X), 1.0);
-  ck_assert_double_eq_tol(wg_value(t, y).data[0], -1 / sqrt(2.0), 1e-16);
-  ck_assert_double_eq_tol(wg_value(t, y).data[1], 1 / sqrt(2.0), 1e-16);
+  ck_assert_double_eq_tol(wg_value(t, y).data[0], -1 / sqrt(2.0), TU_TOL(1e-16));
+  ck_assert_double_eq_tol(wg_value(t, y).data[1], 1 / sqrt(2.0), TU_TOL(1e-16));
   wg_real pick[2] = {1, 0};
   ck_assert_int_eq(wg_backward(t, wg_sum(t, wg_mul(t, y, wg_input(t, 1, 2, pick)))), WG_OK);
-  ck_assert_double_eq_tol(wg_param_grad(X).data[0], 1 / (4 * sqrt(2.0)), 1e-16);
-  ck_assert_double_eq_tol(wg_param_grad(X).data[1], -1 / (4 * sqrt(2.0)), 1e-16);
+  ck_assert_double_eq_tol(wg_param_grad(X).data[0], 1 / (4 * sqrt(2.0)), TU_TOL(1e-16));
+  ck_assert_double_eq_tol(wg_param_grad(X).data[1], -1 / (4 * sqrt(2.0)), TU_TOL(1e-16));
   wg_tape_free(t);
   wg_param_free(X);
 
@@ -1588,8 +1682,8 @@ START_TEST(layernorm_by_hand) {
   for (int i = 0; i < 2; i++) {
     double mu = 0, sq = 0;
     for (int j = 0; j < 3; j++) mu += v.data[i * 3 + j] / 3, sq += v.data[i * 3 + j] * v.data[i * 3 + j] / 3;
-    ck_assert_double_eq_tol(mu, 0, 1e-15);
-    ck_assert_double_eq_tol(sq, var[i] / (var[i] + 1e-5), 1e-14);
+    ck_assert_double_eq_tol(mu, 0, TU_TOL(1e-15));
+    ck_assert_double_eq_tol(sq, var[i] / (var[i] + 1e-5), TU_TOL(1e-14));
   }
   wg_tape_free(t);
 }
@@ -1774,7 +1868,7 @@ START_TEST(dropout_mask_is_fixed_during_the_checks) {
   ck_assert_int_eq(g.checked, N);
   ck_assert_int_eq(wg_check_rows(t, NULL, &g), 0);
   double d = wg_dot_test(t, y, 5);
-  ck_assert_msg(d >= 0 && d < 1e-13, "dot test %g", d);
+  ck_assert_msg(d >= 0 && d < TU_TOL(1e-13), "dot test %g", d);
   ck_assert_mem_eq(wg_value(t, y).data, before, sizeof before);
   ck_assert_mem_eq(&r, &saved, sizeof r);
   wg_tape_free(t);

@@ -71,7 +71,7 @@ static int parse_matrix(const char *s, double *out, int max) {
 /* printed (4 significant digits) vs exact */
 static void assert_close4(const double *printed, const wg_real *exact, int n, const char *what) {
   for (int i = 0; i < n; i++)
-    ck_assert_msg(fabs(printed[i] - exact[i]) <= 6e-4 * fabs(exact[i]) + 1e-12,
+    ck_assert_msg(fabs(printed[i] - exact[i]) <= TU_TOL(6e-4) * fabs(exact[i]) + 1e-12,
                   "%s[%d]: printed %.6g, exact %.10g", what, i, printed[i], exact[i]);
 }
 
@@ -238,9 +238,9 @@ START_TEST(table_adjoints_equal_wg_grad) {
   /* and the parameters' gradients are the seed's closed forms */
   double A[SEED_M], gW[SEED_N], gb;
   seed_reference(A, gW, &gb);
-  ck_assert_double_eq_tol(wg_param_grad(s.W).data[0], gW[0], 1e-12);
-  ck_assert_double_eq_tol(wg_param_grad(s.W).data[1], gW[1], 1e-12);
-  ck_assert_double_eq_tol(wg_param_grad(s.b).data[0], gb, 1e-12);
+  ck_assert_double_eq_tol(wg_param_grad(s.W).data[0], gW[0], TU_TOL(1e-12));
+  ck_assert_double_eq_tol(wg_param_grad(s.W).data[1], gW[1], TU_TOL(1e-12));
+  ck_assert_double_eq_tol(wg_param_grad(s.b).data[0], gb, TU_TOL(1e-12));
   free(out);
   seed_free(t, &s);
 }

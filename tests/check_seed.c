@@ -475,8 +475,8 @@ START_TEST(breast_cancer_data_is_read_and_standardized) {
     double mu = 0, var = 0;
     for (int i = 0; i < d.m; i++) mu += d.X[i * NF + j];
     for (int i = 0; i < d.m; i++) var += d.X[i * NF + j] * d.X[i * NF + j];
-    ck_assert_double_eq_tol(mu / d.m, 0, 1e-12);
-    ck_assert_double_eq_tol(var / d.m, 1, 1e-12);
+    ck_assert_double_eq_tol(mu / d.m, 0, TU_TOL(1e-12));
+    ck_assert_double_eq_tol(var / d.m, 1, TU_TOL(1e-12));
   }
   dataset_free(&d);
 }

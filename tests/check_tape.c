@@ -497,7 +497,7 @@ START_TEST(direct_gradients_with_dot_test_and_trace_in_between) {
   /* the dot test sweeps into the leaves' own buffers: the gradient stays as it is */
   memcpy(keep, g, sizeof keep);
   double d = wg_dot_test(t, L, 3);
-  ck_assert_msg(d >= 0 && d < 1e-12, "dot test %g", d);
+  ck_assert_msg(d >= 0 && d < TU_TOL(1e-12), "dot test %g", d);
   ck_assert(memcmp(keep, g, sizeof keep) == 0);
   /* the next backward adds onto it again */
   ck_assert_int_eq(wg_backward(t, L), WG_OK);
@@ -865,7 +865,7 @@ START_TEST(every_allocation_failure_is_reported_and_nothing_leaks) {
       break;
     }
     if (s == WG_OK) { /* the packing buffer: the same loss from the plain loop */
-      ck_assert_msg(fabs(loss - reference) <= 1e-12 * fabs(reference), "allocation %ld: loss %.17g, "
+      ck_assert_msg(fabs(loss - reference) <= TU_TOL(1e-12) * fabs(reference), "allocation %ld: loss %.17g, "
                     "expected %.17g", k, loss, reference);
       recovered++;
     }
@@ -1124,7 +1124,7 @@ START_TEST(custom_op_callbacks_may_use_another_tape) {
     ck_assert_int_eq(wg_jvp(t), WG_OK);
     ck_assert_int_eq(wg_gradcheck(t, L, NULL, NULL), 0);
     ck_assert_int_eq(wg_check_rows(t, NULL, NULL), 0);
-    ck_assert_double_lt(wg_dot_test(t, L, 1), 1e-15);
+    ck_assert_double_lt(wg_dot_test(t, L, 1), TU_TOL(1e-15));
     ck_assert_int_eq(wg_tape_status(t), WG_OK);
     ck_assert_int_eq(wg_tape_status(other), WG_OK);
     ck_assert_double_gt(wg_param_grad(Q).data[0], 0); /* d(2q)/dq = 2 per backward on other */

@@ -249,7 +249,7 @@ static int check_products(void) {
   for (int k = 0; k < PRODUCTS && !failed; k++) {
     if (k) wg_forward(t);
     double worst = tu_max_rel_diff(wg_value(t, C).data, ref, (size_t)N * N, 1);
-    if (wg_tape_status(t) != WG_OK || !(worst <= 1e-12)) {
+    if (wg_tape_status(t) != WG_OK || !(worst <= TU_TOL(1e-12))) {
       fprintf(stderr, "child: product %d of %dx%d: status %d, worst relative difference %.3g "
               "from the naive loop\n", k, N, N, (int)wg_tape_status(t), worst);
       failed = 1;

@@ -8,12 +8,12 @@
  *     so a bound written as d in double (d / DBL_EPSILON roundings' worth) allows the same
  *     number of float roundings: TU_TOL(d) = d * FLT_EPSILON / DBL_EPSILON (x 5.4e8; 1e-15,
  *     4.5 double ulps, becomes 6.0e-7, 4.5 float ulps);
- *   - central differences: their error is least near h = cbrt(eps_mach), where it is about
- *     eps_mach^(2/3) times the scale of the function (docs/gradcheck.md, the epsilon study), so
- *     a step h and a bound d chosen for double become TU_FD_H(h) = h (FLT_EPSILON /
- *     DBL_EPSILON)^(1/3) (x 815) and TU_FD_TOL(d) = d (FLT_EPSILON / DBL_EPSILON)^(2/3)
- *     (x 6.6e5): 1e-6 -> 8.2e-4 and 1e-7 -> 6.6e-2... a bound of 1e-7 at h = 1e-6 in double is
- *     the round-off eps |L| / h with |L| ~ 500; in float the same loss gives 6.6e-2;
+ *   - central differences: their error is h^2 |f'''| / 6 (truncation) plus about eps_mach |f| / h
+ *     (round-off), least near h = cbrt(eps_mach), where it is about eps_mach^(2/3) times the
+ *     scale of f (docs/gradcheck.md, the epsilon study). A float64 test keeps its step and bound;
+ *     in float the step is TU_FD_H = cbrt(FLT_EPSILON) = 4.9e-3 and the bound TU_FD_TOL =
+ *     100 FLT_EPSILON^(2/3) = 2.4e-3: 100 units of the error for functions and third
+ *     derivatives of size up to ~10, which the tests' inputs keep;
  *   - reference numbers computed in float64 (by hand, NumPy, PyTorch): the float result is
  *     compared with the derived float bound, never with the float64 digits. */
 #ifndef WG_TOL_H
@@ -27,7 +27,8 @@
 #define TU_EPS (TU_F32 ? (double)FLT_EPSILON : DBL_EPSILON) /* wg_real's eps_mach */
 #define TU_RATIO (TU_EPS / DBL_EPSILON)                     /* 1, or 2^29 = 5.4e8 in float */
 #define TU_TOL(d) ((d) * TU_RATIO)                          /* a rounding bound */
-#define TU_FD_H(h) ((h) * cbrt(TU_RATIO))                   /* a central-difference step */
-#define TU_FD_TOL(d) ((d) * cbrt(TU_RATIO * TU_RATIO))      /* and its bound */
+/* a central-difference step h and bound d of a float64 test, or float's */
+#define TU_FD_H(h) (TU_F32 ? cbrt((double)FLT_EPSILON) : (h))
+#define TU_FD_TOL(d) (TU_F32 ? 100 * cbrt((double)FLT_EPSILON * FLT_EPSILON) : (d))
 
 #endif
