@@ -1044,7 +1044,7 @@ typedef wg_var (*unary_fn)(wg_tape *, wg_var);
 static void extreme_unary(unary_fn f, const double *v, int n, const double *expect,
                           const char *what) {
   wg_param *P = wg_param_new("x", 1, n);
-  memcpy(wg_param_value(P).data, v, (size_t)n * sizeof *v);
+  tu_to_real(wg_param_value(P).data, v, (size_t)n);
   wg_tape *t = wg_tape_new();
   wg_var y = f(t, wg_use(t, P));
   ck_assert_int_eq(wg_backward(t, wg_sum(t, y)), WG_OK);
@@ -1057,15 +1057,16 @@ static void extreme_unary(unary_fn f, const double *v, int n, const double *expe
   wg_param_free(P);
 }
 
-/* the limits: sigmoid(+-1e308) = 1, 0 and tanh(+-1e308) = +-1, exactly in double */
+/* the limits: sigmoid(+-1e308) = 1, 0 and tanh(+-1e308) = +-1, exactly in double (1e38 in float:
+ * TU_BIG, tests/tol.h) */
 START_TEST(sigmoid_at_plus_minus_1e308_is_exact_and_finite) {
-  double v[4] = {1e308, -1e308, 800, -800}, e[4] = {1, 0, 1, 0};
+  double v[4] = {TU_BIG, -TU_BIG, 800, -800}, e[4] = {1, 0, 1, 0};
   extreme_unary(wg_sigmoid, v, 4, e, "sigmoid");
 }
 END_TEST
 
 START_TEST(tanh_at_plus_minus_1e308_is_exact_and_finite) {
-  double v[2] = {1e308, -1e308}, e[2] = {1, -1};
+  double v[2] = {TU_BIG, -TU_BIG}, e[2] = {1, -1};
   extreme_unary(wg_tanh, v, 2, e, "tanh");
 }
 END_TEST
@@ -1077,8 +1078,8 @@ START_TEST(bce_logits_at_plus_minus_1000_is_finite) {
   double z[4] = {1000, 1000, -1000, -1000}, y[4] = {0, 1, 0, 1};
   double gz[4] = {0.25, 0, 0, -0.25}, gy[4] = {-250, -250, 250, 250}, each[4] = {1000, 0, 0, 1000};
   wg_param *Z = wg_param_new("z", 1, 4), *Y = wg_param_new("y", 1, 4);
-  memcpy(wg_param_value(Z).data, z, sizeof z);
-  memcpy(wg_param_value(Y).data, y, sizeof y);
+  tu_to_real(wg_param_value(Z).data, z, sizeof z / sizeof z[0]);
+  tu_to_real(wg_param_value(Y).data, y, sizeof y / sizeof y[0]);
   wg_tape *t = wg_tape_new();
   wg_var L = wg_bce_logits(t, wg_use(t, Z), wg_use(t, Y));
   ck_assert_int_eq(wg_backward(t, L), WG_OK);
@@ -1120,8 +1121,8 @@ END_TEST
 /* the seed's composition bce(sigmoid(z)) at a saturated logit stays finite through the clamp */
 START_TEST(bce_of_saturated_sigmoid_is_finite) {
   wg_param *Z = wg_param_new("z", 1, 2);
-  wg_param_value(Z).data[0] = 1e308;
-  wg_param_value(Z).data[1] = -1e308;
+  wg_param_value(Z).data[0] = TU_BIG;
+  wg_param_value(Z).data[1] = -TU_BIG;
   wg_real y[2] = {0, 1}; /* both maximally wrong: each term clamps at 100 */
   wg_tape *t = wg_tape_new();
   wg_var L = wg_bce(t, wg_sigmoid(t, wg_use(t, Z)), wg_input(t, 1, 2, y));
@@ -1156,7 +1157,7 @@ START_TEST(gelu_against_erf_values) {
                               0.5,                     0.86749512465616285,
                               1.0833154705876864,      1.0119456472041839};
   wg_param *P = wg_param_new("x", 1, 8);
-  memcpy(wg_param_value(P).data, x, sizeof x);
+  tu_to_real(wg_param_value(P).data, x, sizeof x / sizeof x[0]);
   wg_tape *t = wg_tape_new();
   wg_var v = wg_gelu(t, wg_use(t, P));
   ck_assert_int_eq(wg_backward(t, wg_sum(t, v)), WG_OK);
@@ -1175,10 +1176,10 @@ END_TEST
 /* softplus at +-750 and +-1e308: log(1 + exp(x)) would overflow; max(x, 0) + log1p(exp(-|x|))
  * gives x and exp(-750) = 0 exactly in double, and the slope sigmoid(x) is 1 and 0 exactly. */
 START_TEST(softplus_at_plus_minus_750_is_exact_and_finite) {
-  double v[4] = {750, -750, 1e308, -1e308}, e[4] = {750, 0, 1e308, 0};
+  double v[4] = {750, -750, TU_BIG, -TU_BIG}, e[4] = {750, 0, (wg_real)TU_BIG, 0};
   extreme_unary(wg_softplus, v, 4, e, "softplus");
   wg_param *P = wg_param_new("x", 1, 4);
-  memcpy(wg_param_value(P).data, v, sizeof v);
+  tu_to_real(wg_param_value(P).data, v, sizeof v / sizeof v[0]);
   wg_tape *t = wg_tape_new();
   ck_assert_int_eq(wg_backward(t, wg_sum(t, wg_softplus(t, wg_use(t, P)))), WG_OK);
   for (int i = 0; i < 4; i++) ck_assert_double_eq(wg_param_grad(P).data[i], e[i] > 0 ? 1 : 0);
@@ -1419,20 +1420,20 @@ START_TEST(maximum_bits_do_not_depend_on_threads) {
   for (int i = 0; i < 20000; i++) wg_param_value(A).data[i] = tu_uniform(&rng, -1, 1);
   for (int i = 0; i < 100; i++) wg_param_value(B).data[i] = tu_uniform(&rng, -1, 1);
   for (int i = 0; i < 200; i++) wg_param_value(C).data[i] = tu_uniform(&rng, -1, 1);
-  double *save[2] = {malloc(20300 * sizeof(double)), malloc(20300 * sizeof(double))};
+  wg_real *save[2] = {malloc(20300 * sizeof(wg_real)), malloc(20300 * sizeof(wg_real))};
   for (int run = 0; run < 2; run++) {
     ck_assert_int_ge(wg_set_threads(run ? 2 : 1), 1);
     wg_param_zero_grad(A), wg_param_zero_grad(B), wg_param_zero_grad(C);
     wg_tape *t = wg_tape_new();
     wg_var m = wg_minimum(t, wg_maximum(t, wg_use(t, A), wg_use(t, B)), wg_use(t, C));
     ck_assert_int_eq(wg_backward(t, wg_sum(t, wg_square(t, m))), WG_OK);
-    memcpy(save[run], wg_param_grad(A).data, 20000 * sizeof(double));
-    memcpy(save[run] + 20000, wg_param_grad(B).data, 100 * sizeof(double));
-    memcpy(save[run] + 20100, wg_param_grad(C).data, 200 * sizeof(double));
+    memcpy(save[run], wg_param_grad(A).data, 20000 * sizeof(wg_real));
+    memcpy(save[run] + 20000, wg_param_grad(B).data, 100 * sizeof(wg_real));
+    memcpy(save[run] + 20100, wg_param_grad(C).data, 200 * sizeof(wg_real));
     wg_tape_free(t);
   }
   wg_set_threads(1);
-  ck_assert_mem_eq(save[0], save[1], 20300 * sizeof(double));
+  ck_assert_mem_eq(save[0], save[1], 20300 * sizeof(wg_real));
   free(save[0]), free(save[1]);
   wg_param_free(A), wg_param_free(B), wg_param_free(C);
 }
@@ -1586,12 +1587,12 @@ START_TEST(sum_rows_is_sum_axis_0) {
   wg_param *A = param_of("A", 7, 5, x), *B = param_of("B", 7, 5, x);
   wg_tape *t = wg_tape_new();
   wg_var a = wg_sum_rows(t, wg_use(t, A)), b = wg_sum_axis(t, wg_use(t, B), 0);
-  ck_assert_mem_eq(wg_value(t, a).data, wg_value(t, b).data, 5 * sizeof(double));
+  ck_assert_mem_eq(wg_value(t, a).data, wg_value(t, b).data, 5 * sizeof(wg_real));
   wg_real r[5] = {1, -2, 0.5, 3, -1};
   wg_var R = wg_input(t, 1, 5, r);
   wg_var L = wg_add(t, wg_sum(t, wg_mul(t, a, R)), wg_sum(t, wg_mul(t, b, R)));
   ck_assert_int_eq(wg_backward(t, L), WG_OK);
-  ck_assert_mem_eq(wg_param_grad(A).data, wg_param_grad(B).data, 35 * sizeof(double));
+  ck_assert_mem_eq(wg_param_grad(A).data, wg_param_grad(B).data, 35 * sizeof(wg_real));
   ck_assert_str_eq(wg_ops[t->rows[a.row].op].name, "sum_rows");
   wg_tape_free(t);
   wg_param_free(A);
@@ -1764,7 +1765,7 @@ END_TEST
 /* NaN and Inf. Without finite checks a NaN propagates: max_axis picks it (gradient to it),
  * log_softmax and layernorm make its row NaN. With WG_CHECK_FINITE the first row that turns
  * finite inputs into Inf is named: sum_axis and mean_axis overflowing, log_softmax at
- * [DBL_MAX -DBL_MAX] (-DBL_MAX - DBL_MAX = -inf), dropout scaling DBL_MAX by 1/(1-p). */
+ * [TU_MAX -TU_MAX] (-TU_MAX - TU_MAX = -inf), dropout scaling TU_MAX by 1/(1-p). */
 START_TEST(family_c_nan_and_finite_checks) {
   wg_real x[6] = {1, NAN, 3, 4, 5, 6};
   wg_param *X = param_of("X", 2, 3, x);
@@ -1785,7 +1786,7 @@ START_TEST(family_c_nan_and_finite_checks) {
   wg_tape_free(t);
   wg_param_free(X);
 
-  wg_real big[2] = {DBL_MAX, DBL_MAX}, pm[2] = {DBL_MAX, -DBL_MAX};
+  wg_real big[2] = {TU_MAX, TU_MAX}, pm[2] = {TU_MAX, -TU_MAX};
   wg_rng r;
   wg_rng_seed(&r, 1);
   const char *want[4] = {
@@ -1805,12 +1806,12 @@ START_TEST(family_c_nan_and_finite_checks) {
                   wg_tape_error(t));
     wg_tape_free(t);
   }
-  /* logsumexp at [DBL_MAX DBL_MAX] stays finite: DBL_MAX + log 2 rounds to DBL_MAX */
+  /* logsumexp at [TU_MAX TU_MAX] stays finite: TU_MAX + log 2 rounds to TU_MAX */
   t = wg_tape_new();
   wg_tape_set_checks(t, WG_CHECK_FINITE);
   wg_var y = wg_logsumexp_axis(t, wg_input(t, 1, 2, big), 1);
   ck_assert_int_eq(wg_tape_status(t), WG_OK);
-  ck_assert(wg_value(t, y).data[0] == DBL_MAX);
+  ck_assert(wg_value(t, y).data[0] == TU_MAX);
   wg_tape_free(t);
 }
 END_TEST

@@ -375,7 +375,7 @@ START_TEST(backward_allocates_no_adjoint_for_the_data) {
   ck_assert_int_eq(wg_backward(t, L), WG_OK);
   size_t grown = wg_tape_bytes(t) - before;
   /* adjoints of W (50), the product (200) and L (1), each rounded up to 64 bytes */
-  ck_assert_uint_le(grown, (50 + 200 + 1) * sizeof(double) + 3 * 64);
+  ck_assert_uint_le(grown, (50 + 200 + 1) * sizeof(wg_real) + 3 * 64);
   ck_assert_ptr_null(wg_grad(t, data).data);
   wg_tape_free(t);
   wg_param_free(W);

@@ -23,6 +23,15 @@ static inline double tu_max_rel_diff(const wg_real *a, const double *b, size_t n
   return worst;
 }
 
+/* n numbers from the tests' doubles into the library's wg_real (rounded in the float build),
+ * and back (exact) */
+static inline void tu_to_real(wg_real *dst, const double *src, size_t n) {
+  for (size_t i = 0; i < n; i++) dst[i] = (wg_real)src[i];
+}
+static inline void tu_to_double(double *dst, const wg_real *src, size_t n) {
+  for (size_t i = 0; i < n; i++) dst[i] = src[i];
+}
+
 /* Deterministic uniform numbers in [lo, hi) for test data (xorshift64*, not the library's). */
 static inline double tu_uniform(unsigned long long *state, double lo, double hi) {
   unsigned long long x = *state;

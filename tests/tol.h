@@ -31,4 +31,15 @@
 #define TU_FD_H(h) (TU_F32 ? cbrt((double)FLT_EPSILON) : (h))
 #define TU_FD_TOL(d) (TU_F32 ? 100 * cbrt((double)FLT_EPSILON * FLT_EPSILON) : (d))
 
+/* the extremes of wg_real: its largest finite number, a big value near it, a subnormal */
+#ifdef WG_REAL_FLOAT
+#define TU_MAX FLT_MAX
+#define TU_BIG 1e38
+#define TU_SUB 1e-40
+#else
+#define TU_MAX DBL_MAX
+#define TU_BIG 1e308
+#define TU_SUB 1e-310
+#endif
+
 #endif
