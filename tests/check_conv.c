@@ -94,8 +94,8 @@ static void conv_case(int B, int C, int H, int W, int kh, int kw, int stride, in
   wg_param *PX = wg_param_new("X", B, C * H * W), *PW = wg_param_new("W", C * kh * kw, O);
   wg_real *x = wg_param_value(PX).data, *w = wg_param_value(PW).data;
   double *v = randoms(nx, &r), *u = randoms(nw, &r);
-  memcpy(x, v, nx * sizeof *x);
-  memcpy(w, u, nw * sizeof *w);
+  tu_to_real(x, v, nx);
+  tu_to_real(w, u, nw);
   free(v), free(u);
   wg_tape *t = wg_tape_new();
   wg_var X = wg_use(t, PX), Wv = wg_use(t, PW), y = wg_conv2d(t, X, Wv, s);
@@ -272,7 +272,8 @@ END_TEST
 START_TEST(finite_checks_name_the_conv_row) {
   wg_tape *t = wg_tape_new();
   wg_tape_set_checks(t, WG_CHECK_FINITE);
-  wg_real x[4] = {1e300, 1e300, 1e300, 1e300}, w[4] = {1e300, 1, 1, 1};
+  const double b = TU_F32 ? 1e30 : 1e300; /* b * b overflows */
+  wg_real x[4] = {b, b, b, b}, w[4] = {b, 1, 1, 1};
   wg_conv2d_shape s = {1, 2, 2, 2, 2, 1, 0};
   wg_var X = wg_input(t, 1, 4, x), W = wg_input(t, 4, 1, w);
   wg_var y = wg_conv2d(t, X, W, s);

@@ -297,10 +297,10 @@ START_TEST(optimizer_weight_decay_per_parameter) {
     wg_model_add(m, "W", 1, 2, (wg_init){WG_INIT_CONSTANT, 2, 0}, &p);
     wg_model_add(m, "b", 1, 2, (wg_init){WG_INIT_CONSTANT, 2, 0}, &q);
     wg_optim *o = wg_optim_new(m, c, NULL, 0);
-    ck_assert_double_eq(wg_optim_weight_decay(o, q), 0.1);
+    ck_assert_double_eq(wg_optim_weight_decay(o, q), (wg_real)0.1); /* kept as wg_real */
     ck_assert_int_eq(wg_optim_set_weight_decay(o, q, 0), WG_OK);
     ck_assert_double_eq(wg_optim_weight_decay(o, q), 0);
-    ck_assert_double_eq(wg_optim_weight_decay(o, p), 0.1);
+    ck_assert_double_eq(wg_optim_weight_decay(o, p), (wg_real)0.1);
     for (int e = 0; e < 2; e++) wg_param_grad(p).data[e] = wg_param_grad(q).data[e] = 0.5;
     ck_assert_int_eq(wg_optim_step(o), WG_OK);
     for (int e = 0; e < 2; e++) {
@@ -337,7 +337,7 @@ START_TEST(optimizer_weight_decay_bad_arguments) {
   ck_assert_str_eq(wg_last_error(), "wg_optim_set_weight_decay: weight decay -1 for parameter "
                    "'W' refused (it must be finite and >= 0); it stays 0.01");
   ck_assert_int_eq(wg_optim_set_weight_decay(o, p, NAN), WG_ERR_ARG);
-  ck_assert_double_eq(wg_optim_weight_decay(o, p), 0.01);
+  ck_assert_double_eq(wg_optim_weight_decay(o, p), (wg_real)0.01);
   ck_assert_double_eq(wg_optim_weight_decay(o, x), -1);
   ck_assert_double_eq(wg_optim_weight_decay(NULL, p), -1);
   ck_assert_int_eq(wg_optim_set_weight_decay(NULL, p, 0), WG_ERR_ARG);

@@ -471,7 +471,7 @@ START_TEST(log_loss_by_hand) {
   /* -(log 0.7 + log 0.1) / 2 = (0.35667494393873238 + 2.3025850929940455) / 2 */
   wg_real p[6] = {0.7, 0.2, 0.1, 0.1, 0.8, 0.1}, y[2] = {0, 2};
   ck_assert(fabs(wg_log_loss((wg_mat){2, 3, p}, (wg_mat){2, 1, y}, 0) - 1.3296300184663889) <
-            1e-15);
+            TU_TOL(1e-15));
   /* one column: p(class 1); -(log 0.9 + log (1 - 0.2)) / 2 */
   wg_real q[2] = {0.9, 0.2}, t[2] = {1, 0};
   ck_assert(fabs(wg_log_loss((wg_mat){2, 1, q}, (wg_mat){2, 1, t}, 0) -
@@ -479,7 +479,7 @@ START_TEST(log_loss_by_hand) {
   /* a probability of 0 is clipped to eps: -log(1e-15) = 34.538776394910684 */
   wg_real zero[2] = {0, 1}, c0[1] = {0};
   ck_assert(fabs(wg_log_loss((wg_mat){1, 2, zero}, (wg_mat){1, 1, c0}, 0) - 34.538776394910684) <
-            1e-12);
+            TU_TOL(1e-12));
   wg_real bad[2] = {1.5, -0.5};
   ck_assert(wg_log_loss((wg_mat){1, 2, bad}, (wg_mat){1, 1, c0}, 0) == -1);
   ck_assert_str_eq(wg_last_error(), "wg_log_loss: probability 1.5 in row 0 is not in [0, 1]");
