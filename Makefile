@@ -234,10 +234,14 @@ eps-plot: $(B)/examples/eps_sweep
 	else echo "make eps-plot: gnuplot is not installed; CSV in $(B)/eps_sweep.csv"; fi
 
 # ---- models ---------------------------------------------------------------------------------
-# make models-check: the examples reach their accuracy, save/load round-trips, NumPy reads it.
+# make models-check: the examples reach their accuracy, save/load round-trips, NumPy reads it;
+# then the same for the float32 examples (build/examples-f32), which also load the float64
+# examples' model files and they theirs.
 .PHONY: models-check
 models-check: examples
 	@B=$(B) sh tests/models_check.sh
+	@echo "models-check: float32 (build/examples-f32, libwengert-f32)"
+	@B=$(B) EX=examples-f32 sh tests/models_check.sh
 
 # ---- performance (make bench) ---------------------------------------------------------------
 # bench/bench.c times W1-W4 and G with its own main, linked against the static library;
