@@ -25,7 +25,7 @@
 
 typedef struct {
   int ta, tb, m, n, k, lda, ldb, ldc;
-  wg_real *A, *B, *C, *C0;
+  double *A, *B, *C, *C0;
 } gcase;
 
 static double g_at(const double *X, int ld, int trans, int i, int j) {
@@ -154,7 +154,7 @@ END_TEST
 
 /* k = 0 leaves beta C: zeros for beta = 0, C unchanged for beta = 1 */
 START_TEST(gemm_k0) {
-  wg_real C[6] = {1, 2, 3, 4, 5, 6}, A[1] = {7}, B[1] = {8};
+  double C[6] = {1, 2, 3, 4, 5, 6}, A[1] = {7}, B[1] = {8};
   wg_gemm(0, 0, 2, 3, 0, A, 1, B, 3, 1, C, 3);
   for (int i = 0; i < 6; i++) ck_assert(C[i] == i + 1);
   wg_gemm(0, 0, 2, 3, 0, A, 1, B, 3, 0, C, 3);
@@ -244,7 +244,7 @@ START_TEST(uneven_shares_identical) {
                .n = thread_shapes[s][1], .k = thread_shapes[s][2]};
     g_fill(&g, &seed);
     size_t bytes = (size_t)g.m * g.ldc * sizeof(double);
-    wg_real *first = malloc(bytes);
+    double *first = malloc(bytes);
     wg_set_threads(1);
     memcpy(first, g.C0, bytes);
     wg_gemm(g.ta, g.tb, g.m, g.n, g.k, g.A, g.lda, g.B, g.ldb, 1, first, g.ldc);
@@ -260,7 +260,7 @@ START_TEST(uneven_shares_identical) {
     g_free(&g);
   }
   size_t n = 100003;
-  wg_real *x = malloc(n * sizeof *x), *y1 = malloc(n * sizeof *y1), *y = malloc(n * sizeof *y);
+  double *x = malloc(n * sizeof *x), *y1 = malloc(n * sizeof *y1), *y = malloc(n * sizeof *y);
   for (size_t i = 0; i < n; i++) x[i] = tu_uniform(&seed, -30, 30);
   wg_set_threads(1);
   wg_vtanh(x, y1, n);
@@ -351,7 +351,7 @@ static const vfun vfuns[] = {
 
 /* inputs: a uniform range, magnitudes spread over every binade from 2^-1074 to 2^1023 with
  * both signs, and the special values */
-static size_t v_inputs(const vfun *v, wg_real *x, unsigned long long *seed) {
+static size_t v_inputs(const vfun *v, double *x, unsigned long long *seed) {
   static const double special[] = {0.0, -0.0, INFINITY, -INFINITY, NAN, -NAN, 4.9406564584124654e-324,
                                    -4.9406564584124654e-324, 2.2250738585072009e-308, 2.2250738585072014e-308,
                                    -2.2250738585072014e-308, DBL_MAX, -DBL_MAX, 1.0, -1.0, 0.5,
@@ -372,7 +372,7 @@ static size_t v_inputs(const vfun *v, wg_real *x, unsigned long long *seed) {
 START_TEST(vmath_vs_libm) {
   const vfun *v = &vfuns[_i];
   unsigned long long seed = 99 + _i;
-  wg_real *x = malloc(NV * sizeof *x), *y = malloc(NV * sizeof *y);
+  double *x = malloc(NV * sizeof *x), *y = malloc(NV * sizeof *y);
   size_t n = v_inputs(v, x, &seed);
   v->f(x, y, n);
   double worst = 0, at = 0;
@@ -389,7 +389,7 @@ START_TEST(vmath_vs_libm) {
   ck_assert_msg(worst <= bound, "%s: %.3g ulp at x = %.17g (bound %g)", v->name, worst, at,
                 bound);
   /* in place gives the same */
-  wg_real *z = malloc(NV * sizeof *z);
+  double *z = malloc(NV * sizeof *z);
   memcpy(z, x, n * sizeof *z);
   v->f(z, z, n);
   ck_assert(memcmp(z, y, n * sizeof *z) == 0);
@@ -399,7 +399,7 @@ END_TEST
 
 /* the special values spelled out: libm's conventions */
 START_TEST(vmath_special_values) {
-  wg_real x[] = {0.0, -0.0, INFINITY, -INFINITY, NAN, -1.0, 800.0, -800.0}, y[8];
+  double x[] = {0.0, -0.0, INFINITY, -INFINITY, NAN, -1.0, 800.0, -800.0}, y[8];
   wg_vexp(x, y, 8);
   ck_assert(y[0] == 1 && y[1] == 1 && y[2] == INFINITY && y[3] == 0 && !signbit(y[3]));
   ck_assert(isnan(y[4]) && y[6] == INFINITY && y[7] == 0);
@@ -422,7 +422,7 @@ END_TEST
 START_TEST(vmath_threads_identical) {
   unsigned long long seed = 7;
   size_t n = 300001;
-  wg_real *x = malloc(n * sizeof *x), *y1 = malloc(n * sizeof *y1), *y = malloc(n * sizeof *y);
+  double *x = malloc(n * sizeof *x), *y1 = malloc(n * sizeof *y1), *y = malloc(n * sizeof *y);
   for (size_t i = 0; i < n; i++) x[i] = tu_uniform(&seed, -30, 30);
   for (int f = 0; f < 4; f++) {
     wg_set_threads(1);
@@ -447,7 +447,7 @@ END_TEST
 START_TEST(logistic_closed_form) {
   enum { M = 37, K = 5 };
   unsigned long long seed = 3;
-  wg_real X[M * K], y[M];
+  double X[M * K], y[M];
   for (int i = 0; i < M * K; i++) X[i] = tu_uniform(&seed, -2, 2);
   for (int i = 0; i < M; i++) y[i] = tu_uniform(&seed, 0, 1) < 0.5;
   wg_param *w = wg_param_new("w", K, 1), *b = wg_param_new("b", 1, 1);
@@ -488,7 +488,7 @@ END_TEST
  * (the dot-product test: the JVPs are serial code, independent of the VJPs under test). */
 enum { PM = 128, PK = 40, PH = 640 };
 
-static wg_var big_step(wg_tape *t, const wg_real *X, const wg_real *y, wg_param **p, wg_var *h1) {
+static wg_var big_step(wg_tape *t, const double *X, const double *y, wg_param **p, wg_var *h1) {
   wg_var x = wg_input(t, PM, PK, X);
   wg_var z1 = wg_add(t, wg_matmul(t, x, wg_use(t, p[0])), wg_use(t, p[1])); /* + 1xN bias */
   *h1 = wg_relu(t, z1);
@@ -499,7 +499,7 @@ static wg_var big_step(wg_tape *t, const wg_real *X, const wg_real *y, wg_param 
 }
 
 START_TEST(tape_step_threads_identical) {
-  static wg_real X[PM * PK], y[PM];
+  static double X[PM * PK], y[PM];
   unsigned long long seed = 11;
   for (int i = 0; i < PM * PK; i++) X[i] = tu_uniform(&seed, -1, 1);
   for (int i = 0; i < PM; i++) y[i] = X[i * PK] > 0;
