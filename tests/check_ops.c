@@ -81,7 +81,8 @@ typedef struct {
 /* What the finite differences evaluate. float64: the tape's loss L. float: L's terms
  * sum(y R) + sum_k sum(x_k R_k) summed in double by the test from the op's float outputs, so
  * that the outputs a step leaves alone cancel exactly and the round-off is only that of the
- * outputs it moves; fd_moved gets sum |y_j R_j| over those (the y0 bits differ). */
+ * outputs it moves; `moved` gets the largest |y_j R_j| over those (whose bits differ from
+ * y0, the outputs at x). */
 typedef struct {
   wg_var L, y;
   const wg_real *R, *y0;
