@@ -190,7 +190,8 @@ static void gradcheck(const char *op, const grad_spec *s, unsigned long long see
       fl.moved = 0;
       int moved = 0;
       fd_pair at_h = one_sided(t, &fl, &x[k][e], FD_H, l0);
-      for (int j = 0; TU_F32 && j < n_out; j++) moved += memcmp(&wg_value(t, y).data[j], &y0[j], sizeof *y0) != 0;
+      for (int j = 0; TU_F32 && j < n_out; j++)
+        moved += memcmp(&wg_value(t, y).data[j], &y0[j], sizeof *y0) != 0;
       double roundoff = TU_F32 ? 8 * TU_EPS * fl.moved * (moved + 1) / FD_H : 0;
       double fd = at_h.central, ro = roundoff;
       /* float's step is large enough to reach a kink (clamp's edge) that float64's 1e-6 does

@@ -72,7 +72,7 @@ START_TEST(test_matmul_outer_product) {
     ck_assert_int_eq(wg_tape_rows(t), 2);
     ck_assert_int_eq(wg_tape_status(t), WG_ERR_SHAPE);
     ck_assert_str_eq(wg_tape_error(t), "matmul: (65536x1), (1x65537) -> (65536x65537): "
-                     "4295032832 elements of 8 bytes are more than a 32-bit size_t counts "
+                     "4295032832 elements of " TU_REAL_BYTES " bytes are more than a 32-bit size_t counts "
                      "(row 2)");
   }
   wg_tape_free(t);
@@ -97,7 +97,7 @@ START_TEST(test_broadcast_outer) {
     } else {
       char want[160];
       snprintf(want, sizeof want, "%s: (65536x1), (1x65537) -> (65536x65537): 4295032832 "
-               "elements of 8 bytes are more than a 32-bit size_t counts (row 2)", names[k]);
+               "elements of " TU_REAL_BYTES " bytes are more than a 32-bit size_t counts (row 2)", names[k]);
       ck_assert_int_eq(wg_tape_rows(t), 2);
       ck_assert_int_eq(wg_tape_status(t), WG_ERR_SHAPE);
       ck_assert_str_eq(wg_tape_error(t), want);
@@ -128,7 +128,7 @@ START_TEST(test_input_shapes) {
     ck_assert_int_eq(wg_value(t, x).rows, BIG);
   } else {
     ck_assert_int_eq(wg_tape_status(t), WG_ERR_SHAPE);
-    ck_assert_str_eq(wg_tape_error(t), "input: (65536x65537): 4295032832 elements of 8 bytes "
+    ck_assert_str_eq(wg_tape_error(t), "input: (65536x65537): 4295032832 elements of " TU_REAL_BYTES " bytes "
                      "are more than a 32-bit size_t counts (row 0)");
   }
   wg_tape_reset(t);
@@ -139,7 +139,7 @@ START_TEST(test_input_shapes) {
   } else {
     ck_assert_int_eq(wg_tape_status(t), WG_ERR_SHAPE);
     ck_assert_has(wg_tape_error(t), "input: (2147483647x2147483647): 4611686014132420609 "
-                  "elements of 8 bytes are more than a ");
+                  "elements of " TU_REAL_BYTES " bytes are more than a ");
     ck_assert_int_eq(wg_tape_rows(t), 0);
   }
   wg_tape_free(t);
@@ -162,10 +162,10 @@ START_TEST(test_op_beyond_64_bits) {
     ck_assert_int_eq(wg_tape_status(t), WG_ERR_SHAPE);
     if (WIDE64)
       ck_assert_str_eq(wg_tape_error(t), "matmul: (2147483647x1), (1x2147483647) -> "
-                       "(2147483647x2147483647): 4611686014132420609 elements of 8 bytes are "
+                       "(2147483647x2147483647): 4611686014132420609 elements of " TU_REAL_BYTES " bytes are "
                        "more than a 64-bit size_t counts (row 2)");
     else
-      ck_assert_str_eq(wg_tape_error(t), "input: (2147483647x1): 2147483647 elements of 8 bytes "
+      ck_assert_str_eq(wg_tape_error(t), "input: (2147483647x1): 2147483647 elements of " TU_REAL_BYTES " bytes "
                        "are more than a 32-bit size_t counts (row 0)");
   }
   wg_tape_free(t);
@@ -206,7 +206,7 @@ START_TEST(test_model_add_shapes) {
   ck_assert_int_eq(s, WIDE64 ? WG_ERR_NOMEM : WG_ERR_SHAPE);
   if (!WIDE64)
     ck_assert_str_eq(wg_model_error(m), "wg_model_add: V: a (65536x65537) parameter (value "
-                     "and gradient, 16 bytes per element) is more than a 32-bit size_t counts");
+                     "and gradient, " TU_PARAM_BYTES " bytes per element) is more than a 32-bit size_t counts");
   ck_assert_int_eq(wg_model_count(m), 0);
   ck_assert_int_eq(wg_model_add(m, "b", 1, 3, zeros, &out), WG_OK);
   ck_assert_int_eq(wg_model_count(m), 1);
@@ -250,7 +250,7 @@ START_TEST(test_custom_huge_shape) {
   } else {
     ck_assert_int_eq(wg_tape_status(t), WG_ERR_SHAPE);
     ck_assert_has(wg_tape_error(t), "custom op 'huge': (2x2) -> (2147483647x2147483647): "
-                  "4611686014132420609 elements of 8 bytes are more than a ");
+                  "4611686014132420609 elements of " TU_REAL_BYTES " bytes are more than a ");
   }
   ck_assert_has(wg_tape_error(t), "(row 1)");
   wg_tape_reset(t);
@@ -259,7 +259,7 @@ START_TEST(test_custom_huge_shape) {
   ck_assert_int_eq(wg_tape_status(t), WIDE64 ? WG_ERR_NOMEM : WG_ERR_SHAPE);
   if (!WIDE64)
     ck_assert_str_eq(wg_tape_error(t), "custom op 'huge': (2x2) -> (65536x65537): 4295032832 "
-                     "elements of 8 bytes are more than a 32-bit size_t counts (row 1)");
+                     "elements of " TU_REAL_BYTES " bytes are more than a 32-bit size_t counts (row 1)");
   ck_assert_int_eq(forward_calls, 0);
   wg_tape_reset(t);
   in = wg_input(t, 2, 2, x);

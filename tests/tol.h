@@ -32,6 +32,15 @@
 #define TU_FD_TOL(d) (TU_F32 ? 100 * cbrt((double)FLT_EPSILON * FLT_EPSILON) : (d))
 
 /* the extremes of wg_real: its largest finite number, a big value near it, a subnormal */
+/* sizeof(wg_real) and a parameter's bytes per element (value and gradient) as the library's
+ * messages write them */
+#ifdef WG_REAL_FLOAT
+#define TU_REAL_BYTES "4"
+#define TU_PARAM_BYTES "8"
+#else
+#define TU_REAL_BYTES "8"
+#define TU_PARAM_BYTES "16"
+#endif
 #ifdef WG_REAL_FLOAT
 #define TU_MAX FLT_MAX
 #define TU_BIG 1e38

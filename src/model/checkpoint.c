@@ -1,7 +1,8 @@
 /* checkpoint.c - the whole training state in one .npz (wg_checkpoint_save / _load).
  *
  * The archive is the one wg_model_save writes (src/io/npz.c: a stored zip of NAME.npy files in
- * wg_real's dtype, '<f8' or in the float build '<f4'), with more entries beside the parameters; wengert.h lists their names. Both sides
+ * wg_real's dtype, '<f8' or in the float build '<f4'), with more entries beside the
+ * parameters; wengert.h lists their names. Both sides
  * first build the same table of "slots", one per entry: its name, its shape and where its
  * numbers live. Saving encodes every slot; loading decodes every entry of the archive into
  * its slot (an entry without a slot, a slot without an entry, another shape: refused, with the
@@ -218,9 +219,10 @@ static wg_status visit(void *arg, const char *name, const unsigned char *data, s
   char what[WG_NPZ_NAME + 8], msg[300];
   snprintf(what, sizeof what, "%s.npy", name);
   int rows, cols;
-  wg_status st = is_meta(s->kind)
-                     ? wg_npy_decode_f64(data, size, what, s->meta, 8, &rows, &cols, msg, sizeof msg)
-                     : wg_npy_decode(data, size, what, &s->got, msg, sizeof msg);
+  wg_status st =
+      is_meta(s->kind) ? wg_npy_decode_f64(data, size, what, s->meta, 8, &rows, &cols, msg,
+                                           sizeof msg)
+                       : wg_npy_decode(data, size, what, &s->got, msg, sizeof msg);
   if (st) return wg_model_fail(t->m, st, "%s: %s", t->path, msg);
   if (!is_meta(s->kind)) rows = s->got.rows, cols = s->got.cols;
   char d[160];
