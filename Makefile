@@ -34,14 +34,27 @@ TEST_SRC := $(sort $(wildcard tests/check_*.c))
 TEST_BIN := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 TEST_LIB_SRC := $(sort $(filter-out $(TEST_SRC),$(wildcard tests/*.c)))
 
+# The float32 build: the same sources compiled with -DWG_REAL_FLOAT (wg_real = float) into
+# build/obj-f32/, linked into libwengert-f32.{a,so} (soname libwengert-f32.so.0), with its own
+# examples (build/examples-f32/) and the same Check suites (build/tests-f32/). A program using it
+# compiles with -DWG_REAL_FLOAT too (wengert-f32.pc's Cflags, CMake's wengert::wengert-f32).
+F32          := -DWG_REAL_FLOAT
+LIB_OBJ_F32  := $(LIB_SRC:src/%.c=$(B)/obj-f32/%.o)
+EX_BIN_F32   := $(EX_SRC:examples/%.c=$(B)/examples-f32/%)
+# check_kernels is float64-only here: it holds the kernels' float64 error bounds (gemm against
+# long double with DBL_EPSILON, vmath in double ulps against long double libm); the float kernels
+# and their float bounds are the kernel half of issue 15 (branch `kernel`), which edits that file.
+TEST_SRC_F32 := $(filter-out tests/check_kernels.c,$(TEST_SRC))
+TEST_BIN_F32 := $(TEST_SRC_F32:tests/%.c=$(B)/tests-f32/%)
+
 # Check's flags, looked up when a test is built (after `check-deps` has had its say).
 CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt)
 
-.PHONY: all lib examples demo test tests check-deps clean install uninstall
+.PHONY: all lib examples demo test tests tests-f64 tests-f32 check-deps clean install uninstall
 all: lib examples
 
-lib: $(B)/libwengert.a $(B)/libwengert.so
+lib: $(B)/libwengert.a $(B)/libwengert.so $(B)/libwengert-f32.a $(B)/libwengert-f32.so
 
 $(B)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
@@ -55,10 +68,25 @@ $(B)/libwengert.so: $(LIB_OBJ)
 	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -shared -Wl,-soname,libwengert.so.0 -Wl,--no-undefined \
 	  -o $@ $^ $(LDLIBS)
 
-examples: $(EX_BIN)
+$(B)/obj-f32/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) $(F32) -c $< -o $@
+
+$(B)/libwengert-f32.a: $(LIB_OBJ_F32)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/libwengert-f32.so: $(LIB_OBJ_F32)
+	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -shared -Wl,-soname,libwengert-f32.so.0 -Wl,--no-undefined \
+	  -o $@ $^ $(LDLIBS)
+
+examples: $(EX_BIN) $(EX_BIN_F32)
 $(B)/examples/%: examples/%.c $(B)/libwengert.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $< -o $@ $(B)/libwengert.a $(LDLIBS)
+$(B)/examples-f32/%: examples/%.c $(B)/libwengert-f32.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(F32) $< -o $@ $(B)/libwengert-f32.a $(LDLIBS)
 
 demo: $(B)/examples/seed_backprop
 	./$(B)/examples/seed_backprop examples/data/breast_cancer.csv
@@ -77,26 +105,37 @@ check-deps:
 	  fi; \
 	fi
 
-tests: $(TEST_BIN)
+# `tests` builds both sets: build/tests/check_* (float64) and build/tests-f32/check_* (the same
+# tests/*.c with -DWG_REAL_FLOAT, linked to libwengert-f32.a; their float bounds: tests/tol.h).
+tests: tests-f64 tests-f32
+tests-f64: $(TEST_BIN)
+tests-f32: $(TEST_BIN_F32)
 $(B)/tests/%: tests/%.c $(TEST_LIB_SRC) $(B)/libwengert.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests -Wno-missing-prototypes $(CHECK_CFLAGS) $< $(TEST_LIB_SRC) -o $@ \
 	  $(B)/libwengert.a $(CHECK_LIBS) $(LDLIBS)
+$(B)/tests-f32/%: tests/%.c $(TEST_LIB_SRC) $(B)/libwengert-f32.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(F32) -Itests -Wno-missing-prototypes $(CHECK_CFLAGS) $< $(TEST_LIB_SRC) \
+	  -o $@ $(B)/libwengert-f32.a $(CHECK_LIBS) $(LDLIBS)
 
 test: check-deps
 	@$(MAKE) --no-print-directory lib tests
-	@sh tests/run.sh $(TEST_BIN)
+	@sh tests/run.sh $(TEST_BIN) $(TEST_BIN_F32)
 
 # ---- install --------------------------------------------------------------------------------
+# Both libraries side by side (libwengert: float64, libwengert-f32: float32), one header.
 install: lib
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 644 include/wengert.h $(DESTDIR)$(PREFIX)/include/
-	install -m 644 $(B)/libwengert.a $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(B)/libwengert.so $(DESTDIR)$(PREFIX)/lib/libwengert.so.$(VERSION)
-	ln -sf libwengert.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libwengert.so.0
-	ln -sf libwengert.so.0 $(DESTDIR)$(PREFIX)/lib/libwengert.so
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' wengert.pc.in \
-	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/wengert.pc
+	for l in wengert wengert-f32; do \
+	  install -m 644 $(B)/lib$$l.a $(DESTDIR)$(PREFIX)/lib/ && \
+	  install -m 755 $(B)/lib$$l.so $(DESTDIR)$(PREFIX)/lib/lib$$l.so.$(VERSION) && \
+	  ln -sf lib$$l.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/lib$$l.so.0 && \
+	  ln -sf lib$$l.so.0 $(DESTDIR)$(PREFIX)/lib/lib$$l.so && \
+	  sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $$l.pc.in \
+	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/$$l.pc || exit 1; \
+	done
 	install -d $(DESTDIR)$(PREFIX)/lib/cmake/wengert
 	sed -e 's|@VERSION@|$(VERSION)|g' cmake/wengert-config.cmake.in \
 	  > $(DESTDIR)$(PREFIX)/lib/cmake/wengert/wengert-config.cmake
@@ -105,9 +144,13 @@ install: lib
 	  > $(DESTDIR)$(PREFIX)/lib/cmake/wengert/wengert-config-version.cmake
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/include/wengert.h $(DESTDIR)$(PREFIX)/lib/libwengert.a \
-	  $(DESTDIR)$(PREFIX)/lib/libwengert.so $(DESTDIR)$(PREFIX)/lib/libwengert.so.0 \
-	  $(DESTDIR)$(PREFIX)/lib/libwengert.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/pkgconfig/wengert.pc \
+	rm -f $(DESTDIR)$(PREFIX)/include/wengert.h
+	for l in wengert wengert-f32; do \
+	  rm -f $(DESTDIR)$(PREFIX)/lib/lib$$l.a $(DESTDIR)$(PREFIX)/lib/lib$$l.so \
+	    $(DESTDIR)$(PREFIX)/lib/lib$$l.so.0 $(DESTDIR)$(PREFIX)/lib/lib$$l.so.$(VERSION) \
+	    $(DESTDIR)$(PREFIX)/lib/pkgconfig/$$l.pc; \
+	done
+	rm -f \
 	  $(DESTDIR)$(PREFIX)/lib/cmake/wengert/wengert-config.cmake \
 	  $(DESTDIR)$(PREFIX)/lib/cmake/wengert/wengert-config-version.cmake
 	-rmdir $(DESTDIR)$(PREFIX)/lib/cmake/wengert 2>/dev/null
@@ -122,6 +165,7 @@ consumer-check:
 	@B=$(B) CC=$(CC) sh tests/consumer/run.sh
 
 -include $(LIB_OBJ:.o=.d) $(EX_BIN:=.d) $(TEST_BIN:=.d)
+-include $(LIB_OBJ_F32:.o=.d) $(EX_BIN_F32:=.d) $(TEST_BIN_F32:=.d)
 
 # ---- teaching: docs regenerated from the engine (make docs) ----------------------------------
 # `make docs` regenerates docs/ops.md (from src/ops/oplist.h), the engine output in
@@ -207,10 +251,14 @@ eps-plot: $(B)/examples/eps_sweep
 	else echo "make eps-plot: gnuplot is not installed; CSV in $(B)/eps_sweep.csv"; fi
 
 # ---- models ---------------------------------------------------------------------------------
-# make models-check: the examples reach their accuracy, save/load round-trips, NumPy reads it.
+# make models-check: the examples reach their accuracy, save/load round-trips, NumPy reads it;
+# then the same for the float32 examples (build/examples-f32), which also load the float64
+# examples' model files and they theirs.
 .PHONY: models-check
 models-check: examples
 	@B=$(B) sh tests/models_check.sh
+	@echo "models-check: float32 (build/examples-f32, libwengert-f32)"
+	@B=$(B) EX=examples-f32 sh tests/models_check.sh
 
 # ---- performance (make bench) ---------------------------------------------------------------
 # bench/bench.c times W1-W4 and G with its own main, linked against the static library;
@@ -239,17 +287,21 @@ $(B)/bench/bench: bench/bench.c $(B)/libwengert.a
 # with its own flags, so they never mix with the normal build.
 .PHONY: sanitize valgrind tsan fuzz coverage m32
 SUITES_IN = $(TEST_SRC:tests/%.c=$(1)/tests/%)
+SUITES_F32_IN = $(TEST_SRC_F32:tests/%.c=$(1)/tests-f32/%)
 
 # WG_TEST_NO_BROWSER: check_html's headless Chromium runs belong to `make test`; these targets
 # watch the library, not the browser, so they skip them (and say so).
 # ASan + UBSan, every report fatal; Check's fork mode is kept, so a report is pinned to its test.
+# Both sets of suites (float64 and float32) run under it; valgrind, coverage and m32 run the
+# float64 set (valgrind's run is the longest of CI; coverage counts src/ lines once).
 # allocator_may_return_null: a huge request returns NULL as libc's malloc does (the tests check
 # that the library reports it) instead of ASan stopping the program.
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 sanitize: check-deps
 	@$(MAKE) --no-print-directory B=build/sanitize OPT=-O1 EXTRA_CFLAGS="$(SAN_FLAGS)" tests
 	@ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  WG_TEST_NO_BROWSER=1 sh tests/run.sh $(call SUITES_IN,build/sanitize)
+	  WG_TEST_NO_BROWSER=1 sh tests/run.sh $(call SUITES_IN,build/sanitize) \
+	  $(call SUITES_F32_IN,build/sanitize)
 
 # memcheck without fork (CK_FORK=no), so every test runs in the one process valgrind watches.
 # Valgrind 3.19 cannot read gcc 12's default DWARF 5: -gdwarf-4.
@@ -258,7 +310,7 @@ VG := valgrind -q --error-exitcode=1 --leak-check=full --show-leak-kinds=definit
 # WG_TEST_ULP_SLACK: valgrind runs x87 long double at double precision, which blurs the long
 # double reference of check_kernels' ulp bounds by about 2 ulp (see tests/check_kernels.c).
 valgrind: check-deps
-	@$(MAKE) --no-print-directory B=build/valgrind OPT=-O1 CFLAGS="-O1 -gdwarf-4" tests
+	@$(MAKE) --no-print-directory B=build/valgrind OPT=-O1 CFLAGS="-O1 -gdwarf-4" tests-f64
 	@for t in $(call SUITES_IN,build/valgrind); do \
 	  if CK_FORK=no WG_TEST_ULP_SLACK=2 WG_TEST_NO_BROWSER=1 $(VG) $$t > $$t.vg 2>&1; then \
 	    echo "$$(basename $$t): $$(grep -E '[0-9]+%: Checks' $$t.vg)"; \
@@ -314,7 +366,7 @@ m32: check-deps
 	    "apt-get install gcc-multilib check:i386 libsubunit-dev:i386"; exit 1; \
 	fi; rm -f build/m32/probe
 	@$(MAKE) --no-print-directory B=build/m32 EXTRA_CFLAGS="$(M32_FLAGS) $(EXTRA_CFLAGS)" \
-	  all tests build/m32/bench/bench
+	  all tests-f64 build/m32/bench/bench
 	@sh tests/run.sh $(call SUITES_IN,build/m32)
 
 # gcov + gcovr: line and branch coverage of src/ by the whole Check suite; fails below the
@@ -323,7 +375,7 @@ COV_LINES    ?= 95
 COV_BRANCHES ?= 85
 coverage: check-deps
 	@$(MAKE) --no-print-directory B=build/coverage OPT=-O0 \
-	  EXTRA_CFLAGS="--coverage -fprofile-update=atomic" tests
+	  EXTRA_CFLAGS="--coverage -fprofile-update=atomic" tests-f64
 	@find build/coverage -name '*.gcda' -delete
 	@WG_TEST_NO_BROWSER=1 sh tests/run.sh $(call SUITES_IN,build/coverage) | grep -E ':[EF]:|did not finish|^tests:' || true
 	@gcovr -r . --filter 'src/' --exclude-unreachable-branches --print-summary \

@@ -53,7 +53,7 @@ static void die(const char *what, const char *detail) {
 }
 
 /* Read the CSV (a header, then 30 features and the 0/1 label per line); return the rows. */
-static int read_data(const char *path, double *x, double *y) {
+static int read_data(const char *path, wg_real *x, wg_real *y) {
   FILE *f = fopen(path, "r");
   if (!f) die("cannot open the data file", path);
   char line[4096];
@@ -79,7 +79,7 @@ static int read_data(const char *path, double *x, double *y) {
 }
 
 /* Each column to mean 0 and standard deviation 1 (population std). */
-static void standardize(double *x, int m) {
+static void standardize(wg_real *x, int m) {
   for (int j = 0; j < N_FEAT; j++) {
     double mu = 0, var = 0;
     for (int i = 0; i < m; i++) mu += x[i * N_FEAT + j];
@@ -91,7 +91,7 @@ static void standardize(double *x, int m) {
 }
 
 /* The same loss in single precision, written out by hand: what a float engine would see. */
-static float loss_float(const double *x, const double *y, int m, const float *w, float b) {
+static float loss_float(const wg_real *x, const wg_real *y, int m, const float *w, float b) {
   float s = 0;
   for (int i = 0; i < m; i++) {
     float z = b;
@@ -137,7 +137,7 @@ static int eps_sweep_main(FILE *out, int argc, char **argv) {
       return 2;
     }
   }
-  static double x[MAX_ROWS * N_FEAT], y[MAX_ROWS];
+  static wg_real x[MAX_ROWS * N_FEAT], y[MAX_ROWS];
   int m = read_data(data, x, y);
   standardize(x, m);
 

@@ -79,7 +79,7 @@ static int gradcheck_custom_run(FILE *out, int forget_dy, FILE *csv) {
   softplus_ctx ctx = {forget_dy};
   enum { M = 16, D = 4, K = 3 };
   unsigned long long s = 2024;
-  double x[M * D], labels[M];
+  wg_real x[M * D], labels[M];
   for (int i = 0; i < M; i++) {
     double sum = 0;
     for (int j = 0; j < D; j++) sum += x[i * D + j] = lcg(&s);

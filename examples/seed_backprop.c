@@ -22,6 +22,7 @@
  *   DATA.csv: a header row, then rows of numbers, the 0/1 label in the last column
  *   (default examples/data/breast_cancer.csv). Every 5th sample is held out as a test set. */
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -62,8 +63,8 @@ static void check_tape(wg_tape *t, const char *when) {
 
 typedef struct {
   int m, n;     /* samples, features */
-  double *x;    /* m x n, row-major */
-  double *t;    /* m labels (targets), 0 or 1 */
+  wg_real *x;   /* m x n, row-major */
+  wg_real *t;   /* m labels (targets), 0 or 1 */
 } dataset;
 
 /* Parse one line of comma-separated numbers into out[0..cap); returns the count, or -1 and
@@ -127,7 +128,7 @@ static dataset read_csv(const char *path) {
       d.t = realloc(d.t, (size_t)cap * sizeof *d.t);
       if (!d.x || !d.t) die("out of memory reading %s", path);
     }
-    memcpy(d.x + (size_t)d.m * d.n, row, (size_t)d.n * sizeof *row);
+    for (int j = 0; j < d.n; j++) d.x[(size_t)d.m * d.n + j] = (wg_real)row[j];
     d.t[d.m++] = label;
   }
   int read_error = ferror(f) ? (errno ? errno : EIO) : 0;
@@ -143,15 +144,15 @@ static dataset read_csv(const char *path) {
 /* Every 5th sample goes to the test set; the rest train. */
 static void split(const dataset *all, dataset *train, dataset *test) {
   int n = all->n, mt = all->m / 5, mtr = all->m - mt;
-  *train = (dataset){mtr, n, xmalloc((size_t)mtr * n * sizeof(double)),
-                     xmalloc((size_t)mtr * sizeof(double))};
-  *test = (dataset){mt, n, xmalloc((size_t)mt * n * sizeof(double)),
-                    xmalloc((size_t)mt * sizeof(double))};
+  *train = (dataset){mtr, n, xmalloc((size_t)mtr * n * sizeof(wg_real)),
+                     xmalloc((size_t)mtr * sizeof(wg_real))};
+  *test = (dataset){mt, n, xmalloc((size_t)mt * n * sizeof(wg_real)),
+                    xmalloc((size_t)mt * sizeof(wg_real))};
   int a = 0, b = 0;
   for (int i = 0; i < all->m; i++) {
     dataset *d = (i % 5 == 4 && b < mt) ? test : train;
     int *k = d == test ? &b : &a;
-    memcpy(d->x + (size_t)*k * n, all->x + (size_t)i * n, (size_t)n * sizeof(double));
+    memcpy(d->x + (size_t)*k * n, all->x + (size_t)i * n, (size_t)n * sizeof(wg_real));
     d->t[(*k)++] = all->t[i];
   }
 }
@@ -170,11 +171,11 @@ static void standardize(dataset *train, dataset *test) {
     double sd = sqrt(var / train->m);
     if (sd == 0) sd = 1;
     for (int i = 0; i < train->m; i++) {
-      double *v = &train->x[(size_t)i * train->n + j];
+      wg_real *v = &train->x[(size_t)i * train->n + j];
       *v = (*v - mu) / sd;
     }
     for (int i = 0; i < test->m; i++) {
-      double *v = &test->x[(size_t)i * test->n + j];
+      wg_real *v = &test->x[(size_t)i * test->n + j];
       *v = (*v - mu) / sd;
     }
   }
@@ -273,7 +274,7 @@ static seed_graph record_seed(wg_tape *t, const dataset *d, wg_param *W, wg_para
   return g;
 }
 
-static double max_abs_diff(const double *a, const double *b, size_t n) {
+static double max_abs_diff(const wg_real *a, const double *b, size_t n) {
   double d = 0;
   for (size_t i = 0; i < n; i++)
     if (fabs(a[i] - b[i]) > d) d = fabs(a[i] - b[i]);
@@ -288,14 +289,20 @@ static double max_abs(const double *a, size_t n) {
 }
 
 /* The program checks what it shows: every comparison must agree to 1e-12 relative to the
- * largest entry compared (rounding error), or it exits with status 3. */
+ * largest entry compared (rounding error), or it exits with status 3. Built for the float
+ * library (WG_REAL_FLOAT) the same count of roundings is 1e-12 FLT_EPSILON / DBL_EPSILON
+ * = 5.4e-4 (tests/tol.h derives it). */
+#ifdef WG_REAL_FLOAT
+#define TOLERANCE (1e-12 * (FLT_EPSILON / DBL_EPSILON))
+#else
 #define TOLERANCE 1e-12
+#endif
 static int all_agree = 1;
 static void expect_close(double diff, double scale) {
   if (!(diff <= TOLERANCE * scale)) all_agree = 0;
 }
 
-static double accuracy(const double *a, const double *lab, int m) {
+static double accuracy(const wg_real *a, const wg_real *lab, int m) {
   int right = 0;
   for (int i = 0; i < m; i++) right += (a[i] >= 0.5) == (lab[i] == 1);
   return 100.0 * right / m;
@@ -303,7 +310,7 @@ static double accuracy(const double *a, const double *lab, int m) {
 
 /* The samples shown in the tables: the first three of class 0 and the first two of class 1,
  * so both branches of the loss appear. */
-static int pick_samples(const double *lab, int m, int *idx) {
+static int pick_samples(const wg_real *lab, int m, int *idx) {
   int k = 0, zeros = 0, ones = 0;
   for (int i = 0; i < m && k < SHOW; i++) {
     if (lab[i] == 0 && zeros < 3) idx[k++] = i, zeros++;
@@ -353,7 +360,7 @@ static void show_shapes(const lesson *s) {
 static void show_chain(const lesson *s) {
   wg_tape *t = s->t;
   int m = s->train->m, n = s->train->n;
-  const double *lab = s->train->t;
+  const wg_real *lab = s->train->t;
   wg_mat A = wg_value(t, s->g.A), dA = wg_grad(t, s->g.A), dZ = wg_grad(t, s->g.Z);
   double *expect = xmalloc((size_t)m * sizeof *expect);
   int idx[SHOW], shown = pick_samples(lab, m, idx);
@@ -409,7 +416,7 @@ static void show_chain(const lesson *s) {
 /* The whole chain against the seed's closed form. */
 static void show_closed_form(const lesson *s) {
   int m = s->train->m, n = s->train->n;
-  const double *X = s->train->x, *lab = s->train->t;
+  const wg_real *X = s->train->x, *lab = s->train->t;
   wg_mat A = wg_value(s->t, s->g.A), eW = wg_param_grad(s->W), eb = wg_param_grad(s->b);
   double *gW = xmalloc((size_t)n * sizeof *gW), gb = 0;
   for (int j = 0; j < n; j++) gW[j] = 0;
@@ -442,7 +449,7 @@ static void show_fused(const lesson *s) {
   int m = s->train->m, n = s->train->n;
   wg_mat eW = wg_param_grad(s->W), eb = wg_param_grad(s->b);
   double *saveW = xmalloc((size_t)n * sizeof *saveW), saveb = eb.data[0];
-  memcpy(saveW, eW.data, (size_t)n * sizeof *saveW);
+  for (int j = 0; j < n; j++) saveW[j] = eW.data[j];
 
   wg_tape *f = wg_tape_new();
   if (!f) die("out of memory creating the tape");

@@ -401,12 +401,15 @@ WG_API unsigned wg_tape_checks(const wg_tape *t);
 /* ---- gradient checking ----------------------------------------------------------------- */
 /* Three independent oracles for a derivative: finite differences (wg_gradcheck, and per row
  * wg_check_rows), forward mode (wg_jvp, wg_dot_test) and the closed forms in the op files.
- * All of them need double precision (the default wg_real): a central difference with h = 1e-6
- * in float (eps 1.2e-7) has a round-off error near 1e-2 on a loss of 0.1 (measured by
- * examples/eps_sweep, docs/gradcheck.md), far above the tolerances. */
+ * They are sharpest in double precision (the default wg_real): a central difference with
+ * h = 1e-6 in float (eps 1.2e-7) has a round-off error near 1e-2 on a loss of 0.1 (measured by
+ * examples/eps_sweep, docs/gradcheck.md). The float build (WG_REAL_FLOAT) has its own defaults,
+ * which catch a derivative wrong by about a percent but not a smaller error (docs/gradcheck.md,
+ * "float32"); the dot test's discrepancy there is at float rounding level, ~1e-6, not ~1e-15. */
 
 /* Options; NULL means eps 1e-6 (the finite-difference step h, absolute), atol 1e-5,
- * rtol 1e-3 (PyTorch's gradcheck defaults) and no CSV. A field <= 0 takes its default, so
+ * rtol 1e-3 (PyTorch's gradcheck defaults) and no CSV; in the float build eps 4.9e-3
+ * (cbrt of float's eps_mach), atol 1e-3, rtol 1e-2. A field <= 0 takes its default, so
  * `wg_gradcheck_opts o = {.csv = f};` works (for a purely relative test set atol to 1e-300). */
 typedef struct wg_gradcheck_opts {
   double eps, atol, rtol;
@@ -546,7 +549,8 @@ WG_API wg_param *wg_model_find(const wg_model *m, const char *name); /* NULL if 
 WG_API void wg_model_zero_grad(wg_model *m);
 WG_API wg_rng *wg_model_rng(wg_model *m);
 WG_API const char *wg_model_error(const wg_model *m); /* last error, "" when none */
-/* Save every parameter as NAME.npy in an uncompressed .npz (numpy.load(path)["W1"] works).
+/* Save every parameter as NAME.npy in an uncompressed .npz (numpy.load(path)["W1"] works),
+ * '<f8', or '<f4' from the float build; load reads either (see ".npy files" below).
  * Save and load take regular files only (see "Files" at the data sets below). */
 WG_API wg_status wg_model_save(wg_model *m, const char *path);
 /* Load an .npz: every parameter of m must be in it with its shape, and nothing else. On error
@@ -663,7 +667,11 @@ typedef struct {
 WG_API wg_batches wg_batches_begin(const wg_dataset *d, int batch_size);
 WG_API int wg_batches_next(wg_batches *b, wg_mat *x, wg_mat *y); /* 0 when done */
 
-/* .npy files: float64 '<f8', C order, 1-D or 2-D, format 1.0 or 2.0. */
+/* .npy files: C order, 1-D or 2-D, format 1.0 or 2.0. Written in wg_real's dtype: float64
+ * '<f8', or float32 '<f4' in the float build. Both builds read both: '<f4' into double is
+ * exact; '<f8' into float rounds to nearest, refuses (WG_ERR_FORMAT, naming the file and the
+ * element) a finite number beyond FLT_MAX, and rounds one below float's range to a subnormal
+ * or a signed zero, as NumPy's astype(np.float32). The same holds for the .npz files below. */
 /* Write m as a 2-D array (ndim 2) or, when m is 1 x n or n x 1 and ndim is 1, as 1-D. */
 WG_API wg_status wg_npy_save(const char *path, wg_mat m, int ndim, char *err, size_t errlen);
 /* Read into a new buffer (free with wg_npy_free); a 1-D array of n becomes 1 x n. A shape
@@ -677,7 +685,9 @@ WG_API void wg_npy_free(wg_mat *m);
 WG_API double wg_optim_lr(const wg_optim *o);
 
 /* Checkpoints: the whole training state in one uncompressed .npz that numpy.load reads.
- * Entries (each float64, C order):
+ * Entries (C order; parameters and optimizer buffers in wg_real's dtype, '<f8' or in the float
+ * build '<f4'; model.rng, rng.*, optim.step, optim.lr and value.* always float64 '<f8', so a
+ * float build resumes exactly too; either build loads the other's checkpoints):
  *   NAME.npy                       every parameter of the model (as wg_model_save)
  *   model.rng.npy                  the model's generator                           (4 x 2)
  *   optim.step.npy, optim.lr.npy   the optimizer's step count and rate              (1 x 1)

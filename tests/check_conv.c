@@ -12,7 +12,7 @@
 #include "testutil.h"
 
 /* direct convolution: out (B x O*Ho*Wo) from x (B x C*H*W) and w (C*kh*kw x O) */
-static void direct_conv(const wg_conv2d_shape *c, int B, int O, const double *x, const double *w,
+static void direct_conv(const wg_conv2d_shape *c, int B, int O, const wg_real *x, const wg_real *w,
                         double *out) {
   int ho = (c->height + 2 * c->padding - c->kernel_h) / c->stride + 1;
   int wo = (c->width + 2 * c->padding - c->kernel_w) / c->stride + 1;
@@ -92,10 +92,10 @@ static void conv_case(int B, int C, int H, int W, int kh, int kw, int stride, in
   size_t nx = (size_t)B * C * H * W, nw = (size_t)C * kh * kw * O, ny = (size_t)B * O * ho * wo;
   unsigned long long r = seed;
   wg_param *PX = wg_param_new("X", B, C * H * W), *PW = wg_param_new("W", C * kh * kw, O);
-  double *x = wg_param_value(PX).data, *w = wg_param_value(PW).data;
+  wg_real *x = wg_param_value(PX).data, *w = wg_param_value(PW).data;
   double *v = randoms(nx, &r), *u = randoms(nw, &r);
-  memcpy(x, v, nx * sizeof *x);
-  memcpy(w, u, nw * sizeof *w);
+  tu_to_real(x, v, nx);
+  tu_to_real(w, u, nw);
   free(v), free(u);
   wg_tape *t = wg_tape_new();
   wg_var X = wg_use(t, PX), Wv = wg_use(t, PW), y = wg_conv2d(t, X, Wv, s);
@@ -106,10 +106,10 @@ static void conv_case(int B, int C, int H, int W, int kh, int kw, int stride, in
   ck_assert_int_eq(yv.rows, B);
   ck_assert_int_eq(yv.cols, O * ho * wo);
   double d = tu_max_rel_diff(yv.data, ref, ny, 1.0);
-  ck_assert_msg(d <= 1e-12, "B%d C%d %dx%d k%dx%d s%d p%d O%d: forward off by %g", B, C, H, W, kh,
+  ck_assert_msg(d <= TU_TOL(1e-12), "B%d C%d %dx%d k%dx%d s%d p%d O%d: forward off by %g", B, C, H, W, kh,
                 kw, stride, pad, O, d);
   /* forward mode */
-  double *tx = wg_tangent(t, X).data, *tw = wg_tangent(t, Wv).data;
+  wg_real *tx = wg_tangent(t, X).data, *tw = wg_tangent(t, Wv).data;
   for (size_t i = 0; i < nx; i++) tx[i] = tu_uniform(&r, -1, 1);
   for (size_t i = 0; i < nw; i++) tw[i] = tu_uniform(&r, -1, 1);
   ck_assert_int_eq(wg_jvp(t), WG_OK);
@@ -117,10 +117,10 @@ static void conv_case(int B, int C, int H, int W, int kh, int kw, int stride, in
   direct_conv(&s, B, O, x, tw, ref2);
   for (size_t i = 0; i < ny; i++) ref[i] += ref2[i];
   d = tu_max_rel_diff(wg_tangent(t, y).data, ref, ny, 1.0);
-  ck_assert_msg(d <= 1e-12, "B%d C%d %dx%d: JVP off by %g", B, C, H, W, d);
+  ck_assert_msg(d <= TU_TOL(1e-12), "B%d C%d %dx%d: JVP off by %g", B, C, H, W, d);
   /* reverse mode against forward mode on the non-scalar output */
   d = wg_dot_test(t, y, (unsigned)seed);
-  ck_assert_msg(d >= 0 && d < 1e-12, "B%d C%d %dx%d k%dx%d s%d p%d O%d: dot test %g", B, C, H, W,
+  ck_assert_msg(d >= 0 && d < TU_TOL(1e-12), "B%d C%d %dx%d k%dx%d s%d p%d O%d: dot test %g", B, C, H, W,
                 kh, kw, stride, pad, O, d);
   wg_tape_free(t);
   wg_param_free(PX);
@@ -203,12 +203,12 @@ START_TEST(conv2d_matches_pytorch) {
   wg_mat v = wg_value(t, y);
   ck_assert_int_eq(v.cols, 27);
   for (int i = 0; i < 27; i++)
-    ck_assert_msg(fabs(v.data[i] - torch_y[i]) <= 1e-13, "y[%d] %.17g torch %.17g", i, v.data[i],
+    ck_assert_msg(fabs(v.data[i] - torch_y[i]) <= TU_TOL(1e-13), "y[%d] %.17g torch %.17g", i, v.data[i],
                   torch_y[i]);
   for (int i = 0; i < 54; i++) {
     /* w_torch.grad flat index o*18 + k is our dW[k][o] */
     int o = i / 18, k = i % 18;
-    ck_assert_msg(fabs(wg_param_grad(PW).data[k * 3 + o] - torch_dw[i]) <= 1e-12,
+    ck_assert_msg(fabs(wg_param_grad(PW).data[k * 3 + o] - torch_dw[i]) <= TU_TOL(1e-12),
                   "dw[%d] %.17g torch %.17g", i, wg_param_grad(PW).data[k * 3 + o], torch_dw[i]);
   }
   wg_tape_free(t);
@@ -256,13 +256,13 @@ START_TEST(pools_propagate_nan_and_average_dbl_max) {
   ck_assert_double_eq(m.data[1], 7);
   ck_assert(isnan(a.data[0]));
   ck_assert_double_eq(a.data[1], 5);
-  /* every value DBL_MAX: the mean is DBL_MAX, not inf (each term is divided first) */
+  /* every value TU_MAX: the mean is TU_MAX, not inf (each term is divided first) */
   wg_tape_reset(t);
   wg_tape_set_checks(t, WG_CHECK_FINITE);
-  for (int i = 0; i < 8; i++) x[i] = DBL_MAX;
+  for (int i = 0; i < 8; i++) x[i] = TU_MAX;
   wg_mat big = wg_value(t, wg_avgpool2d(t, wg_input(t, 1, 8, x), s));
   ck_assert_int_eq(wg_tape_status(t), WG_OK);
-  ck_assert_double_eq(big.data[0], DBL_MAX);
+  ck_assert_double_eq(big.data[0], TU_MAX);
   wg_tape_free(t);
 }
 END_TEST
@@ -272,7 +272,8 @@ END_TEST
 START_TEST(finite_checks_name_the_conv_row) {
   wg_tape *t = wg_tape_new();
   wg_tape_set_checks(t, WG_CHECK_FINITE);
-  wg_real x[4] = {1e300, 1e300, 1e300, 1e300}, w[4] = {1e300, 1, 1, 1};
+  const double b = TU_F32 ? 1e30 : 1e300; /* b * b overflows */
+  wg_real x[4] = {b, b, b, b}, w[4] = {b, 1, 1, 1};
   wg_conv2d_shape s = {1, 2, 2, 2, 2, 1, 0};
   wg_var X = wg_input(t, 1, 4, x), W = wg_input(t, 4, 1, w);
   wg_var y = wg_conv2d(t, X, W, s);

@@ -57,14 +57,14 @@ START_TEST(test_custom_right_passes_all_three) {
   ck_assert_int_eq(r.checked, 6 + 10); /* every element of W and V */
   ck_assert_int_eq(r.skipped, 0);
   ck_assert_int_eq(r.worst_row, -1);
-  ck_assert_double_lt(r.max_abs_err, 1e-8);
+  ck_assert_double_lt(r.max_abs_err, TU_TOL(1e-8));
   ck_assert_int_eq(wg_check_rows(n.t, NULL, &r), 0);
   ck_assert_int_eq(r.checked, 3); /* matmul, sinmul, mse: the non-leaf rows needing gradients */
   ck_assert_int_eq(r.worst_row, -1);
   double d = wg_dot_test(n.t, n.loss, 1);
-  ck_assert_msg(d >= 0 && d < 1e-12, "dot test %g", d);
+  ck_assert_msg(d >= 0 && d < TU_TOL(1e-12), "dot test %g", d);
   d = wg_dot_test(n.t, n.h, 2); /* a 5x2 output: a random cotangent, not just dL = 1 */
-  ck_assert_msg(d >= 0 && d < 1e-12, "dot test %g", d);
+  ck_assert_msg(d >= 0 && d < TU_TOL(1e-12), "dot test %g", d);
   net_free(&n);
 }
 END_TEST
@@ -115,20 +115,20 @@ START_TEST(test_custom_values_against_closed_form) {
   wg_var y = wg_custom(t, &sinmul_op, NULL, 2, in), L = wg_sum(t, y);
   ck_assert_int_eq(wg_backward(t, L), WG_OK);
   for (int e = 0; e < 3; e++) {
-    ck_assert_double_eq_tol(wg_value(t, y).data[e], sin(a[e]) * b[e], 1e-15);
-    ck_assert_double_eq_tol(wg_param_grad(A).data[e], cos(a[e]) * b[e], 1e-15);
-    ck_assert_double_eq_tol(wg_param_grad(B).data[e], sin(a[e]), 1e-15);
+    ck_assert_double_eq_tol(wg_value(t, y).data[e], sin(a[e]) * b[e], TU_TOL(1e-15));
+    ck_assert_double_eq_tol(wg_param_grad(A).data[e], cos(a[e]) * b[e], TU_TOL(1e-15));
+    ck_assert_double_eq_tol(wg_param_grad(B).data[e], sin(a[e]), TU_TOL(1e-15));
   }
   /* forward mode: tangent e_1 on A gives d y / d a_1 */
   wg_tangent(t, in[0]).data[1] = 1;
   ck_assert_int_eq(wg_jvp(t), WG_OK);
-  ck_assert_double_eq_tol(wg_tangent(t, y).data[1], cos(a[1]) * b[1], 1e-15);
+  ck_assert_double_eq_tol(wg_tangent(t, y).data[1], cos(a[1]) * b[1], TU_TOL(1e-15));
   ck_assert_double_eq(wg_tangent(t, y).data[0], 0);
-  ck_assert_double_eq_tol(wg_tangent(t, L).data[0], cos(a[1]) * b[1], 1e-15);
+  ck_assert_double_eq_tol(wg_tangent(t, L).data[0], cos(a[1]) * b[1], TU_TOL(1e-15));
   /* replay sees new parameter values */
   wg_param_value(A).data[0] = 1.0;
   ck_assert_int_eq(wg_forward(t), WG_OK);
-  ck_assert_double_eq_tol(wg_value(t, y).data[0], sin(1.0) * b[0], 1e-15);
+  ck_assert_double_eq_tol(wg_value(t, y).data[0], sin(1.0) * b[0], TU_TOL(1e-15));
   ck_assert_str_eq(wg_row_op_name(&t->rows[y.row]), "sinmul");
   ck_assert_str_eq(wg_row_op_name(&t->rows[L.row]), "sum");
   wg_tape_free(t);
@@ -154,7 +154,7 @@ START_TEST(test_custom_descriptor_copied) {
   wg_var L = wg_sum(t, y);
   ck_assert_int_eq(wg_forward(t), WG_OK);
   ck_assert_int_eq(wg_backward(t, L), WG_OK);
-  ck_assert_double_eq_tol(wg_param_grad(B).data[3], sin(wg_param_value(A).data[3]), 1e-15);
+  ck_assert_double_eq_tol(wg_param_grad(B).data[3], sin(wg_param_value(A).data[3]), TU_TOL(1e-15));
   ck_assert_str_eq(wg_row_op_name(&t->rows[y.row]), "mine");
   ck_assert_int_eq(wg_gradcheck(t, L, NULL, NULL), 0);
   wg_tape_free(t);
@@ -380,7 +380,7 @@ START_TEST(test_checks_leave_tape_as_it_was) {
   ck_assert_mem_eq(x, n.x, sizeof x);
   ck_assert_double_eq(wg_value(n.t, n.loss).data[0], loss);
   /* the dot test leaves the gradients alone too */
-  ck_assert_double_lt(wg_dot_test(n.t, n.loss, 5), 1e-12);
+  ck_assert_double_lt(wg_dot_test(n.t, n.loss, 5), TU_TOL(1e-12));
   ck_assert_mem_eq(g, wg_param_grad(n.W).data, sizeof g);
   net_free(&n);
 }
@@ -459,7 +459,7 @@ START_TEST(test_gradcheck_tolerance_is_used) {
   ck_assert_int_gt(wg_gradcheck(n.t, n.loss, &tight, &r), 0);
   /* h = 1e-2: truncation error h^2 |f'''| / 6 is around 1e-5, far above 1e-300 */
   ck_assert_double_gt(r.max_abs_err, 1e-9);
-  ck_assert_double_lt(r.max_abs_err, 1e-3);
+  ck_assert_double_lt(r.max_abs_err, TU_TOL(1e-3));
   net_free(&n);
 }
 END_TEST
@@ -480,7 +480,7 @@ START_TEST(test_checks_free_what_they_allocate) {
   double d = wg_dot_test(n.t, n.loss, 3);
   ck_assert_int_eq(a, 0);
   ck_assert_int_eq(b, 0);
-  ck_assert_double_lt(d, 1e-12);
+  ck_assert_double_lt(d, TU_TOL(1e-12));
   ck_assert_int_gt(c.calls, calls);  /* scratch came from the hook ... */
   ck_assert_uint_eq(c.live, live);   /* ... and went back to it, */
   ck_assert_int_eq(c.bad_size, 0);   /* with the sizes it was given */
@@ -544,7 +544,7 @@ START_TEST(test_op_table_three_oracles) {
   double worst = 0;
   for (unsigned seed = 1; seed <= 3; seed++) {
     double d = wg_dot_test(e.t, out, seed);
-    ck_assert_msg(d >= 0 && d < 1e-12, "%s: dot test %g (seed %u)", name, d, seed);
+    ck_assert_msg(d >= 0 && d < TU_TOL(1e-12), "%s: dot test %g (seed %u)", name, d, seed);
     if (d > worst) worst = d;
   }
   /* finite differences against reverse mode, on the scalar <r, out> with a fixed random r */
@@ -609,7 +609,7 @@ START_TEST(test_inputs_are_checked_on_request_through_a_copy) {
   ck_assert_int_eq(wg_gradcheck(t, L, &o, &r), 0);
   fclose(csv);
   ck_assert_int_eq(r.checked, 6); /* 2 of W, 4 of X */
-  ck_assert_double_lt(r.max_abs_err, 1e-6);
+  ck_assert_double_lt(r.max_abs_err, TU_TOL(1e-6));
   /* X W = [0.5 - 2, 1.5 - 4] = [-1.5, -2.5]: the analytic column (AD) is
    * dL/dX = 2 (XW)_i W_j = [-1.5 3; -2.5 5], dL/dW_j = sum_i 2 (XW)_i X_ij = [-18; -26] */
   ck_assert_msg(strstr(buf, "\nX,0,0,0,-1.5,") && strstr(buf, "\nX,1,0,1,3,") &&

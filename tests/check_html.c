@@ -210,7 +210,7 @@ START_TEST(page_steps_equal_the_trace) {
     ck_assert_int_eq(pt[i].n, SEED_M);
     for (int j = 0; j < SEED_M; j++) {
       ck_assert_msg(pt[i].d[j] == gz[j], "adj(Z)[%d]: page %.17g, tape %.17g", j, pt[i].d[j], gz[j]);
-      ck_assert_double_eq_tol(pt[i].d[j], dz[j], 1e-15);
+      ck_assert_double_eq_tol(pt[i].d[j], dz[j], TU_TOL(1e-15));
     }
   }
   ck_assert(found);
@@ -372,7 +372,7 @@ static int same_page(const char *a, const char *b, char *where, size_t n) {
       char *ea, *eb;
       double x = strtod(a, &ea), y = strtod(b, &eb);
       if (ea != a && eb != b) {
-        if (fabs(x - y) > 1e-12 * fmax(fabs(x), fabs(y))) break;
+        if (fabs(x - y) > TU_TOL(1e-12) * fmax(fabs(x), fabs(y))) break;
         a = ea, b = eb;
         continue;
       }

@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include "countalloc.h"
+#include "io/file.h"
 #include "io/npy.h"
+#include "io/npz.h"
 #include "tape/alloc.h"
 #include "testutil.h"
 
@@ -67,11 +69,11 @@ START_TEST(csv_loads_values_names_and_label) {
   ck_assert_int_eq(d.cols, 3);
   ck_assert_str_eq(d.names[1], "b");
   ck_assert_str_eq(d.label_name, "c");
-  const double x[6] = {1, 2, 0, -4.5, 0.5, 1}, y[2] = {3, 6};
+  const wg_real x[6] = {1, 2, 0, -4.5, 0.5, 1}, y[2] = {3, 6};
   ck_assert(memcmp(d.x, x, sizeof x) == 0 && memcmp(d.y, y, sizeof y) == 0);
   wg_dataset_free(&d);
   ck_assert_int_eq(wg_csv_load(&d, p, "label", -1, err, sizeof err), WG_OK);
-  const double x2[6] = {1, 2, 3, -4.5, 0.5, 6}, y2[2] = {0, 1};
+  const wg_real x2[6] = {1, 2, 3, -4.5, 0.5, 6}, y2[2] = {0, 1};
   ck_assert(memcmp(d.x, x2, sizeof x2) == 0 && memcmp(d.y, y2, sizeof y2) == 0);
   ck_assert_str_eq(d.names[2], "c");
   wg_dataset_free(&d);
@@ -149,7 +151,7 @@ START_TEST(csv_loads_the_real_data) {
   /* examples/data/README.md: 150 rows, 4 features; first row 5.1,3.5,1.4,0.2,0 */
   ck_assert_int_eq(d.rows, 150);
   ck_assert_int_eq(d.cols, 4);
-  ck_assert(d.x[0] == 5.1 && d.x[3] == 0.2 && d.y[0] == 0 && d.y[149] == 2);
+  ck_assert(d.x[0] == (wg_real)5.1 && d.x[3] == (wg_real)0.2 && d.y[0] == 0 && d.y[149] == 2);
   wg_dataset_free(&d);
 }
 END_TEST
@@ -205,12 +207,12 @@ START_TEST(scaler_fits_train_applies_to_test) {
   char err[128];
   ck_assert_int_eq(wg_scaler_fit(&s, &tr, err, sizeof err), WG_OK);
   /* a: mean 2.5, population std sqrt(1.25); b, k: std 0 -> 1 */
-  ck_assert(fabs(s.mean[0] - 2.5) < 1e-15 && fabs(s.std[0] - sqrt(1.25)) < 1e-15);
+  ck_assert(fabs(s.mean[0] - 2.5) < TU_TOL(1e-15) && fabs(s.std[0] - sqrt(1.25)) < TU_TOL(1e-15));
   ck_assert(s.mean[1] == 10 && s.std[1] == 1 && s.std[2] == 1);
   ck_assert_int_eq(wg_scaler_apply(&s, &tr, err, sizeof err), WG_OK);
   ck_assert_int_eq(wg_scaler_apply(&s, &te, err, sizeof err), WG_OK);
-  ck_assert(fabs(tr.x[0] - (1 - 2.5) / sqrt(1.25)) < 1e-15);
-  ck_assert(fabs(te.x[0] - (5 - 2.5) / sqrt(1.25)) < 1e-15); /* the training statistics */
+  ck_assert(fabs(tr.x[0] - (1 - 2.5) / sqrt(1.25)) < TU_TOL(1e-15));
+  ck_assert(fabs(te.x[0] - (5 - 2.5) / sqrt(1.25)) < TU_TOL(1e-15)); /* the training statistics */
   ck_assert(te.x[1] == 2 && te.x[2] == 0);
   wg_dataset other = numbered(4); /* 2 columns: refused */
   ck_assert_int_eq(wg_scaler_apply(&s, &other, err, sizeof err), WG_ERR_SHAPE);
@@ -246,7 +248,12 @@ END_TEST
 static void fill_specials(wg_real *v, int n) {
   unsigned long long seed = 77;
   for (int i = 0; i < n; i++) v[i] = tu_uniform(&seed, -1e3, 1e3);
+  /* -0, the smallest subnormal, the largest finite number of wg_real, 1/3 */
+#ifdef WG_REAL_FLOAT
+  v[0] = -0.0f, v[1] = FLT_TRUE_MIN, v[2] = FLT_MAX, v[3] = 1.0f / 3;
+#else
   v[0] = -0.0, v[1] = 4.9e-324, v[2] = 1.7976931348623157e308, v[3] = 1.0 / 3;
+#endif
 }
 
 START_TEST(npy_round_trip_bit_exact) {
@@ -301,7 +308,8 @@ typedef struct {
 } npy_bad;
 
 static const npy_bad bad_npy[] = {
-    {"{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }", 16, "dtype '<f4'"},
+    {"{'descr': '<f2', 'fortran_order': False, 'shape': (2, 2), }", 8, "dtype '<f2'"},
+    {"{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }", 32, "needs 16 data bytes, the file has 32"},
     {"{'descr': '>f8', 'fortran_order': False, 'shape': (2, 2), }", 32, "dtype '>f8'"},
     {"{'descr': '<i8', 'fortran_order': False, 'shape': (2, 2), }", 32, "dtype '<i8'"},
     {"{'descr': '<f8', 'fortran_order': True, 'shape': (2, 2), }", 32, "fortran_order is True"},
@@ -364,11 +372,14 @@ START_TEST(npy_reads_numpy_fixtures) {
   char err[256];
   ck_assert_int_eq(wg_npy_load("tests/data/numpy_3x4.npy", &m, err, sizeof err), WG_OK);
   ck_assert(m.rows == 3 && m.cols == 4);
-  for (int i = 0; i < 12; i++) ck_assert(m.data[i] == i * 0.5 + 0.1);
+  for (int i = 0; i < 12; i++) ck_assert(m.data[i] == (wg_real)(i * 0.5 + 0.1)); /* float: rounded */
   wg_npy_free(&m);
   ck_assert_int_eq(wg_npy_load("tests/data/numpy_1d.npy", &m, err, sizeof err), WG_OK);
   ck_assert(m.rows == 1 && m.cols == 4);
-  ck_assert(m.data[0] == 1.5 && m.data[1] == -2.25 && m.data[2] == 1e-300 && m.data[3] == 6.02e23);
+  /* in float 1e-300 underflows to +0 (npy.c) */
+  ck_assert(m.data[0] == 1.5 && m.data[1] == -2.25 && m.data[2] == (wg_real)1e-300 &&
+            m.data[3] == (wg_real)6.02e23);
+  ck_assert(!TU_F32 || (m.data[2] == 0 && !signbit(m.data[2])));
   wg_npy_free(&m);
 }
 END_TEST
@@ -474,7 +485,7 @@ START_TEST(npz_rejects_corruption) {
     unsigned char value;
     const char *expect;
   } cases[] = {
-      {data0 + 200, 0x55, "CRC-32 mismatch"},     /* a data byte of W1 */
+      {data0 + 140, 0x55, "CRC-32 mismatch"},     /* a data byte of W1 (its data from 128) */
       {0, 'Q', "no local header"},                /* local signature */
       {8, 8, "method 8"},                         /* local method: deflate */
       {len - 22, 'Q', "not a zip file"},          /* end record signature */
@@ -695,10 +706,11 @@ START_TEST(numpy_reads_our_files) {
                    "  for x in z[k].ravel(): print(repr(float(x)))\n");
   char line[256];
   ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
-  ck_assert_str_eq(line, "(3, 5) (15,) float64 ['W1', 'W2', 'b1']\n");
+  ck_assert_str_eq(line, TU_F32 ? "(3, 5) (15,) float32 ['W1', 'W2', 'b1']\n"
+                                 : "(3, 5) (15,) float64 ['W1', 'W2', 'b1']\n");
   for (int k = 0; k < 30; k++) {
     ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
-    double x = strtod(line, NULL);
+    wg_real x = (wg_real)strtod(line, NULL); /* exact: repr of a float32 is a double */
     ck_assert_msg(memcmp(&x, &v[k % 15], sizeof x) == 0, "value %d: %s", k, line);
   }
   const char *shapes[3] = {"(3, 4)\n", "(1, 4)\n", "(4, 1)\n"};
@@ -708,7 +720,7 @@ START_TEST(numpy_reads_our_files) {
     wg_mat w = wg_param_value(wg_model_get(m, p));
     for (int i = 0; i < w.rows * w.cols; i++) {
       ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
-      double x = strtod(line, NULL);
+      wg_real x = (wg_real)strtod(line, NULL);
       ck_assert(memcmp(&x, &w.data[i], sizeof x) == 0);
     }
   }
@@ -741,13 +753,16 @@ START_TEST(we_read_numpy_files) {
   for (int k = 0; k < 2; k++) {
     ck_assert_int_eq(wg_npy_load(path_of(good[k]), &m, err, sizeof err), WG_OK);
     ck_assert(m.rows == 2 && m.cols == 3);
-    for (int i = 0; i < 6; i++) ck_assert(m.data[i] == i / 7.0);
+    for (int i = 0; i < 6; i++) ck_assert(m.data[i] == (wg_real)(i / 7.0)); /* float: rounded */
     wg_npy_free(&m);
   }
   ck_assert_int_eq(wg_npy_load(path_of("f.npy"), &m, err, sizeof err), WG_ERR_FORMAT);
   ck_assert_ptr_nonnull(strstr(err, "fortran_order"));
-  ck_assert_int_eq(wg_npy_load(path_of("s.npy"), &m, err, sizeof err), WG_ERR_FORMAT);
-  ck_assert_ptr_nonnull(strstr(err, "'<f4'"));
+  /* NumPy's float32 (round to nearest, as C's (float) conversion): read exactly by both builds */
+  ck_assert_int_eq(wg_npy_load(path_of("s.npy"), &m, err, sizeof err), WG_OK);
+  ck_assert(m.rows == 2 && m.cols == 3);
+  for (int i = 0; i < 6; i++) ck_assert(m.data[i] == (float)(i / 7.0));
+  wg_npy_free(&m);
   /* numpy.savez: stored entries with zip64 local headers */
   wg_model *mo = small_model(1, 4);
   ck_assert_int_eq(wg_model_load(mo, path_of("w.npz")), WG_OK);
@@ -757,6 +772,231 @@ START_TEST(we_read_numpy_files) {
   ck_assert_int_eq(wg_model_load(mo, path_of("c.npz")), WG_ERR_FORMAT);
   ck_assert_ptr_nonnull(strstr(wg_model_error(mo), "compression method 8"));
   wg_model_free(mo);
+}
+END_TEST
+
+/* ---- dtypes: '<f8' and '<f4' in both builds (npy.c) --------------------------------------------- */
+
+/* a 1.0 image of n little-endian numbers of esize bytes (8: '<f8' from f64, 4: '<f4' from f32),
+ * shape (rows, cols) */
+static size_t typed_image(unsigned char *b, int rows, int cols, size_t esize, const double *f64,
+                          const float *f32) {
+  char dict[128];
+  snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (%d, %d), }",
+           esize == 8 ? "<f8" : "<f4", rows, cols);
+  size_t n = (size_t)rows * (size_t)cols, off = image(b, dict, n * esize) - n * esize;
+  for (size_t i = 0; i < n; i++) {
+    uint64_t u = 0;
+    if (esize == 8) memcpy(&u, &f64[i], 8);
+    else {
+      uint32_t w;
+      memcpy(&w, &f32[i], 4);
+      u = w;
+    }
+    for (size_t k = 0; k < esize; k++) b[off + esize * i + k] = (unsigned char)(u >> (8 * k));
+  }
+  return off + n * esize;
+}
+
+START_TEST(npy_writes_the_dtype_of_wg_real) {
+  wg_real v[6] = {0.1f, -2, 3.5, 1e-3f, 7, -0.0f};
+  unsigned char *buf;
+  size_t len;
+  char err[256];
+  ck_assert_int_eq(wg_npy_encode((wg_mat){2, 3, v}, 2, 0, &buf, &len, err, sizeof err), WG_OK);
+  size_t hlen = wg_le16(buf + 8);
+  ck_assert_ptr_nonnull(strstr((const char *)buf + 10, TU_F32 ? "'descr': '<f4'" : "'descr': '<f8'"));
+  ck_assert_uint_eq(len, 10 + hlen + 6 * sizeof(wg_real));
+  for (int i = 0; i < 6; i++) { /* the bytes, little-endian, of each number */
+    uint64_t u = 0, w = 0;
+    memcpy(&u, &v[i], sizeof v[i]);
+    for (size_t k = 0; k < sizeof(wg_real); k++)
+      w |= (uint64_t)buf[10 + hlen + sizeof(wg_real) * i + k] << (8 * k);
+    ck_assert_msg(u == w, "element %d", i);
+  }
+  wg_free(buf, len);
+}
+END_TEST
+
+/* '<f4' data: the float values exactly, in both builds (float -> double is exact) */
+START_TEST(npy_reads_f4_exactly) {
+  const float f[6] = {0.1f, FLT_MAX, FLT_TRUE_MIN, -0.0f, INFINITY, -3.25f};
+  unsigned char b[512];
+  size_t n = typed_image(b, 2, 3, 4, NULL, f);
+  wg_mat m;
+  char err[256];
+  ck_assert_int_eq(wg_npy_decode(b, n, "f.npy", &m, err, sizeof err), WG_OK);
+  ck_assert(m.rows == 2 && m.cols == 3);
+  for (int i = 0; i < 6; i++) ck_assert_msg(m.data[i] == (wg_real)f[i], "element %d", i);
+  ck_assert(signbit(m.data[3]));
+  ck_assert(TU_F32 || m.data[0] != 0.1); /* float64: the float's value, not 0.1 */
+  wg_npy_free(&m);
+}
+END_TEST
+
+/* '<f8' data into the build: float64 exactly; float rounded to nearest, underflow to subnormals
+ * or signed zeros, NaN and infinities kept */
+START_TEST(npy_reads_f8_rounding_in_float) {
+  const double d[8] = {0.1, -(double)FLT_MAX, 1e-40, 1e-50, -1e-50, INFINITY, NAN, 1e38};
+  unsigned char b[512];
+  size_t n = typed_image(b, 2, 4, 8, d, NULL);
+  wg_mat m;
+  char err[256];
+  ck_assert_int_eq(wg_npy_decode(b, n, "f.npy", &m, err, sizeof err), WG_OK);
+  for (int i = 0; i < 6; i++) ck_assert_msg(m.data[i] == (wg_real)d[i], "element %d", i);
+  ck_assert(isnan(m.data[6]) && m.data[7] == (wg_real)1e38);
+  if (TU_F32) { /* 1e-40 is a float subnormal (not 0); 1e-50 is below half of 2^-149 */
+    ck_assert(m.data[2] > 0 && m.data[2] < FLT_MIN && fabs(m.data[2] - 1e-40) <= ldexp(1, -150));
+    ck_assert(m.data[3] == 0 && !signbit(m.data[3]) && m.data[4] == 0 && signbit(m.data[4]));
+  } else {
+    ck_assert(m.data[2] == 1e-40 && m.data[3] == 1e-50 && m.data[4] == -1e-50);
+  }
+  wg_npy_free(&m);
+}
+END_TEST
+
+/* a finite '<f8' beyond FLT_MAX has no float: the float build refuses the file, naming the
+ * element; the float64 build reads it */
+START_TEST(npy_f8_beyond_float_range) {
+  const double big[3] = {1e39, -3.5e38, 1.7976931348623157e308};
+  for (int c = 0; c < 3; c++) {
+    double d[6] = {1, 2, 3, 4, big[c], 6};
+    unsigned char b[512];
+    size_t n = typed_image(b, 2, 3, 8, d, NULL);
+    wg_mat m;
+    char err[256] = "";
+    wg_status st = wg_npy_decode(b, n, "f.npy", &m, err, sizeof err);
+    if (TU_F32) {
+      ck_assert_int_eq(st, WG_ERR_FORMAT);
+      ck_assert_msg(strstr(err, "f.npy: ") == err && strstr(err, "beyond float32's range"), "%s", err);
+      const char *at = strstr(err, "element 4 ([1, 1]) is ");
+      ck_assert_msg(at && strtod(at + 22, NULL) == big[c], "%s", err); /* the number, exactly */
+      ck_assert_ptr_null(m.data);
+    } else {
+      ck_assert_int_eq(st, WG_OK);
+      ck_assert(m.data[4] == big[c]);
+      wg_npy_free(&m);
+    }
+  }
+}
+END_TEST
+
+/* A model archive with W1 (3x4), b1 (1x4), W2 (4x1) as the given dtype, values 0.1 (i + 1) per
+ * parameter; bad >= 0 puts `big` at that element of W2. */
+static void typed_archive(const char *path, size_t esize, int bad, double big) {
+  const char *names[3] = {"W1", "b1", "W2"};
+  const int shape[3][2] = {{3, 4}, {1, 4}, {4, 1}};
+  wg_npz_entry *e = wg_alloc_zero(3 * sizeof *e); /* wg_npz_free_entries frees it */
+  ck_assert_ptr_nonnull(e);
+  for (int k = 0; k < 3; k++) {
+    int n = shape[k][0] * shape[k][1];
+    double d[12];
+    float f[12];
+    for (int i = 0; i < n; i++) d[i] = 0.1 * (i + 1), f[i] = (float)d[i];
+    if (k == 2 && bad >= 0) d[bad] = big;
+    unsigned char b[512];
+    e[k].len = typed_image(b, shape[k][0], shape[k][1], esize, d, f);
+    e[k].npy = wg_alloc(e[k].len);
+    memcpy(e[k].npy, b, e[k].len);
+    snprintf(e[k].name, sizeof e[k].name, "%s.npy", names[k]);
+  }
+  wg_model *m = wg_model_new(1);
+  ck_assert_int_eq(wg_npz_write(m, path, e, 3), WG_OK);
+  wg_npz_free_entries(e, 3);
+  wg_model_free(m);
+}
+
+/* A user of one build opens the other's model files: '<f8' and '<f4' archives load in both;
+ * in float a '<f8' number beyond FLT_MAX is refused naming file, entry and element, and the
+ * model stays as it was. */
+START_TEST(model_load_reads_both_dtypes) {
+  wg_model *m = small_model(1, 4), *keep = small_model(1, 4);
+  for (int esize = 4; esize <= 8; esize += 4) {
+    const char *p = path_of(esize == 8 ? "f8.npz" : "f4.npz");
+    typed_archive(p, (size_t)esize, -1, 0);
+    ck_assert_msg(wg_model_load(m, p) == WG_OK, "%s", wg_model_error(m));
+    for (int k = 0; k < 3; k++) {
+      wg_mat v = wg_param_value(wg_model_get(m, k));
+      for (int i = 0; i < v.rows * v.cols; i++) {
+        double want = esize == 8 ? (wg_real)(0.1 * (i + 1)) : (wg_real)(float)(0.1 * (i + 1));
+        ck_assert_msg(v.data[i] == want, "%d-byte archive, parameter %d, element %d", esize, k, i);
+      }
+    }
+  }
+  const char *p = path_of("big.npz");
+  typed_archive(p, 8, 2, 5e38);
+  wg_model *fresh = small_model(1, 4);
+  wg_status st = wg_model_load(fresh, p);
+  if (TU_F32) {
+    ck_assert_int_eq(st, WG_ERR_FORMAT);
+    const char *e = wg_model_error(fresh);
+    ck_assert_msg(strstr(e, p) && strstr(e, "W2.npy: element 2 ([2, 0]) is 4.9999999999999997e+38"),
+                  "%s", e);
+    ck_assert(same_values(fresh, keep)); /* unchanged */
+  } else {
+    ck_assert_int_eq(st, WG_OK);
+    ck_assert(wg_param_value(wg_model_get(fresh, 2)).data[2] == 5e38);
+  }
+  wg_model_free(m), wg_model_free(keep), wg_model_free(fresh);
+}
+END_TEST
+
+/* npz_visit for checkpoint_metadata_stays_float64: the descr of every entry */
+typedef struct {
+  char names[16][48], descr[16][8];
+  int n;
+} dtype_list;
+
+static wg_status note_dtype(void *ctx, const char *name, const unsigned char *npy, size_t size) {
+  dtype_list *l = ctx;
+  const char *d = memchr(npy, '<', size);
+  ck_assert(l->n < 16 && d != NULL);
+  snprintf(l->names[l->n], sizeof l->names[0], "%s", name);
+  snprintf(l->descr[l->n], sizeof l->descr[0], "%.3s", d);
+  l->n++;
+  return WG_OK;
+}
+
+/* A checkpoint keeps the parameters and Adam's moments in wg_real's dtype, and the generator
+ * words, step count, rate and values in float64 in both builds: a generator half (up to 2^32)
+ * or a step count above 2^24 has no exact float. */
+START_TEST(checkpoint_metadata_stays_float64) {
+  wg_model *m = small_model(3, 4);
+  wg_optim *o = wg_optim_new(m, wg_adam_config(0.01), NULL, 0);
+  ck_assert_ptr_nonnull(o);
+  wg_rng r;
+  wg_rng_seed(&r, 42);
+  double epoch = 16777217; /* 2^24 + 1: not a float */
+  wg_checkpoint_rng rs = {"data", &r};
+  wg_checkpoint_value vs = {"epoch", &epoch};
+  wg_checkpoint c = {o, &rs, 1, &vs, 1};
+  const char *p = path_of("ck.npz");
+  ck_assert_msg(wg_checkpoint_save(m, &c, p) == WG_OK, "%s", wg_model_error(m));
+  unsigned char *buf;
+  size_t len;
+  char err[256];
+  ck_assert_int_eq(wg_file_read(p, &buf, &len, err, sizeof err), WG_OK);
+  dtype_list l = {.n = 0};
+  ck_assert_int_eq(wg_npz_walk(m, p, buf, len, note_dtype, &l), WG_OK);
+  wg_free(buf, len + 1);
+  int meta = 0;
+  for (int i = 0; i < l.n; i++) {
+    int is_meta = strstr(l.names[i], "rng") || !strcmp(l.names[i], "optim.step") ||
+                  !strcmp(l.names[i], "optim.lr") || !strncmp(l.names[i], "value.", 6);
+    meta += is_meta;
+    ck_assert_msg(!strcmp(l.descr[i], is_meta || !TU_F32 ? "<f8" : "<f4"), "%s: %s", l.names[i],
+                  l.descr[i]);
+  }
+  ck_assert_int_eq(meta, 5); /* model.rng, optim.step, optim.lr, rng.data, value.epoch */
+  /* and they come back exactly */
+  wg_rng r0 = r;
+  double e0 = epoch;
+  for (int k = 0; k < 8; k++) wg_rng_next(&r);
+  epoch = 0;
+  ck_assert_msg(wg_checkpoint_load(m, &c, p) == WG_OK, "%s", wg_model_error(m));
+  ck_assert(memcmp(&r, &r0, sizeof r) == 0 && epoch == e0);
+  wg_optim_free(o);
+  wg_model_free(m);
 }
 END_TEST
 
@@ -994,13 +1234,19 @@ END_TEST
 /* Subnormal numbers are finite (strtod flags them with ERANGE): 1e-310 as NumPy's savetxt
  * writes it, the smallest subnormal 2^-1074, and 1e-400, which rounds to 0. */
 START_TEST(csv_accepts_subnormal_numbers) {
+#ifdef WG_REAL_FLOAT /* float's subnormals: 1e-40, -2^-149; 1e-50 underflows to 0 */
+  const char *p = write_text("sub.csv", "a,b\n1e-40,0\n-1.40129846e-45,1\n1e-50,0\n");
+  const double sub = 1e-40, tiny = -ldexp(1, -149), least_normal = FLT_MIN;
+#else
   const char *p = write_text("sub.csv", "a,b\n1e-310,0\n-4.9406564584124654e-324,1\n1e-400,0\n");
+  const double sub = 1e-310, tiny = -ldexp(1, -1074), least_normal = 2.2250738585072014e-308;
+#endif
   wg_dataset d;
   char err[256];
   ck_assert_int_eq(wg_csv_load(&d, p, NULL, -1, err, sizeof err), WG_OK);
   ck_assert_int_eq(d.rows, 3);
-  ck_assert(d.x[0] == 1e-310 && d.x[0] > 0 && d.x[0] < 2.2250738585072014e-308);
-  ck_assert(d.x[1] == -ldexp(1, -1074));
+  ck_assert(d.x[0] == (wg_real)sub && d.x[0] > 0 && d.x[0] < least_normal);
+  ck_assert(d.x[1] == tiny);
   ck_assert(d.x[2] == 0);
   wg_dataset_free(&d);
 }
@@ -1067,6 +1313,16 @@ Suite *make_suite(void) {
   tcase_add_test(tc, npy_reads_large_files);
   tcase_add_test(tc, io_survives_allocation_failures);
   suite_add_tcase(s, tc);
+  tc = tcase_create("dtypes");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_test(tc, npy_writes_the_dtype_of_wg_real);
+  tcase_add_test(tc, npy_reads_f4_exactly);
+  tcase_add_test(tc, npy_reads_f8_rounding_in_float);
+  tcase_add_test(tc, npy_f8_beyond_float_range);
+  tcase_add_test(tc, model_load_reads_both_dtypes);
+  tcase_add_test(tc, checkpoint_metadata_stays_float64);
+  suite_add_tcase(s, tc);
+
   tc = tcase_create("hostile files");
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_set_timeout(tc, 30);

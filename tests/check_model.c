@@ -260,7 +260,7 @@ START_TEST(optimizer_matches_pytorch) {
       ck_assert_int_eq(wg_optim_steps(o), s + 1);
       for (int k = 0; k < 3; k++) {
         double want = c.want[s][k];
-        ck_assert_msg(fabs(wg_param_value(p).data[k] - want) <= 1e-14 * (1 + fabs(want)),
+        ck_assert_msg(fabs(wg_param_value(p).data[k] - want) <= TU_TOL(1e-14) * (1 + fabs(want)),
                       "%s step %d [%d]: %.17g vs %.17g", c.name, s + 1, k,
                       wg_param_value(p).data[k], want);
         ck_assert(wg_param_value(q).data[k] == wg_param_value(p).data[k]);
@@ -297,20 +297,20 @@ START_TEST(optimizer_weight_decay_per_parameter) {
     wg_model_add(m, "W", 1, 2, (wg_init){WG_INIT_CONSTANT, 2, 0}, &p);
     wg_model_add(m, "b", 1, 2, (wg_init){WG_INIT_CONSTANT, 2, 0}, &q);
     wg_optim *o = wg_optim_new(m, c, NULL, 0);
-    ck_assert_double_eq(wg_optim_weight_decay(o, q), 0.1);
+    ck_assert_double_eq(wg_optim_weight_decay(o, q), (wg_real)0.1); /* kept as wg_real */
     ck_assert_int_eq(wg_optim_set_weight_decay(o, q, 0), WG_OK);
     ck_assert_double_eq(wg_optim_weight_decay(o, q), 0);
-    ck_assert_double_eq(wg_optim_weight_decay(o, p), 0.1);
+    ck_assert_double_eq(wg_optim_weight_decay(o, p), (wg_real)0.1);
     for (int e = 0; e < 2; e++) wg_param_grad(p).data[e] = wg_param_grad(q).data[e] = 0.5;
     ck_assert_int_eq(wg_optim_step(o), WG_OK);
     for (int e = 0; e < 2; e++) {
-      ck_assert_double_eq_tol(wg_param_value(p).data[e], want_p[k], 1e-15);
-      ck_assert_double_eq_tol(wg_param_value(q).data[e], want_q[k], 1e-15);
+      ck_assert_double_eq_tol(wg_param_value(p).data[e], want_p[k], TU_TOL(1e-15));
+      ck_assert_double_eq_tol(wg_param_value(q).data[e], want_q[k], TU_TOL(1e-15));
     }
     if (k == 0) {
       ck_assert_int_eq(wg_optim_step(o), WG_OK);
-      ck_assert_double_eq_tol(wg_param_value(p).data[0], 1.8607, 1e-15);
-      ck_assert_double_eq_tol(wg_param_value(q).data[0], 1.9, 1e-15);
+      ck_assert_double_eq_tol(wg_param_value(p).data[0], 1.8607, TU_TOL(1e-15));
+      ck_assert_double_eq_tol(wg_param_value(q).data[0], 1.9, TU_TOL(1e-15));
     }
     wg_optim_reset(o); /* the decays are configuration: reset keeps them */
     ck_assert_double_eq(wg_optim_weight_decay(o, q), 0);
@@ -337,7 +337,7 @@ START_TEST(optimizer_weight_decay_bad_arguments) {
   ck_assert_str_eq(wg_last_error(), "wg_optim_set_weight_decay: weight decay -1 for parameter "
                    "'W' refused (it must be finite and >= 0); it stays 0.01");
   ck_assert_int_eq(wg_optim_set_weight_decay(o, p, NAN), WG_ERR_ARG);
-  ck_assert_double_eq(wg_optim_weight_decay(o, p), 0.01);
+  ck_assert_double_eq(wg_optim_weight_decay(o, p), (wg_real)0.01);
   ck_assert_double_eq(wg_optim_weight_decay(o, x), -1);
   ck_assert_double_eq(wg_optim_weight_decay(NULL, p), -1);
   ck_assert_int_eq(wg_optim_set_weight_decay(NULL, p, 0), WG_ERR_ARG);
@@ -554,8 +554,8 @@ START_TEST(clip_grad_norm) {
   /* to 1: scaled by 1 / (5 + 1e-6); torch.nn.utils.clip_grad_norm_ gives 0.599999880000024,
    * 0.799999840000032 and returns 5.0 */
   ck_assert_double_eq(wg_clip_grad_norm(m, 1), 5);
-  ck_assert(fabs(wg_param_grad(a).data[0] - 0.599999880000024) < 1e-15);
-  ck_assert(fabs(wg_param_grad(b).data[0] - 0.799999840000032) < 1e-15);
+  ck_assert(fabs(wg_param_grad(a).data[0] - 0.599999880000024) < TU_TOL(1e-15));
+  ck_assert(fabs(wg_param_grad(b).data[0] - 0.799999840000032) < TU_TOL(1e-15));
   /* a negative or NaN bound is refused and leaves the gradients alone (it would flip their
    * signs or make them NaN) */
   const double bad[2] = {-1, NAN};
@@ -601,7 +601,7 @@ START_TEST(softmax_values_closed_form) {
   wg_mat v = wg_value(t, y);
   double s = exp(-2) + exp(-1) + 1; /* row 1 divided by e^3 */
   double want[6] = {exp(-2) / s, exp(-1) / s, 1 / s, 0.5, 0.5, 0};
-  ck_assert_double_le(tu_max_rel_diff(v.data, want, 6, 1e-300), 1e-15);
+  ck_assert_double_le(tu_max_rel_diff(v.data, want, 6, 1e-300), TU_TOL(1e-15));
   ck_assert_int_eq(wg_tape_status(t), WG_OK);
   wg_tape_free(t);
 }
@@ -620,13 +620,13 @@ START_TEST(softmax_vjp_jvp_finite_differences) {
   ck_assert_int_eq(wg_backward(t, L), WG_OK);
   double fd[12];
   finite_diff(t, L, X, 1e-6, fd);
-  ck_assert_double_le(tu_max_rel_diff(wg_param_grad(X).data, fd, 12, 1e-3), 1e-7);
+  ck_assert_double_le(tu_max_rel_diff(wg_param_grad(X).data, fd, 12, 1e-3), TU_TOL(1e-7));
   /* JVP: tL = sum_ij dL/dX_ij tX_ij, checked against the directional difference */
   wg_mat tx = wg_tangent(t, xv);
   double dir = 0;
   for (int i = 0; i < 12; i++) tx.data[i] = tu_uniform(&seed, -1, 1), dir += fd[i] * tx.data[i];
   ck_assert_int_eq(wg_jvp(t), WG_OK);
-  ck_assert(fabs(wg_tangent(t, L).data[0] - dir) < 1e-7);
+  ck_assert(fabs(wg_tangent(t, L).data[0] - dir) < TU_TOL(1e-7));
   wg_tape_free(t);
   wg_param_free(X);
 }
@@ -650,18 +650,18 @@ START_TEST(softmax_ce_value_and_gradient) {
     loss += (log(s) - z[i * N + (int)labels[i]]) / M;
     for (int j = 0; j < N; j++) want[i * N + j] = (exp(z[i * N + j]) / s - (j == labels[i])) / M;
   }
-  ck_assert(fabs(wg_value(t, L).data[0] - loss) < 1e-14);
-  ck_assert_double_le(tu_max_rel_diff(wg_param_grad(Z).data, want, M * N, 1e-12), 1e-12);
+  ck_assert(fabs(wg_value(t, L).data[0] - loss) < TU_TOL(1e-14));
+  ck_assert_double_le(tu_max_rel_diff(wg_param_grad(Z).data, want, M * N, 1e-12), TU_TOL(1e-12));
   double fd[M * N];
   finite_diff(t, L, Z, 1e-6, fd);
-  ck_assert_double_le(tu_max_rel_diff(wg_param_grad(Z).data, fd, M * N, 1e-3), 1e-7);
+  ck_assert_double_le(tu_max_rel_diff(wg_param_grad(Z).data, fd, M * N, 1e-3), TU_TOL(1e-7));
   /* JVP against the directional difference */
   unsigned long long seed = 3;
   wg_mat tz = wg_tangent(t, zv);
   double dir = 0;
   for (int i = 0; i < M * N; i++) tz.data[i] = tu_uniform(&seed, -1, 1), dir += fd[i] * tz.data[i];
   ck_assert_int_eq(wg_jvp(t), WG_OK);
-  ck_assert(fabs(wg_tangent(t, L).data[0] - dir) < 1e-7);
+  ck_assert(fabs(wg_tangent(t, L).data[0] - dir) < TU_TOL(1e-7));
   wg_tape_free(t);
   wg_param_free(Z);
 }
@@ -675,7 +675,7 @@ START_TEST(softmax_ce_hand_value_and_stability) {
   const wg_real z[6] = {1, 2, 3, 1000, 0, -1000}, c[2] = {2, 0};
   wg_var L = wg_softmax_ce(t, wg_input(t, 2, 3, z), wg_input(t, 2, 1, c));
   ck_assert_int_eq(wg_tape_status(t), WG_OK);
-  ck_assert(fabs(wg_value(t, L).data[0] - 0.40760596444438 / 2) < 1e-13);
+  ck_assert(fabs(wg_value(t, L).data[0] - 0.40760596444438 / 2) < TU_TOL(1e-13));
   wg_tape_free(t);
 }
 END_TEST

@@ -309,7 +309,7 @@ static wg_status case_checks(oom_out *out) {
     if (failed >= 0) {
       ck_assert_int_eq(failed, 0);
       double rel = wg_dot_test(t, z, 4);
-      if (rel >= 0) ck_assert_double_lt(rel, 1e-12);
+      if (rel >= 0) ck_assert_double_lt(rel, TU_TOL(1e-12));
     }
     s = wg_tape_status(t);
   }

@@ -5,7 +5,7 @@
  * the cases below
  *   1. compare the forward value with a plain C reference written in this file,
  *   2. compare the VJP with central finite differences (h = 1e-6, pass when
- *      |ad - fd| <= 1e-5 + 1e-3 |fd|): the op's inputs are parameters with random values in a
+ *      |ad - fd| <= TU_TOL(1e-5) + 1e-3 |fd|): the op's inputs are parameters with random values in a
  *      valid domain, the loss is sum(op(...) * R) with a fixed random input R of the output's
  *      shape, so every entry of the Jacobian is weighted and tested (plus sum(x * R_x) for each
  *      input x, recorded later, which catches a VJP that assigns instead of accumulating);
@@ -24,10 +24,10 @@
 #include "ops/ops.h"
 #include "testutil.h"
 
-#define FD_H 1e-6
-#define FD_ABS 1e-5
+#define FD_H TU_FD_H(1e-6)     /* tests/tol.h: 4.9e-3 in float */
+#define FD_ABS TU_FD_TOL(1e-5)  /* 2.4e-3 in float */
 #define FD_REL 1e-3
-#define FWD_TOL 1e-12 /* forward against the plain C reference, relative with floor 1 */
+#define FWD_TOL TU_TOL(1e-12) /* forward against the plain C reference, relative with floor 1 */
 #define MAX_IN 3
 
 /* ---- case descriptions -------------------------------------------------------------- */
@@ -72,17 +72,74 @@ static double loss_now(wg_tape *t, wg_var L) {
   return wg_value(t, L).data[0];
 }
 
+/* central and one-sided differences of L in one element *xe at step h, with the steps actually
+ * taken after rounding (x + h - x is not h in float); l0 = L at x; *xe is put back */
+typedef struct {
+  double central, plus, minus;
+} fd_pair;
+
+/* What the finite differences evaluate. float64: the tape's loss L. float: L's terms
+ * sum(y R) + sum_k sum(x_k R_k) summed in double by the test from the op's float outputs, so
+ * that the outputs a step leaves alone cancel exactly and the round-off is only that of the
+ * outputs it moves; `moved` gets the largest |y_j R_j| over those (whose bits differ from
+ * y0, the outputs at x). */
+typedef struct {
+  wg_var L, y;
+  const wg_real *R, *y0;
+  wg_real *const *x, *const *Rk;
+  const grad_spec *s;
+  int n_out;
+  double moved;
+} fd_loss;
+
+static double fd_eval(wg_tape *t, fd_loss *f) {
+  if (!TU_F32) return loss_now(t, f->L);
+  ck_assert_int_eq(wg_forward(t), WG_OK);
+  const wg_real *y = wg_value(t, f->y).data;
+  double sum = 0;
+  for (int j = 0; j < f->n_out; j++) {
+    sum += (double)y[j] * f->R[j];
+    if (memcmp(&y[j], &f->y0[j], sizeof y[j]) != 0)
+      f->moved = fmax(f->moved, fabs((double)y[j] * f->R[j]));
+  }
+  for (int k = 0; k < f->s->n_in; k++)
+    for (int e = 0; e < f->s->in[k].rows * f->s->in[k].cols; e++)
+      sum += (double)f->x[k][e] * f->Rk[k][e];
+  return sum;
+}
+
+static fd_pair one_sided(wg_tape *t, fd_loss *f, wg_real *xe, double h, double l0) {
+  wg_real v = *xe;
+  *xe = (wg_real)(v + h);
+  double hp = (double)*xe - v, lp = fd_eval(t, f);
+  *xe = (wg_real)(v - h);
+  double hm = v - (double)*xe, lm = fd_eval(t, f);
+  *xe = v;
+  return (fd_pair){(lp - lm) / (hp + hm), (lp - l0) / hp, (l0 - lm) / hm};
+}
+
+/* the one-sided differences disagree beyond the bound, by a jump that keeps its size at h / 2
+ * (on a smooth function they differ by h f'', which halves with h) */
+static int is_kink(fd_pair at_h, fd_pair at_half, double roundoff) {
+  double jump = fabs(at_h.plus - at_h.minus), jump2 = fabs(at_half.plus - at_half.minus);
+  return jump > FD_ABS + FD_REL * fmax(fabs(at_h.plus), fabs(at_h.minus)) + 4 * roundoff &&
+         jump2 > 0.75 * jump;
+}
+
 static void gradcheck(const char *op, const grad_spec *s, unsigned long long seed) {
   char label[128];
   shape_label(s, label, sizeof label);
   unsigned long long rng = seed;
   wg_param *p[MAX_IN];
-  double *x[MAX_IN];
+  wg_real *x[MAX_IN];
+  double *xd[MAX_IN]; /* the same values as doubles, for the plain C reference */
   for (int k = 0; k < s->n_in; k++) {
     p[k] = wg_param_new("x", s->in[k].rows, s->in[k].cols);
     ck_assert_ptr_nonnull(p[k]);
     x[k] = wg_param_value(p[k]).data;
-    for (int e = 0; e < s->in[k].rows * s->in[k].cols; e++) x[k][e] = fill_value(&s->in[k], &rng);
+    xd[k] = malloc((size_t)s->in[k].rows * s->in[k].cols * sizeof *xd[k]);
+    for (int e = 0; e < s->in[k].rows * s->in[k].cols; e++)
+      x[k][e] = (wg_real)fill_value(&s->in[k], &rng), xd[k][e] = x[k][e];
   }
   wg_tape *t = wg_tape_new();
   wg_var in[MAX_IN];
@@ -96,8 +153,9 @@ static void gradcheck(const char *op, const grad_spec *s, unsigned long long see
                 "%s %s: result is (%dx%d), expected (%dx%d)", op, label, yv.rows, yv.cols,
                 s->out_rows, s->out_cols);
   int n_out = s->out_rows * s->out_cols;
-  double *ref = malloc((size_t)n_out * sizeof *ref), *R = malloc((size_t)n_out * sizeof *R);
-  s->ref(s, x, ref);
+  double *ref = malloc((size_t)n_out * sizeof *ref);
+  wg_real *R = malloc((size_t)n_out * sizeof *R);
+  s->ref(s, xd, ref);
   double fwd = tu_max_rel_diff(yv.data, ref, (size_t)n_out, 1.0);
   ck_assert_msg(fwd <= FWD_TOL, "%s %s: forward differs from the reference by %g", op, label,
                 fwd);
@@ -107,7 +165,7 @@ static void gradcheck(const char *op, const grad_spec *s, unsigned long long see
    *    input's adjoint instead of accumulating loses it and fails. */
   for (int e = 0; e < n_out; e++) R[e] = tu_uniform(&rng, -1, 1);
   wg_var L = wg_sum(t, wg_mul(t, y, wg_input(t, s->out_rows, s->out_cols, R)));
-  double *Rk[MAX_IN];
+  wg_real *Rk[MAX_IN];
   for (int k = 0; k < s->n_in; k++) {
     int nk = s->in[k].rows * s->in[k].cols;
     Rk[k] = malloc((size_t)nk * sizeof *Rk[k]);
@@ -116,46 +174,88 @@ static void gradcheck(const char *op, const grad_spec *s, unsigned long long see
     L = wg_add(t, L, wg_sum(t, wg_mul(t, in[k], rk)));
   }
   ck_assert_int_eq(wg_backward(t, L), WG_OK);
+  /* In float each output y_j a step moves carries a few ulps of its op (<= 4 for the ops
+   * here, the library's vmath bounds), which the central difference divides by 2h: the bound
+   * adds 8 eps max|y_j R_j| / h over the moved outputs times their count (0 in float64). */
+  wg_real *y0 = malloc((size_t)n_out * sizeof *y0);
+  memcpy(y0, yv.data, (size_t)n_out * sizeof *y0);
+  fd_loss fl = {L, y, R, y0, x, Rk, s, n_out, 0};
+  double l0 = fd_eval(t, &fl), gx = 0;
   for (int k = 0; k < s->n_in; k++) {
-    const double *g = wg_param_grad(p[k]).data;
-    for (int e = 0; e < s->in[k].rows * s->in[k].cols; e++) {
+    const wg_real *g = wg_param_grad(p[k]).data;
+    int n = s->in[k].rows * s->in[k].cols, kinks = 0;
+    for (int e = 0; e < n; e++) {
       double v = x[k][e];
-      x[k][e] = v + FD_H;
-      double lp = loss_now(t, L);
-      x[k][e] = v - FD_H;
-      double lm = loss_now(t, L);
-      x[k][e] = v;
-      double fd = (lp - lm) / (2 * FD_H);
-      ck_assert_msg(fabs(g[e] - fd) <= FD_ABS + FD_REL * fabs(fd),
+      gx += fabs(g[e] * v);
+      fl.moved = 0;
+      int moved = 0;
+      fd_pair at_h = one_sided(t, &fl, &x[k][e], FD_H, l0);
+      for (int j = 0; TU_F32 && j < n_out; j++)
+        moved += memcmp(&wg_value(t, y).data[j], &y0[j], sizeof *y0) != 0;
+      double roundoff = TU_F32 ? 8 * TU_EPS * fl.moved * (moved + 1) / FD_H : 0;
+      double fd = at_h.central, ro = roundoff;
+      /* float's step is large enough to reach a kink (clamp's edge) that float64's 1e-6 does
+       * not: when the one-sided differences jump, the smaller steps h/4, h/16, h/64 (round-off
+       * growing as 1/h) may be clear of it; still jumping at h/2: the kink is skipped */
+      for (double hs = FD_H / 4; TU_F32 && hs >= FD_H / 64 &&
+                                 !(fabs(g[e] - fd) <= FD_ABS + FD_REL * fabs(fd) + ro) &&
+                                 fabs(at_h.plus - at_h.minus) > FD_ABS + 4 * roundoff;
+           hs /= 4)
+        fd = one_sided(t, &fl, &x[k][e], hs, l0).central, ro = roundoff * FD_H / hs;
+      if (TU_F32 && !(fabs(g[e] - fd) <= FD_ABS + FD_REL * fabs(fd) + ro) &&
+          is_kink(at_h, one_sided(t, &fl, &x[k][e], FD_H / 2, l0), roundoff)) {
+        kinks++; /* a kink within the float step: gradcheck's rule (check.h wg_gc_kink) */
+        continue;
+      }
+      ck_assert_msg(fabs(g[e] - fd) <= FD_ABS + FD_REL * fabs(fd) + ro,
                     "%s %s: dL/dx%d[%d]: VJP %.12g, finite difference %.12g", op, label, k, e,
                     g[e], fd);
     }
+    ck_assert_msg(kinks <= n / 20, "%s %s: x%d: %d of %d elements at a kink", op, label, k, kinks, n);
   }
 
-  /* 3. JVP along a random direction d against (L(x + h d) - L(x - h d)) / 2h */
-  double *d[MAX_IN];
+  /* 3. JVP along a random direction d against (L(x + h d) - L(x - h d)) / 2h; in float the
+   *    rounding of every x + h d adds eps sum |g x| / h to the round-off */
+  double S = 0; /* every output moves: all the terms' round-off, and that of x + h d */
+  for (int e = 0; e < n_out; e++) S += fabs((double)yv.data[e] * R[e]);
+  double roundoff = TU_F32 ? 8 * TU_EPS * (S + gx) / FD_H : 0;
+  wg_real *d[MAX_IN];
   for (int k = 0; k < s->n_in; k++) {
     wg_mat tk = wg_tangent(t, in[k]);
     ck_assert_ptr_nonnull(tk.data);
     d[k] = tk.data;
     for (int e = 0; e < tk.rows * tk.cols; e++) d[k][e] = tu_uniform(&rng, -1, 1);
   }
+  /* the rows' values at x again: the differences above left those of the last step, which the
+   * JVP would use (div's tangent reads y); with float's step that shows */
+  ck_assert_int_eq(wg_forward(t), WG_OK);
   ck_assert_int_eq(wg_jvp(t), WG_OK);
   double jv = wg_tangent(t, L).data[0];
   for (int k = 0; k < s->n_in; k++)
     for (int e = 0; e < s->in[k].rows * s->in[k].cols; e++) x[k][e] += FD_H * d[k][e];
-  double lp = loss_now(t, L);
+  double lp = fd_eval(t, &fl);
   for (int k = 0; k < s->n_in; k++)
     for (int e = 0; e < s->in[k].rows * s->in[k].cols; e++) x[k][e] -= 2 * FD_H * d[k][e];
-  double lm = loss_now(t, L);
+  double lm = fd_eval(t, &fl);
   double fd = (lp - lm) / (2 * FD_H);
-  ck_assert_msg(fabs(jv - fd) <= FD_ABS + FD_REL * fabs(fd),
+  if (TU_F32) { /* Richardson: (4 D(h/2) - D(h)) / 3 cancels the truncation h^2 L3 / 6 of
+                 * float's large step (steep ops: div near 0), for 3 times the round-off */
+    for (int k = 0; k < s->n_in; k++)
+      for (int e = 0; e < s->in[k].rows * s->in[k].cols; e++) x[k][e] += 1.5 * FD_H * d[k][e];
+    double lp2 = fd_eval(t, &fl);
+    for (int k = 0; k < s->n_in; k++)
+      for (int e = 0; e < s->in[k].rows * s->in[k].cols; e++) x[k][e] -= FD_H * d[k][e];
+    double lm2 = fd_eval(t, &fl);
+    fd = (4 * (lp2 - lm2) / FD_H - fd) / 3, roundoff *= 3;
+  }
+  ck_assert_msg(fabs(jv - fd) <= FD_ABS + FD_REL * fabs(fd) + roundoff,
                 "%s %s: JVP %.12g, finite-difference directional derivative %.12g", op, label,
                 jv, fd);
 
   ck_assert_int_eq(wg_tape_status(t), WG_OK);
   wg_tape_free(t);
-  for (int k = 0; k < s->n_in; k++) wg_param_free(p[k]), free(Rk[k]);
+  for (int k = 0; k < s->n_in; k++) wg_param_free(p[k]), free(Rk[k]), free(xd[k]);
+  free(y0);
   free(ref);
   free(R);
 }
@@ -445,7 +545,7 @@ static void run_mse(void) {
  * across two wg_use of the same parameter; wg_param_zero_grad clears it. The leaf refers
  * to the parameter's buffer, no copy. */
 static void run_param(void) {
-  double R[6] = {0.5, -1.25, 2.0, 3.5, -0.75, 1.0};
+  wg_real R[6] = {0.5, -1.25, 2.0, 3.5, -0.75, 1.0};
   wg_param *W = wg_param_new("W", 2, 3);
   for (int i = 0; i < 6; i++) wg_param_value(W).data[i] = 0.1 * (i + 1);
   wg_tape *t = wg_tape_new();
@@ -471,7 +571,7 @@ static void run_param(void) {
 
 /* input: referenced (no copy), read again on replay, and never given an adjoint. */
 static void run_input(void) {
-  double X[4] = {1, 2, 3, 4};
+  wg_real X[4] = {1, 2, 3, 4};
   wg_param *W = wg_param_new("W", 2, 2);
   for (int i = 0; i < 4; i++) wg_param_value(W).data[i] = 0.5 - i;
   wg_tape *t = wg_tape_new();
@@ -483,7 +583,7 @@ static void run_input(void) {
   for (int i = 0; i < 4; i++) ck_assert_double_eq(wg_param_grad(W).data[i], X[i]);
   X[0] = 10; /* L = sum(X * W) by hand: 10*0.5 + 2*(-0.5) + 3*(-1.5) + 4*(-2.5) = -10.5 */
   ck_assert_int_eq(wg_forward(t), WG_OK);
-  ck_assert_double_eq_tol(wg_value(t, L).data[0], -10.5, 1e-15);
+  ck_assert_double_eq_tol(wg_value(t, L).data[0], -10.5, TU_TOL(1e-15));
   wg_tape_free(t);
   wg_param_free(W);
 }
@@ -1288,7 +1388,7 @@ typedef wg_var (*unary_fn)(wg_tape *, wg_var);
 static void extreme_unary(unary_fn f, const double *v, int n, const double *expect,
                           const char *what) {
   wg_param *P = wg_param_new("x", 1, n);
-  memcpy(wg_param_value(P).data, v, (size_t)n * sizeof *v);
+  tu_to_real(wg_param_value(P).data, v, (size_t)n);
   wg_tape *t = wg_tape_new();
   wg_var y = f(t, wg_use(t, P));
   ck_assert_int_eq(wg_backward(t, wg_sum(t, y)), WG_OK);
@@ -1301,15 +1401,16 @@ static void extreme_unary(unary_fn f, const double *v, int n, const double *expe
   wg_param_free(P);
 }
 
-/* the limits: sigmoid(+-1e308) = 1, 0 and tanh(+-1e308) = +-1, exactly in double */
+/* the limits: sigmoid(+-1e308) = 1, 0 and tanh(+-1e308) = +-1, exactly in double (1e38 in float:
+ * TU_BIG, tests/tol.h) */
 START_TEST(sigmoid_at_plus_minus_1e308_is_exact_and_finite) {
-  double v[4] = {1e308, -1e308, 800, -800}, e[4] = {1, 0, 1, 0};
+  double v[4] = {TU_BIG, -TU_BIG, 800, -800}, e[4] = {1, 0, 1, 0};
   extreme_unary(wg_sigmoid, v, 4, e, "sigmoid");
 }
 END_TEST
 
 START_TEST(tanh_at_plus_minus_1e308_is_exact_and_finite) {
-  double v[2] = {1e308, -1e308}, e[2] = {1, -1};
+  double v[2] = {TU_BIG, -TU_BIG}, e[2] = {1, -1};
   extreme_unary(wg_tanh, v, 2, e, "tanh");
 }
 END_TEST
@@ -1321,21 +1422,21 @@ START_TEST(bce_logits_at_plus_minus_1000_is_finite) {
   double z[4] = {1000, 1000, -1000, -1000}, y[4] = {0, 1, 0, 1};
   double gz[4] = {0.25, 0, 0, -0.25}, gy[4] = {-250, -250, 250, 250}, each[4] = {1000, 0, 0, 1000};
   wg_param *Z = wg_param_new("z", 1, 4), *Y = wg_param_new("y", 1, 4);
-  memcpy(wg_param_value(Z).data, z, sizeof z);
-  memcpy(wg_param_value(Y).data, y, sizeof y);
+  tu_to_real(wg_param_value(Z).data, z, sizeof z / sizeof z[0]);
+  tu_to_real(wg_param_value(Y).data, y, sizeof y / sizeof y[0]);
   wg_tape *t = wg_tape_new();
   wg_var L = wg_bce_logits(t, wg_use(t, Z), wg_use(t, Y));
   ck_assert_int_eq(wg_backward(t, L), WG_OK);
   ck_assert_double_eq_tol(wg_value(t, L).data[0], 500, 500 * 1e-15);
   for (int i = 0; i < 4; i++) {
     ck_assert(isfinite(wg_param_grad(Z).data[i]) && isfinite(wg_param_grad(Y).data[i]));
-    ck_assert_double_eq_tol(wg_param_grad(Z).data[i], gz[i], 1e-15);
-    ck_assert_double_eq_tol(wg_param_grad(Y).data[i], gy[i], 1e-12);
+    ck_assert_double_eq_tol(wg_param_grad(Z).data[i], gz[i], TU_TOL(1e-15));
+    ck_assert_double_eq_tol(wg_param_grad(Y).data[i], gy[i], TU_TOL(1e-12));
   }
   for (int i = 0; i < 4; i++) { /* each case alone */
     wg_tape_reset(t);
     wg_var Li = wg_bce_logits(t, wg_scalar(t, z[i]), wg_scalar(t, y[i]));
-    ck_assert_double_eq_tol(wg_value(t, Li).data[0], each[i], 1e-12);
+    ck_assert_double_eq_tol(wg_value(t, Li).data[0], each[i], TU_TOL(1e-12));
   }
   wg_tape_free(t);
   wg_param_free(Z);
@@ -1364,9 +1465,9 @@ END_TEST
 /* the seed's composition bce(sigmoid(z)) at a saturated logit stays finite through the clamp */
 START_TEST(bce_of_saturated_sigmoid_is_finite) {
   wg_param *Z = wg_param_new("z", 1, 2);
-  wg_param_value(Z).data[0] = 1e308;
-  wg_param_value(Z).data[1] = -1e308;
-  double y[2] = {0, 1}; /* both maximally wrong: each term clamps at 100 */
+  wg_param_value(Z).data[0] = TU_BIG;
+  wg_param_value(Z).data[1] = -TU_BIG;
+  wg_real y[2] = {0, 1}; /* both maximally wrong: each term clamps at 100 */
   wg_tape *t = wg_tape_new();
   wg_var L = wg_bce(t, wg_sigmoid(t, wg_use(t, Z)), wg_input(t, 1, 2, y));
   ck_assert_int_eq(wg_backward(t, L), WG_OK);
@@ -1400,15 +1501,15 @@ START_TEST(gelu_against_erf_values) {
                               0.5,                     0.86749512465616285,
                               1.0833154705876864,      1.0119456472041839};
   wg_param *P = wg_param_new("x", 1, 8);
-  memcpy(wg_param_value(P).data, x, sizeof x);
+  tu_to_real(wg_param_value(P).data, x, sizeof x / sizeof x[0]);
   wg_tape *t = wg_tape_new();
   wg_var v = wg_gelu(t, wg_use(t, P));
   ck_assert_int_eq(wg_backward(t, wg_sum(t, v)), WG_OK);
   for (int i = 0; i < 8; i++) {
     double yi = wg_value(t, v).data[i], gi = wg_param_grad(P).data[i];
-    ck_assert_msg(fabs(yi - y[i]) <= 2e-14 * fabs(y[i]), "gelu(%g) = %.17g, expected %.17g",
+    ck_assert_msg(fabs(yi - y[i]) <= TU_TOL(2e-14) * fabs(y[i]), "gelu(%g) = %.17g, expected %.17g",
                   x[i], yi, y[i]);
-    ck_assert_msg(fabs(gi - g[i]) <= 2e-14 * fabs(g[i]), "gelu'(%g) = %.17g, expected %.17g",
+    ck_assert_msg(fabs(gi - g[i]) <= TU_TOL(2e-14) * fabs(g[i]), "gelu'(%g) = %.17g, expected %.17g",
                   x[i], gi, g[i]);
   }
   wg_tape_free(t);
@@ -1419,10 +1520,10 @@ END_TEST
 /* softplus at +-750 and +-1e308: log(1 + exp(x)) would overflow; max(x, 0) + log1p(exp(-|x|))
  * gives x and exp(-750) = 0 exactly in double, and the slope sigmoid(x) is 1 and 0 exactly. */
 START_TEST(softplus_at_plus_minus_750_is_exact_and_finite) {
-  double v[4] = {750, -750, 1e308, -1e308}, e[4] = {750, 0, 1e308, 0};
+  double v[4] = {750, -750, TU_BIG, -TU_BIG}, e[4] = {750, 0, (wg_real)TU_BIG, 0};
   extreme_unary(wg_softplus, v, 4, e, "softplus");
   wg_param *P = wg_param_new("x", 1, 4);
-  memcpy(wg_param_value(P).data, v, sizeof v);
+  tu_to_real(wg_param_value(P).data, v, sizeof v / sizeof v[0]);
   wg_tape *t = wg_tape_new();
   ck_assert_int_eq(wg_backward(t, wg_sum(t, wg_softplus(t, wg_use(t, P)))), WG_OK);
   for (int i = 0; i < 4; i++) ck_assert_double_eq(wg_param_grad(P).data[i], e[i] > 0 ? 1 : 0);
@@ -1542,7 +1643,7 @@ END_TEST
  * db = [1 + 1/2, 0 + 1/2]; min = [1 2; 3 2]: da = [1 0; 1/2 1/2], db = [0 + 1/2, 1 + 1/2]. */
 START_TEST(maximum_minimum_by_hand_with_broadcasting) {
   const wg_real av[4] = {1, 5, 3, 2}, bv[2] = {3, 2};
-  const double y[2][4] = {{3, 5, 3, 2}, {1, 2, 3, 2}};
+  const wg_real y[2][4] = {{3, 5, 3, 2}, {1, 2, 3, 2}};
   const double da[2][4] = {{0, 1, 0.5, 0.5}, {1, 0, 0.5, 0.5}};
   const double db[2][2] = {{1.5, 0.5}, {0.5, 1.5}};
   for (int op = 0; op < 2; op++) {
@@ -1663,20 +1764,20 @@ START_TEST(maximum_bits_do_not_depend_on_threads) {
   for (int i = 0; i < 20000; i++) wg_param_value(A).data[i] = tu_uniform(&rng, -1, 1);
   for (int i = 0; i < 100; i++) wg_param_value(B).data[i] = tu_uniform(&rng, -1, 1);
   for (int i = 0; i < 200; i++) wg_param_value(C).data[i] = tu_uniform(&rng, -1, 1);
-  double *save[2] = {malloc(20300 * sizeof(double)), malloc(20300 * sizeof(double))};
+  wg_real *save[2] = {malloc(20300 * sizeof(wg_real)), malloc(20300 * sizeof(wg_real))};
   for (int run = 0; run < 2; run++) {
     ck_assert_int_ge(wg_set_threads(run ? 2 : 1), 1);
     wg_param_zero_grad(A), wg_param_zero_grad(B), wg_param_zero_grad(C);
     wg_tape *t = wg_tape_new();
     wg_var m = wg_minimum(t, wg_maximum(t, wg_use(t, A), wg_use(t, B)), wg_use(t, C));
     ck_assert_int_eq(wg_backward(t, wg_sum(t, wg_square(t, m))), WG_OK);
-    memcpy(save[run], wg_param_grad(A).data, 20000 * sizeof(double));
-    memcpy(save[run] + 20000, wg_param_grad(B).data, 100 * sizeof(double));
-    memcpy(save[run] + 20100, wg_param_grad(C).data, 200 * sizeof(double));
+    memcpy(save[run], wg_param_grad(A).data, 20000 * sizeof(wg_real));
+    memcpy(save[run] + 20000, wg_param_grad(B).data, 100 * sizeof(wg_real));
+    memcpy(save[run] + 20100, wg_param_grad(C).data, 200 * sizeof(wg_real));
     wg_tape_free(t);
   }
   wg_set_threads(1);
-  ck_assert_mem_eq(save[0], save[1], 20300 * sizeof(double));
+  ck_assert_mem_eq(save[0], save[1], 20300 * sizeof(wg_real));
   free(save[0]), free(save[1]);
   wg_param_free(A), wg_param_free(B), wg_param_free(C);
 }
@@ -1685,8 +1786,8 @@ END_TEST
 /* ---- forward mode beyond single ops --------------------------------------------------- */
 
 /* A small network of many ops, every leaf a parameter (handles in u), loss 1x1. */
-static wg_var mixed_net(wg_tape *t, wg_param *const *p, wg_var *u, const double *x,
-                        const double *y) {
+static wg_var mixed_net(wg_tape *t, wg_param *const *p, wg_var *u, const wg_real *x,
+                        const wg_real *y) {
   wg_var X = wg_input(t, 5, 3, x), Y = wg_input(t, 5, 1, y);
   for (int k = 0; k < 4; k++) u[k] = wg_use(t, p[k]);
   wg_var h = wg_tanh(t, wg_add(t, wg_matmul(t, X, u[0]), u[1]));
@@ -1700,7 +1801,7 @@ static wg_var mixed_net(wg_tape *t, wg_param *const *p, wg_var *u, const double 
  * (the gradient from wg_backward), to rounding. */
 START_TEST(jvp_along_d_equals_gradient_dot_d_on_a_network) {
   unsigned long long rng = 4711;
-  double x[15], y[5];
+  wg_real x[15], y[5];
   for (int i = 0; i < 15; i++) x[i] = tu_uniform(&rng, -1, 1);
   for (int i = 0; i < 5; i++) y[i] = i % 2;
   const int shape[4][2] = {{3, 4}, {1, 4}, {4, 1}, {1, 1}};
@@ -1727,7 +1828,7 @@ START_TEST(jvp_along_d_equals_gradient_dot_d_on_a_network) {
   ck_assert_int_eq(wg_jvp(t), WG_OK);
   double jv = wg_tangent(t, L).data[0];
   ck_assert_msg(scale > 0.1, "a degenerate network: |grad| |d| = %g", scale);
-  ck_assert_msg(fabs(jv - dot) <= 1e-13 * scale, "JVP %.17g, <grad, d> %.17g", jv, dot);
+  ck_assert_msg(fabs(jv - dot) <= TU_TOL(1e-13) * scale, "JVP %.17g, <grad, d> %.17g", jv, dot);
   wg_tape_free(t);
   for (int k = 0; k < 4; k++) wg_param_free(p[k]);
 }
@@ -1737,7 +1838,7 @@ END_TEST
  * the JVP along a direction in X equals the central difference of replays on moved data. */
 START_TEST(jvp_through_an_input_leaf_matches_finite_differences) {
   unsigned long long rng = 99;
-  double x[12], w[4];
+  wg_real x[12], w[4];
   for (int i = 0; i < 12; i++) x[i] = tu_uniform(&rng, -1, 1);
   for (int i = 0; i < 4; i++) w[i] = tu_uniform(&rng, -1, 1);
   wg_tape *t = wg_tape_new();
@@ -1772,7 +1873,7 @@ END_TEST
 
 /* ---- family C beyond the generic gradient test ------------------------------------------- */
 
-static wg_param *param_of(const char *name, int rows, int cols, const double *v) {
+static wg_param *param_of(const char *name, int rows, int cols, const wg_real *v) {
   wg_param *P = wg_param_new(name, rows, cols);
   memcpy(wg_param_value(P).data, v, (size_t)rows * (size_t)cols * sizeof *v);
   return P;
@@ -1781,7 +1882,7 @@ static wg_param *param_of(const char *name, int rows, int cols, const double *v)
 /* x = [1 5 3; 4 2 6] by hand: sums [5 7 9] and [9; 12], means [2.5 3.5 4.5] and [3; 4],
  * maxima [4 5 6] and [5; 6]; with L = sum(y) the max's gradient marks where each maximum is. */
 START_TEST(axis_reductions_by_hand) {
-  static const double x[6] = {1, 5, 3, 4, 2, 6};
+  static const wg_real x[6] = {1, 5, 3, 4, 2, 6};
   static const double want[3][2][3] = {{{5, 7, 9}, {9, 12}}, {{2.5, 3.5, 4.5}, {3, 4}},
                                        {{4, 5, 6}, {5, 6}}};
   static const double grad_max[2][6] = {{0, 1, 0, 1, 0, 1}, {0, 1, 0, 0, 0, 1}};
@@ -1798,7 +1899,7 @@ START_TEST(axis_reductions_by_hand) {
       ck_assert_int_eq(wg_backward(t, wg_sum(t, y)), WG_OK);
       for (int e = 0; e < 6; e++) {
         double g = k == 0 ? 1 : k == 1 ? 1.0 / (axis ? 3 : 2) : grad_max[axis][e];
-        ck_assert_double_eq_tol(wg_param_grad(X).data[e], g, 1e-16);
+        ck_assert_double_eq_tol(wg_param_grad(X).data[e], g, TU_TOL(1e-16));
       }
       wg_tape_free(t);
       wg_param_free(X);
@@ -1808,7 +1909,7 @@ END_TEST
 
 /* ties: the subgradient goes to the first maximum only (x = [2 2; 2 1]) */
 START_TEST(max_axis_ties_go_to_the_first) {
-  static const double x[4] = {2, 2, 2, 1};
+  static const wg_real x[4] = {2, 2, 2, 1};
   static const double want[2][4] = {{1, 1, 0, 0}, {1, 0, 1, 0}};
   for (int axis = 0; axis < 2; axis++) {
     wg_param *X = param_of("X", 2, 2, x);
@@ -1825,17 +1926,17 @@ END_TEST
  * bit, in value and gradient */
 START_TEST(sum_rows_is_sum_axis_0) {
   unsigned long long rng = 5;
-  double x[35];
+  wg_real x[35];
   for (int e = 0; e < 35; e++) x[e] = tu_uniform(&rng, -3, 3);
   wg_param *A = param_of("A", 7, 5, x), *B = param_of("B", 7, 5, x);
   wg_tape *t = wg_tape_new();
   wg_var a = wg_sum_rows(t, wg_use(t, A)), b = wg_sum_axis(t, wg_use(t, B), 0);
-  ck_assert_mem_eq(wg_value(t, a).data, wg_value(t, b).data, 5 * sizeof(double));
-  double r[5] = {1, -2, 0.5, 3, -1};
+  ck_assert_mem_eq(wg_value(t, a).data, wg_value(t, b).data, 5 * sizeof(wg_real));
+  wg_real r[5] = {1, -2, 0.5, 3, -1};
   wg_var R = wg_input(t, 1, 5, r);
   wg_var L = wg_add(t, wg_sum(t, wg_mul(t, a, R)), wg_sum(t, wg_mul(t, b, R)));
   ck_assert_int_eq(wg_backward(t, L), WG_OK);
-  ck_assert_mem_eq(wg_param_grad(A).data, wg_param_grad(B).data, 35 * sizeof(double));
+  ck_assert_mem_eq(wg_param_grad(A).data, wg_param_grad(B).data, 35 * sizeof(wg_real));
   ck_assert_str_eq(wg_ops[t->rows[a.row].op].name, "sum_rows");
   wg_tape_free(t);
   wg_param_free(A);
@@ -1847,32 +1948,32 @@ END_TEST
  * 1000 + log 3, -1000 + log 2 and log_softmax([1000 0]) = [0 -1000] with finite gradients;
  * a row of -inf gives -inf with a zero gradient. */
 START_TEST(logsumexp_and_log_softmax_are_stable) {
-  static const double x[6] = {1000, 1000, 1000, -1000, -1000, -1000};
+  static const wg_real x[6] = {1000, 1000, 1000, -1000, -1000, -1000};
   wg_param *X = param_of("X", 2, 3, x);
   wg_tape *t = wg_tape_new();
   wg_var y = wg_logsumexp_axis(t, wg_use(t, X), 1);
-  ck_assert_double_eq_tol(wg_value(t, y).data[0], 1000 + log(3.0), 1e-12);
-  ck_assert_double_eq_tol(wg_value(t, y).data[1], -1000 + log(3.0), 1e-12);
+  ck_assert_double_eq_tol(wg_value(t, y).data[0], 1000 + log(3.0), TU_TOL(1e-12));
+  ck_assert_double_eq_tol(wg_value(t, y).data[1], -1000 + log(3.0), TU_TOL(1e-12));
   ck_assert_int_eq(wg_backward(t, wg_sum(t, y)), WG_OK);
   /* exp(x - y) with y = 1000 + log 3 rounded to the ulp of 1000 (1.1e-13) */
-  for (int e = 0; e < 6; e++) ck_assert_double_eq_tol(wg_param_grad(X).data[e], 1.0 / 3, 1e-12);
+  for (int e = 0; e < 6; e++) ck_assert_double_eq_tol(wg_param_grad(X).data[e], 1.0 / 3, TU_TOL(1e-12));
   wg_tape_free(t);
   wg_param_free(X);
 
-  static const double z[2] = {1000, 0};
+  static const wg_real z[2] = {1000, 0};
   wg_param *Z = param_of("Z", 1, 2, z);
   t = wg_tape_new();
   y = wg_log_softmax(t, wg_use(t, Z));
   ck_assert_double_eq(wg_value(t, y).data[0], 0);
   ck_assert_double_eq(wg_value(t, y).data[1], -1000);
-  double pick[2] = {0, 1}; /* L = y_1: dL/dz = [0 1] - softmax = [-1 1] */
+  wg_real pick[2] = {0, 1}; /* L = y_1: dL/dz = [0 1] - softmax = [-1 1] */
   ck_assert_int_eq(wg_backward(t, wg_sum(t, wg_mul(t, y, wg_input(t, 1, 2, pick)))), WG_OK);
   ck_assert_double_eq(wg_param_grad(Z).data[0], -1);
   ck_assert_double_eq(wg_param_grad(Z).data[1], 1);
   wg_tape_free(t);
   wg_param_free(Z);
 
-  double ninf[2] = {-INFINITY, -INFINITY};
+  wg_real ninf[2] = {-INFINITY, -INFINITY};
   wg_param *N = param_of("N", 2, 1, ninf);
   t = wg_tape_new();
   y = wg_logsumexp_axis(t, wg_use(t, N), 0);
@@ -1886,17 +1987,17 @@ END_TEST
 
 /* log_softmax against log(softmax) on an ordinary row, and exp(y) sums to 1 */
 START_TEST(log_softmax_is_log_of_softmax) {
-  static const double x[8] = {0.5, -1, 2, 0.25, 3, 3, -2, 0};
+  static const wg_real x[8] = {0.5, -1, 2, 0.25, 3, 3, -2, 0};
   wg_tape *t = wg_tape_new();
   wg_var X = wg_input(t, 2, 4, x);
   wg_mat a = wg_value(t, wg_log_softmax(t, X)), b = wg_value(t, wg_softmax(t, X));
   for (int i = 0; i < 2; i++) {
     double s = 0;
     for (int j = 0; j < 4; j++) {
-      ck_assert_double_eq_tol(a.data[i * 4 + j], log(b.data[i * 4 + j]), 1e-15);
+      ck_assert_double_eq_tol(a.data[i * 4 + j], log(b.data[i * 4 + j]), TU_TOL(1e-15));
       s += exp(a.data[i * 4 + j]);
     }
-    ck_assert_double_eq_tol(s, 1, 1e-15);
+    ck_assert_double_eq_tol(s, 1, TU_TOL(1e-15));
   }
   wg_tape_free(t);
 }
@@ -1906,28 +2007,28 @@ END_TEST
  * J = s (I - 1/2 - y y^T / 2) = [1 -1; -1 1] / (4 sqrt 2), so dy = [1 0] gives
  * dx = [1 -1] / (4 sqrt 2). And each row of a larger x has mean 0 and variance var/(var+eps). */
 START_TEST(layernorm_by_hand) {
-  static const double x[2] = {1, 3};
+  static const wg_real x[2] = {1, 3};
   wg_param *X = param_of("X", 1, 2, x);
   wg_tape *t = wg_tape_new();
   wg_var y = wg_layernorm(t, wg_use(t, X), 1.0);
-  ck_assert_double_eq_tol(wg_value(t, y).data[0], -1 / sqrt(2.0), 1e-16);
-  ck_assert_double_eq_tol(wg_value(t, y).data[1], 1 / sqrt(2.0), 1e-16);
-  double pick[2] = {1, 0};
+  ck_assert_double_eq_tol(wg_value(t, y).data[0], -1 / sqrt(2.0), TU_TOL(1e-16));
+  ck_assert_double_eq_tol(wg_value(t, y).data[1], 1 / sqrt(2.0), TU_TOL(1e-16));
+  wg_real pick[2] = {1, 0};
   ck_assert_int_eq(wg_backward(t, wg_sum(t, wg_mul(t, y, wg_input(t, 1, 2, pick)))), WG_OK);
-  ck_assert_double_eq_tol(wg_param_grad(X).data[0], 1 / (4 * sqrt(2.0)), 1e-16);
-  ck_assert_double_eq_tol(wg_param_grad(X).data[1], -1 / (4 * sqrt(2.0)), 1e-16);
+  ck_assert_double_eq_tol(wg_param_grad(X).data[0], 1 / (4 * sqrt(2.0)), TU_TOL(1e-16));
+  ck_assert_double_eq_tol(wg_param_grad(X).data[1], -1 / (4 * sqrt(2.0)), TU_TOL(1e-16));
   wg_tape_free(t);
   wg_param_free(X);
 
-  static const double r[6] = {3, -1, 2, 10, 10, 40}; /* var 8/3 and 200 */
+  static const wg_real r[6] = {3, -1, 2, 10, 10, 40}; /* var 8/3 and 200 */
   t = wg_tape_new();
   wg_mat v = wg_value(t, wg_layernorm(t, wg_input(t, 2, 3, r), 1e-5));
   const double var[2] = {26.0 / 9, 200};
   for (int i = 0; i < 2; i++) {
     double mu = 0, sq = 0;
     for (int j = 0; j < 3; j++) mu += v.data[i * 3 + j] / 3, sq += v.data[i * 3 + j] * v.data[i * 3 + j] / 3;
-    ck_assert_double_eq_tol(mu, 0, 1e-15);
-    ck_assert_double_eq_tol(sq, var[i] / (var[i] + 1e-5), 1e-14);
+    ck_assert_double_eq_tol(mu, 0, TU_TOL(1e-15));
+    ck_assert_double_eq_tol(sq, var[i] / (var[i] + 1e-5), TU_TOL(1e-14));
   }
   wg_tape_free(t);
 }
@@ -1935,7 +2036,7 @@ END_TEST
 
 /* bad arguments: each a clear status naming the op, the input (by name) and the row */
 START_TEST(family_c_bad_arguments) {
-  double x[12] = {0};
+  wg_real x[12] = {0};
   wg_tape *t = wg_tape_new();
   wg_var X = wg_input(t, 3, 4, x);
   wg_name(t, X, "X");
@@ -2008,9 +2109,9 @@ END_TEST
 /* NaN and Inf. Without finite checks a NaN propagates: max_axis picks it (gradient to it),
  * log_softmax and layernorm make its row NaN. With WG_CHECK_FINITE the first row that turns
  * finite inputs into Inf is named: sum_axis and mean_axis overflowing, log_softmax at
- * [DBL_MAX -DBL_MAX] (-DBL_MAX - DBL_MAX = -inf), dropout scaling DBL_MAX by 1/(1-p). */
+ * [TU_MAX -TU_MAX] (-TU_MAX - TU_MAX = -inf), dropout scaling TU_MAX by 1/(1-p). */
 START_TEST(family_c_nan_and_finite_checks) {
-  double x[6] = {1, NAN, 3, 4, 5, 6};
+  wg_real x[6] = {1, NAN, 3, 4, 5, 6};
   wg_param *X = param_of("X", 2, 3, x);
   wg_tape *t = wg_tape_new();
   wg_var u = wg_use(t, X);
@@ -2029,7 +2130,7 @@ START_TEST(family_c_nan_and_finite_checks) {
   wg_tape_free(t);
   wg_param_free(X);
 
-  double big[2] = {DBL_MAX, DBL_MAX}, pm[2] = {DBL_MAX, -DBL_MAX};
+  wg_real big[2] = {TU_MAX, TU_MAX}, pm[2] = {TU_MAX, -TU_MAX};
   wg_rng r;
   wg_rng_seed(&r, 1);
   const char *want[4] = {
@@ -2049,19 +2150,19 @@ START_TEST(family_c_nan_and_finite_checks) {
                   wg_tape_error(t));
     wg_tape_free(t);
   }
-  /* logsumexp at [DBL_MAX DBL_MAX] stays finite: DBL_MAX + log 2 rounds to DBL_MAX */
+  /* logsumexp at [TU_MAX TU_MAX] stays finite: TU_MAX + log 2 rounds to TU_MAX */
   t = wg_tape_new();
   wg_tape_set_checks(t, WG_CHECK_FINITE);
   wg_var y = wg_logsumexp_axis(t, wg_input(t, 1, 2, big), 1);
   ck_assert_int_eq(wg_tape_status(t), WG_OK);
-  ck_assert(wg_value(t, y).data[0] == DBL_MAX);
+  ck_assert(wg_value(t, y).data[0] == TU_MAX);
   wg_tape_free(t);
 }
 END_TEST
 
 /* ---- dropout's mask ---------------------------------------------------------------------- */
 
-static int mask_differs(const double *a, const double *b, int n) {
+static int mask_differs(const wg_real *a, const wg_real *b, int n) {
   int d = 0;
   for (int e = 0; e < n; e++) d += (a[e] == 0) != (b[e] == 0);
   return d;
@@ -2071,7 +2172,7 @@ static int mask_differs(const double *a, const double *b, int n) {
  * wg_dropout_resample draws a new one for the next wg_forward; wg_forward alone keeps it. */
 START_TEST(dropout_masks_change_per_step_not_per_replay) {
   enum { N = 400 };
-  double x[N], before[N], after[N];
+  wg_real x[N], before[N], after[N];
   for (int e = 0; e < N; e++) x[e] = 1;
   wg_rng r;
   wg_rng_seed(&r, 11);
@@ -2097,7 +2198,7 @@ END_TEST
 START_TEST(dropout_mask_is_fixed_during_the_checks) {
   enum { N = 24 };
   unsigned long long s = 3;
-  double w[N], R[N], before[N];
+  wg_real w[N], R[N], before[N];
   for (int e = 0; e < N; e++) w[e] = tu_uniform(&s, -1, 1), R[e] = tu_uniform(&s, -1, 1);
   wg_param *W = param_of("W", 4, 6, w);
   wg_rng r;
@@ -2112,7 +2213,7 @@ START_TEST(dropout_mask_is_fixed_during_the_checks) {
   ck_assert_int_eq(g.checked, N);
   ck_assert_int_eq(wg_check_rows(t, NULL, &g), 0);
   double d = wg_dot_test(t, y, 5);
-  ck_assert_msg(d >= 0 && d < 1e-13, "dot test %g", d);
+  ck_assert_msg(d >= 0 && d < TU_TOL(1e-13), "dot test %g", d);
   ck_assert_mem_eq(wg_value(t, y).data, before, sizeof before);
   ck_assert_mem_eq(&r, &saved, sizeof r);
   wg_tape_free(t);
@@ -2124,7 +2225,7 @@ END_TEST
  * And p = 0 in training is the identity too (scale 1/(1-0) = 1, every u >= 0). */
 START_TEST(dropout_evaluation_is_the_identity) {
   enum { N = 50 };
-  double w[N], masked[N];
+  wg_real w[N], masked[N];
   for (int e = 0; e < N; e++) w[e] = 0.1 * e - 2;
   wg_param *W = param_of("W", 5, 10, w);
   wg_rng r;
@@ -2175,13 +2276,14 @@ START_TEST(dropout_keep_rate_and_gradient) {
   wg_tape *t = wg_tape_new();
   wg_var y = wg_dropout(t, wg_use(t, W), 0.3, &r);
   ck_assert_int_eq(wg_backward(t, wg_sum(t, y)), WG_OK);
-  const double *v = wg_value(t, y).data, *g = wg_param_grad(W).data;
+  const wg_real *v = wg_value(t, y).data, *g = wg_param_grad(W).data;
+  const wg_real keep = 1 / (1 - (wg_real)0.3); /* the mask's value, in wg_real (dropout.c) */
   long kept = 0;
   for (size_t e = 0; e < (size_t)M * N; e++) {
     if (v[e] != 0) {
       kept++;
-      ck_assert(v[e] == w.data[e] * (1 / (1 - 0.3)));
-      ck_assert(g[e] == 1 / (1 - 0.3));
+      ck_assert(v[e] == w.data[e] * keep);
+      ck_assert(g[e] == keep);
     } else {
       ck_assert(g[e] == 0);
     }

@@ -311,7 +311,7 @@ END_TEST
 /* ---- learning-rate schedules ------------------------------------------------------------- */
 
 static void near(double got, double want) {
-  ck_assert_msg(fabs(got - want) <= 1e-15 * fabs(want), "got %.17g, want %.17g", got, want);
+  ck_assert_msg(fabs(got - want) <= TU_TOL(1e-15) * fabs(want), "got %.17g, want %.17g", got, want);
 }
 
 /* python3 tests/ref/lr_ref.py (PyTorch's closed forms), base rate 0.1 */
@@ -441,11 +441,11 @@ START_TEST(confusion_precision_recall_f1_by_hand) {
   ck_assert_int_eq(wg_precision_recall_f1(cm, 3, p, r, f, macro), WG_OK);
   const double p_ref[3] = {0.5, 2.0 / 3, 1}, r_ref[3] = {0.5, 1, 2.0 / 3}, f_ref[3] = {0.5, 0.8, 0.8};
   for (int c = 0; c < 3; c++) {
-    ck_assert(fabs(p[c] - p_ref[c]) < 1e-15 && fabs(r[c] - r_ref[c]) < 1e-15);
-    ck_assert(fabs(f[c] - f_ref[c]) < 1e-15);
+    ck_assert(fabs(p[c] - p_ref[c]) < TU_TOL(1e-15) && fabs(r[c] - r_ref[c]) < TU_TOL(1e-15));
+    ck_assert(fabs(f[c] - f_ref[c]) < TU_TOL(1e-15));
   }
-  ck_assert(fabs(macro[0] - 13.0 / 18) < 1e-15 && fabs(macro[1] - 13.0 / 18) < 1e-15);
-  ck_assert(fabs(macro[2] - 0.7) < 1e-15);
+  ck_assert(fabs(macro[0] - 13.0 / 18) < TU_TOL(1e-15) && fabs(macro[1] - 13.0 / 18) < TU_TOL(1e-15));
+  ck_assert(fabs(macro[2] - 0.7) < TU_TOL(1e-15));
   /* one column of logits: class 1 when > 0; a class never predicted has precision 0 (0/0) */
   wg_real z[4] = {-1, 2, 3, -4}, t[4] = {0, 1, 0, 0};
   long cm2[4];
@@ -471,15 +471,15 @@ START_TEST(log_loss_by_hand) {
   /* -(log 0.7 + log 0.1) / 2 = (0.35667494393873238 + 2.3025850929940455) / 2 */
   wg_real p[6] = {0.7, 0.2, 0.1, 0.1, 0.8, 0.1}, y[2] = {0, 2};
   ck_assert(fabs(wg_log_loss((wg_mat){2, 3, p}, (wg_mat){2, 1, y}, 0) - 1.3296300184663889) <
-            1e-15);
+            TU_TOL(1e-15));
   /* one column: p(class 1); -(log 0.9 + log (1 - 0.2)) / 2 */
   wg_real q[2] = {0.9, 0.2}, t[2] = {1, 0};
   ck_assert(fabs(wg_log_loss((wg_mat){2, 1, q}, (wg_mat){2, 1, t}, 0) -
-                 (-(log(0.9) + log(0.8)) / 2)) < 1e-15);
+                 (-(log(0.9) + log(0.8)) / 2)) < TU_TOL(1e-15));
   /* a probability of 0 is clipped to eps: -log(1e-15) = 34.538776394910684 */
   wg_real zero[2] = {0, 1}, c0[1] = {0};
   ck_assert(fabs(wg_log_loss((wg_mat){1, 2, zero}, (wg_mat){1, 1, c0}, 0) - 34.538776394910684) <
-            1e-12);
+            TU_TOL(1e-12));
   wg_real bad[2] = {1.5, -0.5};
   ck_assert(wg_log_loss((wg_mat){1, 2, bad}, (wg_mat){1, 1, c0}, 0) == -1);
   ck_assert_str_eq(wg_last_error(), "wg_log_loss: probability 1.5 in row 0 is not in [0, 1]");
@@ -498,12 +498,12 @@ START_TEST(regression_metrics_by_hand) {
   wg_regression_metrics per[2], mean;
   ck_assert_int_eq(wg_regression_report((wg_mat){3, 2, pred}, (wg_mat){3, 2, target}, per, &mean),
                    WG_OK);
-  ck_assert(fabs(per[0].mse - 1.0 / 3) < 1e-15 && fabs(per[0].mae - 1.0 / 3) < 1e-15);
-  ck_assert(fabs(per[0].r2 - 11.0 / 14) < 1e-15);
-  ck_assert(fabs(per[1].mse - 2.0 / 3) < 1e-15 && fabs(per[1].mae - 2.0 / 3) < 1e-15);
-  ck_assert(fabs(per[1].r2 - 0.75) < 1e-15);
-  ck_assert(fabs(mean.mse - 0.5) < 1e-15 && fabs(mean.mae - 0.5) < 1e-15);
-  ck_assert(fabs(mean.r2 - (11.0 / 14 + 0.75) / 2) < 1e-15);
+  ck_assert(fabs(per[0].mse - 1.0 / 3) < TU_TOL(1e-15) && fabs(per[0].mae - 1.0 / 3) < TU_TOL(1e-15));
+  ck_assert(fabs(per[0].r2 - 11.0 / 14) < TU_TOL(1e-15));
+  ck_assert(fabs(per[1].mse - 2.0 / 3) < TU_TOL(1e-15) && fabs(per[1].mae - 2.0 / 3) < TU_TOL(1e-15));
+  ck_assert(fabs(per[1].r2 - 0.75) < TU_TOL(1e-15));
+  ck_assert(fabs(mean.mse - 0.5) < TU_TOL(1e-15) && fabs(mean.mae - 0.5) < TU_TOL(1e-15));
+  ck_assert(fabs(mean.r2 - (11.0 / 14 + 0.75) / 2) < TU_TOL(1e-15));
   /* a constant target: r2 1 when predicted exactly, else 0 (scikit-learn's force_finite) */
   wg_real c[2] = {2, 2}, off[2] = {2, 3};
   ck_assert_int_eq(wg_regression_report((wg_mat){2, 1, c}, (wg_mat){2, 1, c}, NULL, &mean), WG_OK);

@@ -8,10 +8,12 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "tol.h"
 #include "wengert.h"
 
-/* max_i |a_i - b_i| / max(|b_i|, floor): relative difference with a floor for tiny values */
-static inline double tu_max_rel_diff(const wg_real *a, const wg_real *b, size_t n, double floor) {
+/* max_i |a_i - b_i| / max(|b_i|, floor): relative difference with a floor for tiny values;
+ * a: the library's numbers (wg_real), b: the reference (double) */
+static inline double tu_max_rel_diff(const wg_real *a, const double *b, size_t n, double floor) {
   double worst = 0;
   for (size_t i = 0; i < n; i++) {
     double scale = fabs((double)b[i]) > floor ? fabs((double)b[i]) : floor;
@@ -19,6 +21,15 @@ static inline double tu_max_rel_diff(const wg_real *a, const wg_real *b, size_t 
     if (d > worst || d != d) worst = d != d ? INFINITY : d;
   }
   return worst;
+}
+
+/* n numbers from the tests' doubles into the library's wg_real (rounded in the float build),
+ * and back (exact) */
+static inline void tu_to_real(wg_real *dst, const double *src, size_t n) {
+  for (size_t i = 0; i < n; i++) dst[i] = (wg_real)src[i];
+}
+static inline void tu_to_double(double *dst, const wg_real *src, size_t n) {
+  for (size_t i = 0; i < n; i++) dst[i] = src[i];
 }
 
 /* Deterministic uniform numbers in [lo, hi) for test data (xorshift64*, not the library's). */

@@ -9,8 +9,9 @@
  *   pass      |a_i - g_i| <= atol + rtol |g_i|
  * The truncation error of the central difference is h^2 |L'''| / 6, its round-off about
  * eps_mach |L| / h: with double's eps_mach = 2.2e-16 and h = 1e-6 both are near 1e-10, far
- * below atol = 1e-5. In float (eps_mach = 1.2e-7) the round-off alone is ~1e-2 on a loss of
- * 0.1 (docs/gradcheck.md measures it): the check needs double precision.
+ * below atol = 1e-5. In float (eps_mach = 1.2e-7) the round-off at that h is ~1e-2 on a loss
+ * of 0.1 (docs/gradcheck.md measures it): the float build's defaults are h = cbrt(eps_mach) =
+ * 4.9e-3, atol 1e-3, rtol 1e-2 (check.h), which find a derivative off by a percent, not less.
  *
  * Kinks: where L is not differentiable (relu at 0) the one-sided differences
  *   d_+ = (L(x + h e_i) - L(x)) / h_+,   d_- = (L(x) - L(x - h e_i)) / h_-

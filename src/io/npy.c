@@ -1,4 +1,4 @@
-/* npy.c - NumPy's .npy format for one float64 matrix.
+/* npy.c - NumPy's .npy format for one float64 or float32 matrix.
  *
  * Layout (NumPy's format spec, numpy.lib.format):
  *   "\x93NUMPY"  magic, 6 bytes
@@ -8,10 +8,22 @@
  *                {'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }
  *                padded with spaces and ended by '\n' so magic + version + length + header is
  *                a multiple of 64 bytes (the data starts aligned)
- *   data         rows * cols little-endian IEEE doubles in C (row-major) order
+ *   data         rows * cols little-endian IEEE numbers in C (row-major) order
  * A 1-D array of n elements reads as a 1 x n matrix. Anything else (another dtype, Fortran
- * order, more dimensions, a zero dimension, a short or long data part) is refused. */
+ * order, more dimensions, a zero dimension, a short or long data part) is refused.
+ *
+ * dtypes: a matrix is written in wg_real's own type: '<f8' (float64) by the default build,
+ * '<f4' (float32) by the float build (WG_REAL_FLOAT). Both builds read both: '<f4' into double
+ * is exact; '<f8' into float rounds to nearest, and a value finite in float64 but beyond
+ * FLT_MAX in magnitude is refused (WG_ERR_FORMAT, naming the file and the element) instead of
+ * turning into an infinity. Underflow is not an error: a value below float's smallest normal
+ * (1.2e-38) rounds to the nearest float32 subnormal, or to a zero of the same sign below half
+ * of the smallest subnormal (7.0e-46), as NumPy's astype(np.float32) does. NaN and +-Inf stay.
+ * Numbers that must stay exact in either build (a checkpoint's step count, generator words) use
+ * the float64 pair wg_npy_encode_f64 / wg_npy_decode_f64. */
+#include <float.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,6 +42,12 @@ static void put_f64(unsigned char *p, double v) {
   for (int i = 0; i < 8; i++) p[i] = (unsigned char)(u >> (8 * i));
 }
 
+static void put_f32(unsigned char *p, float v) {
+  uint32_t u;
+  memcpy(&u, &v, 4);
+  wg_put32(p, u);
+}
+
 static double get_f64(const unsigned char *p) {
   uint64_t u = 0;
   for (int i = 0; i < 8; i++) u |= (uint64_t)p[i] << (8 * i);
@@ -38,8 +56,31 @@ static double get_f64(const unsigned char *p) {
   return v;
 }
 
-wg_status wg_npy_encode(wg_mat m, int ndim, int version, unsigned char **buf, size_t *len,
-                        char *err, size_t errlen) {
+static float get_f32(const unsigned char *p) {
+  uint32_t u = wg_le32(p);
+  float v;
+  memcpy(&v, &u, 4);
+  return v;
+}
+
+/* element i of a matrix handed to encode: wg_real (f64 == 0) or double (f64 == 1) */
+typedef struct {
+  const void *data;
+  int f64;
+} source;
+
+static double source_get(source src, size_t i) {
+  return src.f64 ? ((const double *)src.data)[i] : (double)((const wg_real *)src.data)[i];
+}
+
+/* The .npy image of a rows x cols matrix: '<f8' when esize is 8, '<f4' when it is 4 (a float
+ * source only: a double is never narrowed here). */
+static wg_status encode(source src, int rows, int cols, size_t esize, int ndim, int version,
+                        unsigned char **buf, size_t *len, char *err, size_t errlen) {
+  struct {
+    int rows, cols;
+    const void *data;
+  } m = {rows, cols, src.data};
   *buf = NULL, *len = 0;
   io_clear(err, errlen);
   if (!m.data || m.rows <= 0 || m.cols <= 0)
@@ -54,13 +95,14 @@ wg_status wg_npy_encode(wg_mat m, int ndim, int version, unsigned char **buf, si
                    version);
   char dict[128];
   size_t n, bytes, total;
-  if (!wg_mul_size((size_t)m.rows, (size_t)m.cols, &n) || !wg_mul_size(n, 8, &bytes))
+  if (!wg_mul_size((size_t)m.rows, (size_t)m.cols, &n) || !wg_mul_size(n, esize, &bytes))
     return wg_errf(err, errlen, WG_ERR_NOMEM, "npy: (%dx%d) is too large: its size "
                    "in bytes exceeds SIZE_MAX", m.rows, m.cols);
-  int dl = ndim == 1 ? snprintf(dict, sizeof dict, "{'descr': '<f8', 'fortran_order': False, "
-                                "'shape': (%zu,), }", n)
-                     : snprintf(dict, sizeof dict, "{'descr': '<f8', 'fortran_order': False, "
-                                "'shape': (%d, %d), }", m.rows, m.cols);
+  const char *descr = esize == 8 ? "<f8" : "<f4";
+  int dl = ndim == 1 ? snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, "
+                                "'shape': (%zu,), }", descr, n)
+                     : snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, "
+                                "'shape': (%d, %d), }", descr, m.rows, m.cols);
   /* the header: dict, spaces, '\n'; prefix + header a multiple of 64 */
   size_t prefix = 10, need = (size_t)dl + 1;
   if (version == 0) version = ((prefix + need + 63) / 64 * 64 - prefix) > 65535 ? 2 : 1;
@@ -78,9 +120,22 @@ wg_status wg_npy_encode(wg_mat m, int ndim, int version, unsigned char **buf, si
   memcpy(b + prefix, dict, (size_t)dl);
   memset(b + prefix + dl, ' ', hlen - (size_t)dl - 1);
   b[prefix + hlen - 1] = '\n';
-  for (size_t i = 0; i < n; i++) put_f64(b + prefix + hlen + 8 * i, (double)m.data[i]);
+  for (size_t i = 0; i < n; i++)
+    if (esize == 8) put_f64(b + prefix + hlen + 8 * i, source_get(src, i));
+    else put_f32(b + prefix + hlen + 4 * i, (float)((const wg_real *)src.data)[i]);
   *buf = b, *len = total;
   return WG_OK;
+}
+
+wg_status wg_npy_encode(wg_mat m, int ndim, int version, unsigned char **buf, size_t *len,
+                        char *err, size_t errlen) {
+  return encode((source){m.data, 0}, m.rows, m.cols, sizeof(wg_real), ndim, version, buf, len,
+                err, errlen);
+}
+
+wg_status wg_npy_encode_f64(const double *data, int rows, int cols, unsigned char **buf,
+                            size_t *len, char *err, size_t errlen) {
+  return encode((source){data, 1}, rows, cols, 8, 2, 0, buf, len, err, errlen);
 }
 
 /* ---- decoding: a tiny parser for the header's dict literal ------------------------------------ */
@@ -143,10 +198,15 @@ static int read_shape(cursor *c, long long *dims, int *nd) {
   }
 }
 
-wg_status wg_npy_decode(const unsigned char *buf, size_t len, const char *what, wg_mat *m,
-                        char *err, size_t errlen) {
-  *m = (wg_mat){0, 0, NULL};
-  io_clear(err, errlen);
+/* what a parsed header says: rows x cols numbers of esize bytes (8: '<f8', 4: '<f4') from
+ * byte data on */
+typedef struct {
+  int rows, cols;
+  size_t n, esize, data;
+} layout;
+
+static wg_status parse(const unsigned char *buf, size_t len, const char *what, layout *lay,
+                       char *err, size_t errlen) {
   if (len < 10)
     return wg_errf(err, errlen, WG_ERR_FORMAT, "%s: truncated: %zu bytes, a .npy file has at "
                    "least 10", what, len);
@@ -197,9 +257,10 @@ wg_status wg_npy_decode(const unsigned char *buf, size_t len, const char *what, 
   }
   skip_ws(&c);
   if (c.s != c.e || seen != 7) goto syntax;
-  if (strcmp(descr, "<f8") != 0)
-    return wg_errf(err, errlen, WG_ERR_FORMAT, "%s: dtype '%s': expected '<f8' (little-endian "
-                   "float64)", what, descr);
+  size_t esize = strcmp(descr, "<f8") == 0 ? 8 : strcmp(descr, "<f4") == 0 ? 4 : 0;
+  if (!esize)
+    return wg_errf(err, errlen, WG_ERR_FORMAT, "%s: dtype '%s': expected '<f8' or '<f4' "
+                   "(little-endian float64 or float32)", what, descr);
   if (fortran)
     return wg_errf(err, errlen, WG_ERR_FORMAT, "%s: fortran_order is True: expected C order",
                    what);
@@ -210,21 +271,61 @@ wg_status wg_npy_decode(const unsigned char *buf, size_t len, const char *what, 
     return wg_errf(err, errlen, WG_ERR_FORMAT, "%s: shape %lld x %lld: dimensions must be 1 .. "
                    "%d", what, rows, cols, INT_MAX);
   size_t n, bytes, data = len - prefix - hlen;
-  if (!wg_mul_size((size_t)rows, (size_t)cols, &n) || !wg_mul_size(n, 8, &bytes))
+  if (!wg_mul_size((size_t)rows, (size_t)cols, &n) || !wg_mul_size(n, esize, &bytes))
     return wg_errf(err, errlen, WG_ERR_FORMAT, "%s: shape %lld x %lld is too large: its data "
                    "would exceed SIZE_MAX (%zu) bytes", what, rows, cols, (size_t)SIZE_MAX);
   if (data != bytes)
     return wg_errf(err, errlen, WG_ERR_FORMAT, "%s: shape %lld x %lld needs %zu data bytes, the "
                    "file has %zu", what, rows, cols, bytes, data);
-  wg_real *v = wg_alloc(n * sizeof *v); /* sizeof *v <= 8: at most `bytes` */
-  if (!v) return wg_errf(err, errlen, WG_ERR_NOMEM, "%s: out of memory", what);
-  for (size_t i = 0; i < n; i++) v[i] = (wg_real)get_f64(buf + prefix + hlen + 8 * i);
-  *m = (wg_mat){(int)rows, (int)cols, v};
+  *lay = (layout){(int)rows, (int)cols, n, esize, prefix + hlen};
   return WG_OK;
 syntax:
   return wg_errf(err, errlen, WG_ERR_FORMAT, "%s: header is not a dict with 'descr', "
                  "'fortran_order' and 'shape': %.*s", what, (int)(hlen > 80 ? 80 : hlen),
                  (const char *)buf + prefix);
+}
+
+/* element i of the data as a double ('<f4' widens exactly) */
+static double element(const unsigned char *buf, const layout *lay, size_t i) {
+  const unsigned char *p = buf + lay->data + lay->esize * i;
+  return lay->esize == 8 ? get_f64(p) : (double)get_f32(p);
+}
+
+wg_status wg_npy_decode(const unsigned char *buf, size_t len, const char *what, wg_mat *m,
+                        char *err, size_t errlen) {
+  *m = (wg_mat){0, 0, NULL};
+  io_clear(err, errlen);
+  layout lay;
+  wg_status st = parse(buf, len, what, &lay, err, errlen);
+  if (st) return st;
+  wg_real *v = wg_alloc(lay.n * sizeof *v); /* sizeof *v <= esize: at most the data's bytes */
+  if (!v) return wg_errf(err, errlen, WG_ERR_NOMEM, "%s: out of memory", what);
+  for (size_t i = 0; i < lay.n; i++) {
+    double x = element(buf, &lay, i);
+    /* float build, '<f8' data: a finite number beyond float's range has no float32 value */
+    if (sizeof(wg_real) < sizeof(double) && isfinite(x) && fabs(x) > FLT_MAX) {
+      wg_free(v, lay.n * sizeof *v);
+      return wg_errf(err, errlen, WG_ERR_FORMAT, "%s: element %zu ([%zu, %zu]) is %.17g: beyond "
+                     "float32's range (+-%.9g), this library's wg_real is float", what, i,
+                     i / (size_t)lay.cols, i % (size_t)lay.cols, x, (double)FLT_MAX);
+    }
+    v[i] = (wg_real)x;
+  }
+  *m = (wg_mat){lay.rows, lay.cols, v};
+  return WG_OK;
+}
+
+wg_status wg_npy_decode_f64(const unsigned char *buf, size_t len, const char *what, double *out,
+                            size_t cap, int *rows, int *cols, char *err, size_t errlen) {
+  *rows = *cols = 0;
+  io_clear(err, errlen);
+  layout lay;
+  wg_status st = parse(buf, len, what, &lay, err, errlen);
+  if (st) return st;
+  *rows = lay.rows, *cols = lay.cols;
+  if (lay.n > cap) return WG_OK; /* the caller compares the shape: no numbers read */
+  for (size_t i = 0; i < lay.n; i++) out[i] = element(buf, &lay, i);
+  return WG_OK;
 }
 
 /* ---- files ----------------------------------------------------------------------------------- */

@@ -1,7 +1,8 @@
 /* checkpoint.c - the whole training state in one .npz (wg_checkpoint_save / _load).
  *
- * The archive is the one wg_model_save writes (src/io/npz.c: a stored zip of NAME.npy files,
- * float64), with more entries beside the parameters; wengert.h lists their names. Both sides
+ * The archive is the one wg_model_save writes (src/io/npz.c: a stored zip of NAME.npy files in
+ * wg_real's dtype, '<f8' or in the float build '<f4'), with more entries beside the
+ * parameters; wengert.h lists their names. Both sides
  * first build the same table of "slots", one per entry: its name, its shape and where its
  * numbers live. Saving encodes every slot; loading decodes every entry of the archive into
  * its slot (an entry without a slot, a slot without an entry, another shape: refused, with the
@@ -9,7 +10,10 @@
  * integer >= 0), and only then copies them all in, so a refused file changes nothing.
  *
  * A generator's state (four 64-bit words) is stored as a 4 x 2 array of its words' high and
- * low 32-bit halves: every half is an integer below 2^32, exact in a double. */
+ * low 32-bit halves: every half is an integer below 2^32, exact in a double. These, the step
+ * count, the learning rate and the caller's values are float64 ('<f8') in both builds, so that
+ * a float build resumes exactly too (a float holds integers only up to 2^24); they are read
+ * as doubles whatever their dtype. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,8 +32,15 @@ typedef struct {
   wg_real *data;  /* S_PARAM, S_BUF: the values (rows x cols) */
   wg_rng *rng;    /* S_RNG */
   double *value;  /* S_VALUE */
-  wg_mat got;     /* loading: the entry decoded */
+  wg_mat got;     /* loading: the entry decoded (S_PARAM, S_BUF, S_WD) */
+  double meta[8]; /* loading: the entry decoded (S_STEP, S_LR, S_RNG, S_VALUE: rows*cols <= 8) */
+  int seen;       /* loading: the entry was found */
 } slot;
+
+/* kept as float64 in both builds (see the head of the file) */
+static int is_meta(int kind) {
+  return kind == S_STEP || kind == S_LR || kind == S_RNG || kind == S_VALUE;
+}
 
 typedef struct {
   wg_model *m;
@@ -164,17 +175,19 @@ wg_status wg_checkpoint_save(wg_model *m, const wg_checkpoint *c, const char *pa
   if (!st && !e) st = wg_model_fail(m, WG_ERR_NOMEM, "%s: out of memory", path);
   for (int i = 0; !st && i < t.n; i++) {
     slot *s = &t.s[i];
-    wg_real small[8];
-    wg_mat v = {s->rows, s->cols, s->data ? s->data : small};
-    if (s->kind == S_STEP) small[0] = (wg_real)t.o->t;
-    if (s->kind == S_LR) small[0] = (wg_real)t.o->cfg.lr;
-    if (s->kind == S_VALUE) small[0] = (wg_real)*s->value;
+    double small[8];
+    if (s->kind == S_STEP) small[0] = (double)t.o->t;
+    if (s->kind == S_LR) small[0] = t.o->cfg.lr;
+    if (s->kind == S_VALUE) small[0] = *s->value;
     for (int w = 0; s->kind == S_RNG && w < 4; w++) /* [high, low] halves of word w */
-      small[2 * w] = (wg_real)(s->rng->s[w] >> 32), small[2 * w + 1] =
-          (wg_real)(s->rng->s[w] & 0xFFFFFFFFu);
+      small[2 * w] = (double)(s->rng->s[w] >> 32), small[2 * w + 1] =
+          (double)(s->rng->s[w] & 0xFFFFFFFFu);
     snprintf(e[i].name, sizeof e[i].name, "%s.npy", s->name);
     char msg[200];
-    st = wg_npy_encode(v, 2, 0, &e[i].npy, &e[i].len, msg, sizeof msg);
+    st = is_meta(s->kind)
+             ? wg_npy_encode_f64(small, s->rows, s->cols, &e[i].npy, &e[i].len, msg, sizeof msg)
+             : wg_npy_encode((wg_mat){s->rows, s->cols, s->data}, 2, 0, &e[i].npy, &e[i].len, msg,
+                             sizeof msg);
     if (st) wg_model_fail(m, st, "%s: %s: %s", path, e[i].name, msg);
   }
   if (!st) st = wg_npz_write(m, path, e, t.n);
@@ -200,18 +213,24 @@ static wg_status visit(void *arg, const char *name, const unsigned char *data, s
     return wg_model_fail(t->m, WG_ERR_FORMAT, "%s: %s.npy: %s", t->path, name, why);
   }
   slot *s = &t->s[i];
-  if (s->got.data)
+  if (s->seen)
     return wg_model_fail(t->m, WG_ERR_FORMAT, "%s: %s.npy appears twice", t->path, name);
+  s->seen = 1;
   char what[WG_NPZ_NAME + 8], msg[300];
   snprintf(what, sizeof what, "%s.npy", name);
-  wg_status st = wg_npy_decode(data, size, what, &s->got, msg, sizeof msg);
+  int rows, cols;
+  wg_status st =
+      is_meta(s->kind) ? wg_npy_decode_f64(data, size, what, s->meta, 8, &rows, &cols, msg,
+                                           sizeof msg)
+                       : wg_npy_decode(data, size, what, &s->got, msg, sizeof msg);
   if (st) return wg_model_fail(t->m, st, "%s: %s", t->path, msg);
+  if (!is_meta(s->kind)) rows = s->got.rows, cols = s->got.cols;
   char d[160];
   describe(t, s, d, sizeof d);
-  if (s->got.rows != s->rows || s->got.cols != s->cols)
+  if (rows != s->rows || cols != s->cols)
     return wg_model_fail(t->m, WG_ERR_SHAPE, "%s: %s.npy is (%dx%d), %s is (%dx%d)", t->path,
-                         name, s->got.rows, s->got.cols, d, s->rows, s->cols);
-  const wg_real *g = s->got.data;
+                         name, rows, cols, d, s->rows, s->cols);
+  const double *g = s->meta;
   if (s->kind == S_RNG) {
     int zero = 1;
     for (int k = 0; k < 8; k++) {
@@ -232,10 +251,10 @@ static wg_status visit(void *arg, const char *name, const unsigned char *data, s
     return wg_model_fail(t->m, WG_ERR_FORMAT, "%s: %s.npy: %g: expected a finite learning "
                          "rate >= 0", t->path, name, (double)g[0]);
   for (int k = 0; s->kind == S_WD && k < s->rows; k++)
-    if (!(g[k] >= 0 && isfinite(g[k])))
+    if (!(s->got.data[k] >= 0 && isfinite(s->got.data[k])))
       return wg_model_fail(t->m, WG_ERR_FORMAT, "%s: %s.npy: [%d, 0] = %g (parameter %s): "
                            "expected a finite weight decay >= 0", t->path, name, k,
-                           (double)g[k], t->m->params[k]->name);
+                           (double)s->got.data[k], t->m->params[k]->name);
   return WG_OK;
 }
 
@@ -255,7 +274,7 @@ wg_status wg_checkpoint_load(wg_model *m, const wg_checkpoint *c, const char *pa
   }
   if (!st) st = wg_npz_walk(m, path, buf, len, visit, &t);
   for (int i = 0; !st && i < t.n; i++)
-    if (!t.s[i].got.data) {
+    if (!t.s[i].seen) {
       char d[160];
       describe(&t, &t.s[i], d, sizeof d);
       st = wg_model_fail(m, WG_ERR_FORMAT, "%s: no %s.npy (%s)%s", path, t.s[i].name, d,
@@ -265,11 +284,13 @@ wg_status wg_checkpoint_load(wg_model *m, const wg_checkpoint *c, const char *pa
   /* every entry is there and checked: now copy them in */
   for (int i = 0; !st && i < t.n; i++) {
     slot *s = &t.s[i];
-    const wg_real *g = s->got.data;
+    const double *g = s->meta;
     switch (s->kind) {
     case S_PARAM:
     case S_WD:
-    case S_BUF: memcpy(s->data, g, (size_t)s->rows * (size_t)s->cols * sizeof *g); break;
+    case S_BUF:
+      memcpy(s->data, s->got.data, (size_t)s->rows * (size_t)s->cols * sizeof *s->data);
+      break;
     case S_STEP: t.o->t = (long)g[0]; break;
     case S_LR: t.o->cfg.lr = g[0]; break;
     case S_VALUE: *s->value = g[0]; break;
