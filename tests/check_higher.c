@@ -76,7 +76,7 @@ START_TEST(test_op_table_second_order) {
     double d = scaled_diff(wg_value(e.t, G[k]).data, wg_param_grad(e.p[k]).data, count_of(e.p[k]));
     if (d > first) first = d;
   }
-  ck_assert_msg(first < 1e-13, "%s: recorded gradient differs from wg_backward's by %g", name,
+  ck_assert_msg(first < TU_TOL(1e-13), "%s: recorded gradient differs from wg_backward's by %g", name,
                 first);
 
   /* 2. H v two ways: reverse over reverse (backward of S = sum_k sum(G_k * V_k)) and forward
@@ -104,11 +104,11 @@ START_TEST(test_op_table_second_order) {
     if (d > two_ways) two_ways = d;
     for (size_t i = 0; i < c; i++) hv_max = fmax(hv_max, fabs(hv_rr[k][i]));
   }
-  ck_assert_msg(two_ways < 1e-12, "%s: H v forward over reverse and reverse over reverse differ "
+  ck_assert_msg(two_ways < TU_TOL(1e-12), "%s: H v forward over reverse and reverse over reverse differ "
                 "by %g", name, two_ways);
 
   /* 3. H v against central differences of the gradient rows along v */
-  const double h = 1e-5;
+  const double h = TU_FD_H(1e-5); /* tests/tol.h: 4.9e-3 in float */
   double fd_err = 0;
   static wg_real gp[N_PARAMS][64], gm[N_PARAMS][64];
   for (int sign = 1; sign >= -1; sign -= 2) {
@@ -131,7 +131,7 @@ START_TEST(test_op_table_second_order) {
       double fd = (gp[k][i] - gm[k][i]) / (2 * h);
       fd_err = fmax(fd_err, fabs(fd - hv_rr[k][i]) / (1 + fabs(hv_rr[k][i])));
     }
-  ck_assert_msg(fd_err < 1e-6, "%s: H v differs from differences of the gradient by %g", name,
+  ck_assert_msg(fd_err < TU_FD_TOL(1e-6), "%s: H v differs from differences of the gradient by %g", name,
                 fd_err);
 
   /* 4. gradgradcheck: wg_gradcheck on S, when S depends on a parameter at all (a linear op's
@@ -150,7 +150,7 @@ START_TEST(test_op_table_second_order) {
   double dot = 0;
   for (int k = 0; k < n && e.t->rows[G[k].row].needs_grad; k++) {
     double d = wg_dot_test(e.t, G[k], 7);
-    ck_assert_msg(d >= 0 && d < 1e-12, "%s: dot test on gradient %d: %g (%s)", name, k, d,
+    ck_assert_msg(d >= 0 && d < TU_TOL(1e-12), "%s: dot test on gradient %d: %g (%s)", name, k, d,
                   wg_tape_error(e.t));
     dot = fmax(dot, d);
   }
@@ -163,7 +163,7 @@ START_TEST(test_op_table_second_order) {
                   wg_tape_error(e.t));
     for (int k = 0; k < n; k++)
       rec = fmax(rec, scaled_diff(wg_value(e.t, H[k]).data, hv_rr[k], count_of(e.p[k])));
-    ck_assert_msg(rec < 1e-12, "%s: recorded H v differs from reverse over reverse by %g", name,
+    ck_assert_msg(rec < TU_TOL(1e-12), "%s: recorded H v differs from reverse over reverse by %g", name,
                   rec);
   }
   printf("second order: %-18s grad vs backward %.1e  H v two ways %.1e  vs differences %.1e  "
@@ -221,7 +221,7 @@ static void seed_free(seed_net *s) {
 }
 
 /* (1/m) X^T (a (1 - a) * (X v)), in plain C from the values of A */
-static void seed_hv_closed_form(seed_net *s, const wg_real *v, wg_real *out) {
+static void seed_hv_closed_form(seed_net *s, const wg_real *v, double *out) {
   const wg_real *a = wg_value(s->t, s->A).data;
   for (int j = 0; j < SD; j++) out[j] = 0;
   for (int i = 0; i < SM; i++) {
@@ -238,11 +238,12 @@ START_TEST(test_seed_hvp_closed_form_two_ways) {
     seed_build(&s, fused);
     /* the gradient itself: (1/m) X^T (A - y) */
     const wg_real *a = wg_value(s.t, s.A).data;
-    wg_real g_ref[SD] = {0}, v[SD], hv_ref[SD], hv_fr[SD];
+    wg_real v[SD], hv_fr[SD];
+    double g_ref[SD] = {0}, hv_ref[SD];
     for (int i = 0; i < SM; i++)
       for (int j = 0; j < SD; j++) g_ref[j] += s.x[i * SD + j] * (a[i] - s.y[i]) / SM;
     double dg = tu_max_rel_diff(wg_value(s.t, s.G).data, g_ref, SD, 1e-3);
-    ck_assert_msg(dg < 1e-12, "fused %d: gradient differs from (1/m) X^T (A - y) by %g", fused,
+    ck_assert_msg(dg < TU_TOL(1e-12), "fused %d: gradient differs from (1/m) X^T (A - y) by %g", fused,
                   dg);
     unsigned long long r = 5;
     fill(v, SD, &r, -1, 1);
@@ -259,7 +260,7 @@ START_TEST(test_seed_hvp_closed_form_two_ways) {
     double d2 = tu_max_rel_diff(wg_param_grad(s.W).data, hv_ref, SD, 1e-3);
     printf("seed HVP (%s loss): forward over reverse %.2e, reverse over reverse %.2e relative "
            "to (1/m) X^T (a (1 - a) * (X v))\n", fused ? "fused bce" : "composed", d1, d2);
-    ck_assert_msg(d1 < 1e-12 && d2 < 1e-12, "fused %d: H v off by %g and %g", fused, d1, d2);
+    ck_assert_msg(d1 < TU_TOL(1e-12) && d2 < TU_TOL(1e-12), "fused %d: H v off by %g and %g", fused, d1, d2);
     seed_free(&s);
   }
 }
@@ -285,7 +286,7 @@ START_TEST(test_seed_full_hessian_closed_form) {
         worst = fmax(worst, fabs(col[i] - h) / fabs(h));
       }
     }
-    ck_assert_msg(worst < 1e-12, "fused %d: Hessian off by %g relative", fused, worst);
+    ck_assert_msg(worst < TU_TOL(1e-12), "fused %d: Hessian off by %g relative", fused, worst);
     seed_free(&s);
   }
 }
@@ -301,8 +302,10 @@ START_TEST(test_gradient_rows_replay) {
   ck_assert_int_eq(wg_forward(s.t), WG_OK);
   wg_param_zero_grad(s.W);
   ck_assert_int_eq(wg_backward(s.t, s.L), WG_OK);
-  double d = tu_max_rel_diff(wg_value(s.t, s.G).data, wg_param_grad(s.W).data, SD, 1e-3);
-  ck_assert_msg(d < 1e-13, "replayed gradient differs from a fresh backward by %g", d);
+  double fresh[SD];
+  tu_to_double(fresh, wg_param_grad(s.W).data, SD);
+  double d = tu_max_rel_diff(wg_value(s.t, s.G).data, fresh, SD, 1e-3);
+  ck_assert_msg(d < TU_TOL(1e-13), "replayed gradient differs from a fresh backward by %g", d);
   /* the gradient of b, then its derivative in b: d2L/db2 = (1/m) sum a (1 - a) */
   wg_var bu = wg_none(), Gb;
   for (uint32_t i = 0; i < s.t->n_rows; i++)
@@ -314,7 +317,7 @@ START_TEST(test_gradient_rows_replay) {
   double ref = 0;
   for (int i = 0; i < SM; i++) ref += a[i] * (1 - a[i]) / SM;
   double hb = wg_value(s.t, Hb).data[0];
-  ck_assert_msg(fabs(hb - ref) <= 1e-13 * ref, "d2L/db2 = %.17g, closed form %.17g", hb, ref);
+  ck_assert_msg(fabs(hb - ref) <= TU_TOL(1e-13) * ref, "d2L/db2 = %.17g, closed form %.17g", hb, ref);
   seed_free(&s);
 }
 END_TEST
@@ -331,9 +334,9 @@ START_TEST(test_third_derivative_of_sin) {
   ck_assert_int_eq(wg_gradients(t, wg_sum(t, g1), 1, &u, &g2), WG_OK);
   ck_assert_int_eq(wg_gradients(t, wg_sum(t, g2), 1, &u, &g3), WG_OK);
   for (int i = 0; i < 4; i++) {
-    ck_assert_double_eq_tol(wg_value(t, g1).data[i], cos(x[i]), 1e-15);
-    ck_assert_double_eq_tol(wg_value(t, g2).data[i], -sin(x[i]), 1e-15);
-    ck_assert_double_eq_tol(wg_value(t, g3).data[i], -cos(x[i]), 1e-15);
+    ck_assert_double_eq_tol(wg_value(t, g1).data[i], cos(x[i]), TU_TOL(1e-15));
+    ck_assert_double_eq_tol(wg_value(t, g2).data[i], -sin(x[i]), TU_TOL(1e-15));
+    ck_assert_double_eq_tol(wg_value(t, g3).data[i], -cos(x[i]), TU_TOL(1e-15));
   }
   wg_tape_free(t);
   wg_param_free(P);
@@ -355,9 +358,9 @@ START_TEST(test_uses_intermediates_and_unused) {
   for (int i = 0; i < 4; i++) {
     double hv = p[i] * exp(p[i]);
     double g = 2 * hv * (exp(p[i]) + p[i] * exp(p[i])); /* d/dp (p e^p)^2 */
-    ck_assert_double_eq_tol(wg_value(t, G[0]).data[i], g, 1e-13 * (1 + fabs(g)));
+    ck_assert_double_eq_tol(wg_value(t, G[0]).data[i], g, TU_TOL(1e-13) * (1 + fabs(g)));
     ck_assert_double_eq(wg_value(t, G[1]).data[i], wg_value(t, G[0]).data[i]);
-    ck_assert_double_eq_tol(wg_value(t, G[2]).data[i], 2 * hv, 1e-15);
+    ck_assert_double_eq_tol(wg_value(t, G[2]).data[i], 2 * hv, TU_TOL(1e-15) * (1 + fabs(2 * hv)));
     ck_assert(wg_value(t, G[3]).data[i] == 0);
   }
   wg_mat z = wg_value(t, G[3]);
@@ -470,7 +473,7 @@ START_TEST(test_jvp_skips_zero_tangents) {
     for (int j = 0; j < 2; j++) {
       double xu = 0; /* X U by hand */
       for (int k = 0; k < 3; k++) xu += x[i * 3 + k] * u.data[k * 2 + j];
-      ck_assert_double_eq_tol(wg_tangent(t, Y).data[i * 2 + j], xu, 1e-15);
+      ck_assert_double_eq_tol(wg_tangent(t, Y).data[i * 2 + j], xu, TU_TOL(1e-15));
     }
   ck_assert(wg_tangent(t, Z).data[0] == 0 && wg_tangent(t, Z).data[1] == 0);
   /* the data's tangent set non-zero: both products count again */
@@ -478,7 +481,7 @@ START_TEST(test_jvp_skips_zero_tangents) {
   ck_assert_int_eq(wg_jvp(t), WG_OK);
   double xu0 = 0;
   for (int k = 0; k < 3; k++) xu0 += x[k] * u.data[k * 2];
-  ck_assert_double_eq_tol(wg_tangent(t, Y).data[0], xu0 + w[0], 1e-15);
+  ck_assert_double_eq_tol(wg_tangent(t, Y).data[0], xu0 + w[0], TU_TOL(1e-15));
   wg_tape_free(t);
   wg_param_free(W);
 }

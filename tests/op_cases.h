@@ -88,6 +88,24 @@ static wg_var prm(op_env *e, int rows, int cols, double lo, double hi) {
   return wg_use(e->t, e->p[k]);
 }
 
+/* a fresh parameter whose values are distinct by at least 2 / (rows cols): a shuffled grid in
+ * [-1, 1). For the ops that pick a maximum, so that no central difference (float's step is
+ * 4.9e-3) moves an element past another and changes the pick */
+static wg_var prm_distinct(op_env *e, int rows, int cols) {
+  wg_var v = prm(e, rows, cols, 0, 1);
+  int k = 0;
+  while (k < 3 && e->p[k]) k++; /* prm filled the first free slot: k - 1 */
+  wg_real *x = wg_param_value(e->p[k - 1]).data;
+  int n = rows * cols;
+  for (int i = 0; i < n; i++) x[i] = (wg_real)(-1 + 2.0 * i / n);
+  for (int i = n - 1; i > 0; i--) { /* Fisher-Yates with the case's generator */
+    int j = (int)tu_uniform(&e->s, 0, i + 1);
+    wg_real tmp = x[i];
+    x[i] = x[j], x[j] = tmp;
+  }
+  return v;
+}
+
 static wg_var inp(op_env *e, int rows, int cols) {
   fill(e->data, (size_t)rows * (size_t)cols, &e->s, -1, 1);
   return wg_input(e->t, rows, cols, e->data);
@@ -172,7 +190,7 @@ static wg_var case_gather_rows(op_env *e) { /* rows 3 and 0 twice: the scatter-a
  * dropout with its mask fixed across the checks' replays */
 static wg_var case_sum_axis(op_env *e) { return wg_sum_axis(e->t, prm(e, 3, 4, -1, 1), 1); }
 static wg_var case_mean_axis(op_env *e) { return wg_mean_axis(e->t, prm(e, 3, 4, -1, 1), 0); }
-static wg_var case_max_axis(op_env *e) { return wg_max_axis(e->t, prm(e, 3, 4, -1, 1), 1); }
+static wg_var case_max_axis(op_env *e) { return wg_max_axis(e->t, prm_distinct(e, 3, 4), 1); }
 static wg_var case_logsumexp_axis(op_env *e) {
   return wg_logsumexp_axis(e->t, prm(e, 3, 4, -2, 2), 0);
 }
@@ -192,7 +210,7 @@ static wg_var case_conv2d(op_env *e) {
 }
 static wg_var case_maxpool2d(op_env *e) {
   wg_pool2d_shape s = {2, 4, 4, 3, 1};
-  return wg_maxpool2d(e->t, prm(e, 2, 32, -1, 1), s);
+  return wg_maxpool2d(e->t, prm_distinct(e, 2, 32), s);
 }
 static wg_var case_avgpool2d(op_env *e) {
   wg_pool2d_shape s = {2, 4, 4, 2, 2};
@@ -222,12 +240,12 @@ static wg_var case_scatter_rows(op_env *e) { /* rows 3 and 0 twice, rows 1, 2 an
  * the result's shape so the loss is not linear in the input that carries values */
 static wg_var case_maxpool2d_scatter(op_env *e) {
   wg_pool2d_shape s = {2, 4, 4, 3, 1};
-  wg_var y = wg_maxpool2d_scatter(e->t, prm(e, 2, 32, -1, 1), prm(e, 2, 8, -1, 1), s);
+  wg_var y = wg_maxpool2d_scatter(e->t, prm_distinct(e, 2, 32), prm(e, 2, 8, -1, 1), s);
   return wg_mul(e->t, y, prm(e, 2, 32, -1, 1));
 }
 static wg_var case_maxpool2d_gather(op_env *e) {
   wg_pool2d_shape s = {2, 4, 4, 3, 1};
-  wg_var y = wg_maxpool2d_gather(e->t, prm(e, 2, 32, -1, 1), prm(e, 2, 32, -1, 1), s);
+  wg_var y = wg_maxpool2d_gather(e->t, prm_distinct(e, 2, 32), prm(e, 2, 32, -1, 1), s);
   return wg_mul(e->t, y, prm(e, 2, 8, -1, 1));
 }
 static wg_var case_avgpool2d_transpose(op_env *e) {
@@ -249,7 +267,7 @@ static wg_var case_conv2d_weight_grad(op_env *e) {
 }
 static wg_var case_normal_cdf(op_env *e) { return wg_normal_cdf(e->t, prm(e, 3, 4, -3, 3)); }
 static wg_var case_argmax_mask(op_env *e) { /* the mask times sin(P): H is not 0 */
-  wg_var x = prm(e, 3, 4, -1, 1);
+  wg_var x = prm_distinct(e, 3, 4);
   return wg_mul(e->t, wg_argmax_mask(e->t, x, 1), wg_sin(e->t, x));
 }
 static wg_var case_dropout_apply(op_env *e) { /* dropout's mask on sin(P): H is not 0 */
