@@ -196,16 +196,22 @@ models-check: examples
 	@B=$(B) sh tests/models_check.sh
 
 # ---- performance (make bench) ---------------------------------------------------------------
-# bench/bench.c times W1-W4 and G with its own main, linked against the static library;
-# bench/run.sh adds the peers that are installed (PyTorch, OpenBLAS) and prints the ratios.
+# bench/bench.c times W1-W4 and G with its own main, linked against the static library
+# (bench: float64, bench-f32: float32); bench/run.sh runs both with the peers that are
+# installed (PyTorch, OpenBLAS) and prints the ratios.
 # `make bench BENCH_ARGS=--quick` for a short smoke run.
 .PHONY: bench
-bench: $(B)/bench/bench
+bench: $(B)/bench/bench $(B)/bench/bench-f32
 	@sh bench/run.sh $(B) $(BENCH_ARGS)
 
 $(B)/bench/bench: bench/bench.c $(B)/libwengert.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $< -o $@ $(B)/libwengert.a $(LDLIBS) -ldl
+
+# the same benchmark in float32, against the float library
+$(B)/bench/bench-f32: bench/bench.c $(B)/libwengert-f32.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DWG_REAL_FLOAT $< -o $@ $(B)/libwengert-f32.a $(LDLIBS) -ldl
 
 # ---- reliability (make sanitize, valgrind, fuzz, coverage) ----------------------------------
 # Each builds the library and the Check suites again into its own build dir (B=build/<name>)
