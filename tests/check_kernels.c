@@ -167,7 +167,7 @@ static void blocks_cross(int ta, int tb, unsigned long long *seed) {
   wg_gemm_sizes z = wg_gemm_sizes_get();
   const int KC = z.kc, MC = z.mc, NC = z.nc;
   /* free: the dimension not under test (0 m, 1 n, 2 k), doubled until m n k leaves the plain
-   * path when small blocks would keep the shape there */
+   * path when small blocks would keep the shape there (none of these is a matrix-vector one) */
   struct {
     int m, n, k;
     wg_gemm_path path;
@@ -180,8 +180,7 @@ static void blocks_cross(int ta, int tb, unsigned long long *seed) {
       {3, 70, 2 * KC, WG_GEMM_BLOCKED, 1},           {300, 200, 1, WG_GEMM_THIN, 0},
       {257, THIN_BLOCK + 45, THIN_K, WG_GEMM_THIN, 0}, {130, 290, THIN_K + 1, WG_GEMM_BLOCKED, 0}};
   for (size_t s = 0; s < sizeof big / sizeof big[0]; s++) {
-    while (big[s].path == WG_GEMM_BLOCKED &&
-           (double)big[s].m * big[s].n * big[s].k <= WG_GEMM_PLAIN_MNK)
+    while ((double)big[s].m * big[s].n * big[s].k <= WG_GEMM_PLAIN_MNK)
       *(big[s].free == 0 ? &big[s].m : big[s].free == 1 ? &big[s].n : &big[s].k) *= 2;
     ck_assert_msg(wg_gemm_path_of(big[s].m, big[s].n, big[s].k) == big[s].path,
                   "gemm m=%d n=%d k=%d: not the path it was built for", big[s].m, big[s].n,
