@@ -41,10 +41,8 @@ TEST_LIB_SRC := $(sort $(filter-out $(TEST_SRC),$(wildcard tests/*.c)))
 F32          := -DWG_REAL_FLOAT
 LIB_OBJ_F32  := $(LIB_SRC:src/%.c=$(B)/obj-f32/%.o)
 EX_BIN_F32   := $(EX_SRC:examples/%.c=$(B)/examples-f32/%)
-# check_kernels is float64-only here: it holds the kernels' float64 error bounds (gemm against
-# long double with DBL_EPSILON, vmath in double ulps against long double libm); the float kernels
-# and their float bounds are the kernel half of issue 15 (branch `kernel`), which edits that file.
-TEST_SRC_F32 := $(filter-out tests/check_kernels.c,$(TEST_SRC))
+# Every suite runs in both builds (check_kernels scales its bounds to wg_real's precision).
+TEST_SRC_F32 := $(TEST_SRC)
 TEST_BIN_F32 := $(TEST_SRC_F32:tests/%.c=$(B)/tests-f32/%)
 
 # Check's flags, looked up when a test is built (after `check-deps` has had its say).
@@ -261,11 +259,12 @@ models-check: examples
 	@B=$(B) EX=examples-f32 sh tests/models_check.sh
 
 # ---- performance (make bench) ---------------------------------------------------------------
-# bench/bench.c times W1-W4 and G with its own main, linked against the static library;
-# bench/run.sh adds the peers that are installed (PyTorch, OpenBLAS) and prints the ratios.
+# bench/bench.c times W1-W4 and G with its own main, linked against the static library
+# (bench: float64, bench-f32: float32); bench/run.sh runs both with the peers that are
+# installed (PyTorch, OpenBLAS) and prints the ratios.
 # `make bench BENCH_ARGS=--quick` for a short smoke run.
 .PHONY: bench
-bench: $(B)/bench/bench $(B)/bench/hvp
+bench: $(B)/bench/bench $(B)/bench/bench-f32 $(B)/bench/hvp
 	@sh bench/run.sh $(B) $(BENCH_ARGS)
 	@sh bench/hvp.sh $(B)
 
@@ -281,6 +280,11 @@ $(B)/bench/hvp: bench/hvp.c $(B)/libwengert.a
 $(B)/bench/bench: bench/bench.c $(B)/libwengert.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $< -o $@ $(B)/libwengert.a $(LDLIBS) -ldl
+
+# the same benchmark in float32, against the float library
+$(B)/bench/bench-f32: bench/bench.c $(B)/libwengert-f32.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DWG_REAL_FLOAT $< -o $@ $(B)/libwengert-f32.a $(LDLIBS) -ldl
 
 # ---- reliability (make sanitize, valgrind, fuzz, coverage) ----------------------------------
 # Each builds the library and the Check suites again into its own build dir (B=build/<name>)

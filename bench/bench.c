@@ -1,15 +1,20 @@
 /* bench.c - wengert's benchmark (make bench): training steps per workload, the matmul kernel,
  * hand-written closed-form C versions of W1-W3 (no tape, the same kernels), two threads
  * against one, and heap allocations per step; with the peers that are installed, side by side:
- *   OpenBLAS  cblas_dgemm from libopenblas.so.0, loaded at run time with dlopen (so nothing
- *             is needed to build), one thread, OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset;
- *   PyTorch   bench/torch_bench.py run as a child process between rounds of wengert's own.
- * It prints one table and every ratio the performance targets name.
+ *   OpenBLAS  cblas_dgemm (cblas_sgemm in the float build) from libopenblas.so.0, loaded at
+ *             run time with dlopen (so nothing is needed to build), one thread,
+ *             OPENBLAS_L2_SIZE unset and OPENBLAS_CORETYPE unset (its own choice of kernel)
+ *             unless --openblas-core NAME asks for one;
+ *   PyTorch   bench/torch_bench.py run as a child process between rounds of wengert's own,
+ *             in the precision of the build.
+ * It prints the kernel it runs (tile, vector width, precision, block sizes), one table and
+ * every ratio the performance targets name. The same source builds build/bench/bench
+ * (float64) and, linked against the float library, build/bench/bench-f32 (float32).
  *
- *   bench [--quick] [--only C] [--torch "PYTHON bench/torch_bench.py"]
+ *   bench [--quick] [--only C] [--torch "PYTHON bench/torch_bench.py"] [--openblas-core NAME]
  *   (--only C: the convolution workload alone, for measuring it on a shared machine)
  *
- * Workloads (one step = replay or record, forward, backward, SGD update; float64):
+ * Workloads (one step = replay or record, forward, backward, SGD update; wg_real):
  *   W1  logistic regression: X 569x30, W 30x1, b 1x1, sigmoid, wg_bce
  *   W2  MLP 256x512 -> 256 (tanh) -> 1 (sigmoid), wg_bce
  *   W3  MLP 128x784 -> 512 (relu) -> 512 (relu) -> 1 (sigmoid), wg_bce
@@ -130,7 +135,8 @@ static const char *torch_cmd; /* NULL: PyTorch not available */
 static double torch_time(const char *key) {
   if (!torch_cmd) return NAN;
   char cmd[1024], name[32];
-  snprintf(cmd, sizeof cmd, "%s %s%s", torch_cmd, key, quick ? " --quick" : "");
+  snprintf(cmd, sizeof cmd, "%s %s%s%s", torch_cmd, key, quick ? " --quick" : "",
+           sizeof(wg_real) == 4 ? " --float32" : "");
   FILE *f = popen(cmd, "r");
   if (!f) return NAN;
   double us = NAN;
@@ -140,29 +146,60 @@ static double torch_time(const char *key) {
   return us;
 }
 
-/* ---- OpenBLAS: dlopen'ed cblas_dgemm ----------------------------------------------------- */
+/* ---- OpenBLAS: dlopen'ed cblas_dgemm or cblas_sgemm ------------------------------------- */
 
-typedef void (*dgemm_fn)(int order, int ta, int tb, int m, int n, int k, double alpha,
-                         const double *A, int lda, const double *B, int ldb, double beta,
-                         double *C, int ldc);
-static dgemm_fn ob_dgemm;
-static char ob_name[64];
+typedef void (*gemm_fn)(int order, int ta, int tb, int m, int n, int k, wg_real alpha,
+                        const wg_real *A, int lda, const wg_real *B, int ldb, wg_real beta,
+                        wg_real *C, int ldc);
+static gemm_fn ob_dgemm; /* the gemm of wg_real's precision */
+static char ob_name[64], ob_core[64] = "?";
 
-static void openblas_load(void) {
-  /* before the library initialises: one thread, no core-type or cache-size overrides */
+/* core: NULL for OpenBLAS's own choice of kernel (OPENBLAS_CORETYPE unset), else its name */
+static void openblas_load(const char *core) {
+  /* before the library initialises: one thread, no cache-size override */
   setenv("OPENBLAS_NUM_THREADS", "1", 1);
-  unsetenv("OPENBLAS_CORETYPE");
+  if (core) setenv("OPENBLAS_CORETYPE", core, 1);
+  else unsetenv("OPENBLAS_CORETYPE");
   unsetenv("OPENBLAS_L2_SIZE");
   static const char *const names[] = {"libopenblas.so.0", "libopenblas.so"};
   for (int i = 0; i < 2 && !ob_dgemm; i++) {
     void *h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
     if (!h) continue;
-    void *sym = dlsym(h, "cblas_dgemm");
+    void *sym = dlsym(h, sizeof(wg_real) == 4 ? "cblas_sgemm" : "cblas_dgemm");
     if (sym) {
       memcpy(&ob_dgemm, &sym, sizeof ob_dgemm);
       snprintf(ob_name, sizeof ob_name, "%s", names[i]);
+      char *(*corename)(void);
+      void *cn = dlsym(h, "openblas_get_corename");
+      memcpy(&corename, &cn, sizeof corename);
+      if (cn) snprintf(ob_core, sizeof ob_core, "%s", corename());
     }
   }
+}
+
+/* ---- the kernel in use: precision, register tile, vector width, block sizes --------------- */
+
+static void print_kernel(void) {
+  wg_gemm_sizes z = wg_gemm_sizes_get();
+  const char *isa =
+#if defined(WG_SIMD) && WG_VBYTES == 64
+      "AVX-512 (64-byte vectors)";
+#elif defined(WG_SIMD) && WG_VBYTES == 32
+      "AVX/AVX2 (32-byte vectors)";
+#elif defined(WG_SIMD)
+      "16-byte vectors (SSE2 or like)";
+#else
+      "plain C (no vector extensions)";
+#endif
+#if defined(WG_SIMD)
+  int lanes = WG_VL;
+#else
+  int lanes = 1;
+#endif
+  printf("kernel: %s, %s, %d lanes; tile MR x NR = %d x %d; blocks KC %d, MC %d, NC %d\n"
+         "        (from caches per core L1d %ld KiB, L2 %ld KiB, L3 %ld KiB; 0: not reported)\n",
+         sizeof(wg_real) == 4 ? "float32" : "float64", isa, lanes, z.mr, z.nr, z.kc, z.mc, z.nc,
+         z.l1 >> 10, z.l2 >> 10, z.l3 >> 10);
 }
 
 /* Heap allocations per step after the first steps. */
@@ -182,8 +219,8 @@ static double uniform(double lo, double hi) {
   return lo + (hi - lo) * (double)(rng >> 11) / 9007199254740992.0;
 }
 
-static double *random_array(size_t n, double lo, double hi) {
-  double *a = malloc(n * sizeof *a);
+static wg_real *random_array(size_t n, double lo, double hi) {
+  wg_real *a = malloc(n * sizeof *a);
   if (!a) {
     fprintf(stderr, "bench: out of memory\n");
     exit(1);
@@ -192,8 +229,8 @@ static double *random_array(size_t n, double lo, double hi) {
   return a;
 }
 
-static double *labels(size_t n) {
-  double *y = random_array(n, 0, 1);
+static wg_real *labels(size_t n) {
+  wg_real *y = random_array(n, 0, 1);
   for (size_t i = 0; i < n; i++) y[i] = y[i] < 0.5 ? 0 : 1;
   return y;
 }
@@ -206,13 +243,13 @@ static double *labels(size_t n) {
 typedef struct {
   int m, n_in, n_layers, width[MAX_LAYERS + 1]; /* width[0] = inputs, width[L] = 1 */
   int act;                                      /* 0: none (W1), 1: tanh, 2: relu */
-  double *X, *y;
+  wg_real *X, *y;
   wg_param *W[MAX_LAYERS], *b[MAX_LAYERS];
   wg_tape *t;
   wg_var loss;
   /* hand-written version: activations and their gradients */
-  double *Z[MAX_LAYERS], *dZ[MAX_LAYERS], *gW[MAX_LAYERS], *gb[MAX_LAYERS];
-  double *lp, *lq; /* log A, log(1 - A) */
+  wg_real *Z[MAX_LAYERS], *dZ[MAX_LAYERS], *gW[MAX_LAYERS], *gb[MAX_LAYERS];
+  wg_real *lp, *lq; /* log A, log(1 - A) */
   double hand_loss;
 } net;
 
@@ -229,13 +266,13 @@ static void net_init(net *w, int m, int n_layers, const int *width, int act) {
     double s = 1 / sqrt((double)width[l]);
     for (int i = 0; i < v.rows * v.cols; i++) v.data[i] = uniform(-s, s);
     size_t zn = (size_t)m * width[l + 1];
-    w->Z[l] = malloc(zn * sizeof(double));
-    w->dZ[l] = malloc(zn * sizeof(double));
-    w->gW[l] = malloc((size_t)width[l] * width[l + 1] * sizeof(double));
-    w->gb[l] = malloc((size_t)width[l + 1] * sizeof(double));
+    w->Z[l] = malloc(zn * sizeof(wg_real));
+    w->dZ[l] = malloc(zn * sizeof(wg_real));
+    w->gW[l] = malloc((size_t)width[l] * width[l + 1] * sizeof(wg_real));
+    w->gb[l] = malloc((size_t)width[l + 1] * sizeof(wg_real));
   }
-  w->lp = malloc((size_t)m * sizeof(double));
-  w->lq = malloc((size_t)m * sizeof(double));
+  w->lp = malloc((size_t)m * sizeof(wg_real));
+  w->lq = malloc((size_t)m * sizeof(wg_real));
   w->t = wg_tape_new();
 }
 
@@ -264,7 +301,7 @@ static void net_record(net *w) {
  * gemm wrote into its cache). With `zero`, g = 0 in the same pass for the next step's
  * accumulation. Elementwise: the same bits for every thread count. */
 typedef struct {
-  double *v, *g;
+  wg_real *v, *g;
   int zero;
 } update;
 
@@ -276,7 +313,7 @@ static void update_range(void *arg, size_t lo, size_t hi) {
   }
 }
 
-static void sgd_update(double *v, double *g, size_t n, int zero) {
+static void sgd_update(wg_real *v, wg_real *g, size_t n, int zero) {
   update u = {v, g, zero};
   wg_par_for(n, WG_PAR_GRAIN, update_range, &u);
 }
@@ -321,11 +358,11 @@ static void net_step_record(void *ctx) {
 static void net_step_hand(void *ctx) {
   net *w = ctx;
   int m = w->m, L = w->n_layers;
-  const double *h = w->X;
+  const wg_real *h = w->X;
   for (int l = 0; l < L; l++) {
     int k = w->width[l], n = w->width[l + 1];
-    double *z = w->Z[l];
-    const double *b = wg_param_value(w->b[l]).data;
+    wg_real *z = w->Z[l];
+    const wg_real *b = wg_param_value(w->b[l]).data;
     wg_gemm(0, 0, m, n, k, h, k, wg_param_value(w->W[l]).data, n, 0, z, n);
     for (int i = 0; i < m; i++)
       for (int j = 0; j < n; j++) z[(size_t)i * n + j] += b[j];
@@ -335,8 +372,9 @@ static void net_step_hand(void *ctx) {
       for (size_t i = 0; i < (size_t)m * n; i++) z[i] = z[i] > 0 ? z[i] : 0;
     h = z;
   }
-  const double *a = w->Z[L - 1];
-  double s = 0, *lp = w->lp, *lq = w->lq;
+  const wg_real *a = w->Z[L - 1];
+  wg_real *lp = w->lp, *lq = w->lq;
+  double s = 0;
   for (int i = 0; i < m; i++) lq[i] = 1 - a[i];
   wg_vlog(a, lp, (size_t)m);
   wg_vlog(lq, lq, (size_t)m);
@@ -347,15 +385,15 @@ static void net_step_hand(void *ctx) {
   w->hand_loss = -s / m;
   for (int l = L - 1; l >= 0; l--) {
     int k = w->width[l], n = w->width[l + 1];
-    const double *hin = l ? w->Z[l - 1] : w->X, *dz = w->dZ[l];
+    const wg_real *hin = l ? w->Z[l - 1] : w->X, *dz = w->dZ[l];
     wg_gemm(1, 0, k, n, m, hin, k, dz, n, 0, w->gW[l], n);
     for (int j = 0; j < n; j++) w->gb[l][j] = 0;
     for (int i = 0; i < m; i++)
       for (int j = 0; j < n; j++) w->gb[l][j] += dz[(size_t)i * n + j];
     if (l > 0) {
-      double *dh = w->dZ[l - 1];
+      wg_real *dh = w->dZ[l - 1];
       wg_gemm(0, 1, m, k, n, dz, n, wg_param_value(w->W[l]).data, n, 0, dh, k);
-      const double *hz = w->Z[l - 1];
+      const wg_real *hz = w->Z[l - 1];
       for (size_t i = 0; i < (size_t)m * k; i++)
         dh[i] *= w->act == 1 ? 1 - hz[i] * hz[i] : hz[i] > 0 ? 1 : 0;
     }
@@ -391,7 +429,7 @@ typedef struct {
   wg_param *A, *B;
   wg_tape *t;
   wg_var loss;
-  double *C, *dA, *dB; /* OpenBLAS outputs */
+  wg_real *C, *dA, *dB; /* OpenBLAS outputs */
 } mm;
 
 static void mm_forward(void *ctx) {
@@ -464,7 +502,8 @@ static void run_conv(void) {
   printf("%-4s %9.1f %8.2f %9.1f %9.3f %7.0f\n", "C", us, flops / us / 1e3, torch, us / torch,
          allocs);
   printf("  C: conv2d of X 64x(1x28x28) with 6 5x5 kernels (LeNet's first layer), replayed\n"
-         "  forward and backward into dX and dW; PyTorch: F.conv2d, one thread, float64\n\n");
+         "  forward and backward into dX and dW; PyTorch: F.conv2d, one thread, %s\n\n",
+         sizeof(wg_real) == 4 ? "float32" : "float64");
   fflush(stdout);
   wg_tape_free(c.t);
   wg_param_free(c.X);
@@ -618,10 +657,10 @@ typedef struct {
  * before the timing, which would change where glibc puts later buffers) */
 static int same_bits_2_threads(net *w) {
   size_t n0 = (size_t)w->width[0] * w->width[1];
-  double *g1 = w->gW[0];
+  wg_real *g1 = w->gW[0];
   wg_forward(w->t);
   wg_backward(w->t, w->loss);
-  double l1 = wg_value(w->t, w->loss).data[0];
+  wg_real l1 = wg_value(w->t, w->loss).data[0];
   memcpy(g1, wg_param_grad(w->W[0]).data, n0 * sizeof *g1);
   for (int l = 0; l < w->n_layers; l++) wg_param_zero_grad(w->W[l]), wg_param_zero_grad(w->b[l]);
   int got = wg_set_threads(2);
@@ -663,9 +702,10 @@ static net_result run_net(const char *key, int m, int L, const int *width, int a
 }
 
 int main(int argc, char **argv) {
-  const char *only = NULL;
+  const char *only = NULL, *ob_core_want = NULL;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--quick")) quick = 1;
+    else if (!strcmp(argv[i], "--openblas-core") && i + 1 < argc) ob_core_want = argv[++i];
     else if (!strcmp(argv[i], "--torch") && i + 1 < argc) torch_cmd = argv[++i];
     else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
   }
@@ -673,7 +713,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "bench: --only takes C (the convolution workload), not %s\n", only);
     return 2;
   }
-  openblas_load();
+  print_kernel();
+  openblas_load(ob_core_want);
   wg_set_threads(2); /* the pool's worker starts now, free to run on any core */
   wg_set_threads(1);
   choose_cores();    /* then the main thread stays on one */
@@ -685,9 +726,10 @@ int main(int argc, char **argv) {
     ctl_before = measure_control();
   }
   wg_set_allocator(counting_alloc, NULL);
-  printf("peers: PyTorch %s; OpenBLAS %s\n\n",
+  printf("peers: PyTorch %s; OpenBLAS %s, kernel %s (%s)\n\n",
          torch_cmd ? "(child process, 1 thread)" : "not available",
-         ob_dgemm ? ob_name : "not available");
+         ob_dgemm ? ob_name : "not available", ob_core,
+         ob_core_want ? "asked for with --openblas-core" : "its own choice");
   fflush(stdout);
   if (only) { /* --only C */
     run_conv();
@@ -721,7 +763,8 @@ int main(int argc, char **argv) {
   wg_tape_free(c.t);
   wg_param_free(c.p);
 
-  printf("us per step (median), one thread unless stated, float64\n\n");
+  const char *prec = sizeof(wg_real) == 4 ? "float32" : "float64";
+  printf("us per step (median), one thread unless stated, %s\n\n", prec);
   printf("%-4s %9s %9s %8s %9s %9s %9s %9s %7s %7s\n", "", "replay", "record", "GFLOP/s",
          "hand-C", "tape/hand", "PyTorch", "wg/torch", "allocs", "2 thr");
   static const char *names[3] = {"W1", "W2", "W3"};
@@ -753,7 +796,7 @@ int main(int argc, char **argv) {
     int N = 128 << q;
     size_t nn = (size_t)N * N;
     mm g = {N, wg_param_new("A", N, N), wg_param_new("B", N, N), wg_tape_new(), {0, 0},
-            calloc(nn, sizeof(double)), calloc(nn, sizeof(double)), calloc(nn, sizeof(double))};
+            calloc(nn, sizeof(wg_real)), calloc(nn, sizeof(wg_real)), calloc(nn, sizeof(wg_real))};
     for (int s = 0; s < 2; s++) {
       wg_mat v = wg_param_value(s ? g.B : g.A);
       for (size_t i = 0; i < nn; i++) v.data[i] = uniform(-1, 1);
@@ -779,16 +822,20 @@ int main(int argc, char **argv) {
 
   printf("\n");
   run_conv();
-  printf("targets (ratios from this run)\n");
+  /* issue 15's targets: W2, W3 <= 0.80 of PyTorch in either precision, W1 <= 0.20; matmul
+   * >= 0.90 of OpenBLAS's gemm of the same precision; W4 (float64) as before */
+  printf("targets (%s, ratios from this run)\n", prec);
   for (int i = 0; i < 4; i++) {
-    static const double tgt[4] = {0.20, 1.0, 1.0, 0.02};
-    printf("  W%d wengert/PyTorch           %7.4f  <= %.2f  %s\n", i + 1, ratio_torch[i], tgt[i],
-           verdict(ratio_torch[i], tgt[i], 1));
+    static const double tgt[4] = {0.20, 0.80, 0.80, 0.02};
+    if (i == 3 && sizeof(wg_real) == 4) continue; /* W4: a float64 target */
+    printf("  W%d wengert/PyTorch %s    %7.4f  <= %.2f  %s\n", i + 1, prec, ratio_torch[i],
+           tgt[i], verdict(ratio_torch[i], tgt[i], 1));
   }
   for (int q = 1; q < 4; q++)
     for (int s = 0; s < 2; s++)
-      printf("  G%-4d %s wengert/OpenBLAS   %7.3f  >= 0.85  %s\n", 128 << q, s ? "bwd" : "fwd",
-             ob_ratio[q][s], verdict(ob_ratio[q][s], 0.85, 0));
+      printf("  G%-4d %s wengert/OpenBLAS %cgemm %7.3f  >= 0.90  %s\n", 128 << q,
+             s ? "bwd" : "fwd", sizeof(wg_real) == 4 ? 's' : 'd', ob_ratio[q][s],
+             verdict(ob_ratio[q][s], 0.90, 0));
   for (int i = 0; i < 3; i++)
     printf("  W%d wengert/hand-C            %7.3f  <= 1.10  %s\n", i + 1, ratio_hand[i],
            verdict(ratio_hand[i], 1.10, 1));

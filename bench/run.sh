@@ -1,17 +1,30 @@
 #!/bin/sh
-# bench/run.sh BUILD_DIR [--quick] - wengert's benchmark with the peers that are installed.
-# Peers are optional: none is needed to build or test wengert.
+# bench/run.sh BUILD_DIR [ARGS] - wengert's benchmark, float64 then float32, with the peers
+# that are installed. Peers are optional: none is needed to build or test wengert.
 #   PyTorch   Debian's /usr/bin/python3 (or $PYTHON) when `import torch` works: bench/bench
-#             runs bench/torch_bench.py between its own rounds (one thread, float64)
+#             runs bench/torch_bench.py between its own rounds (one thread, the same precision)
 #   OpenBLAS  loaded by bench/bench itself with dlopen (libopenblas.so.0) when installed
+# ARGS go to both binaries (--quick, --openblas-core NAME, ...).
 B=${1:-build}; shift
-echo "machine: $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1)," \
-     "$(nproc) CPUs; load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
-echo "command: make bench${*:+ BENCH_ARGS=$*}   ($(date -u '+%Y-%m-%d %H:%M UTC'))"
+cpu=$(sed -n 's/^model name[[:space:]]*: *//p' /proc/cpuinfo 2>/dev/null | head -n 1)
+fam=$(sed -n 's/^cpu family[[:space:]]*: *//p' /proc/cpuinfo 2>/dev/null | head -n 1)
+echo "machine: ${cpu:-unknown CPU} (family ${fam:-?}), $(nproc) CPUs;" \
+     "load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
+echo "command: make bench${*:+ BENCH_ARGS=\"$*\"}   ($(date -u '+%Y-%m-%d %H:%M UTC'))"
 PY=${PYTHON:-/usr/bin/python3}
+TORCH=
 if [ -x "$PY" ] && OMP_NUM_THREADS=1 "$PY" -c 'import torch' 2>/dev/null; then
   echo "PyTorch $(OMP_NUM_THREADS=1 "$PY" -c 'import torch; print(torch.__version__)') via $PY"
-  OMP_NUM_THREADS=1 exec "$B/bench/bench" "$@" --torch "$PY bench/torch_bench.py"
+  TORCH="$PY bench/torch_bench.py"
+else
+  echo "PyTorch not importable with $PY: its ratios are skipped"
 fi
-echo "PyTorch not importable with $PY: its ratios are skipped"
-exec "$B/bench/bench" "$@"
+status=0
+for bin in "$B/bench/bench" "$B/bench/bench-f32"; do
+  [ -x "$bin" ] || { echo "bench: $bin is missing (make bench builds it)"; status=1; continue; }
+  echo
+  echo "==== $(basename "$bin") ===="
+  if [ -n "$TORCH" ]; then OMP_NUM_THREADS=1 "$bin" "$@" --torch "$TORCH" || status=1
+  else "$bin" "$@" || status=1; fi
+done
+exit $status

@@ -1,6 +1,7 @@
-"""torch_bench.py - the PyTorch peer for bench/bench.c: the same workloads, float64, one thread.
+"""torch_bench.py - the PyTorch peer for bench/bench.c: the same workloads, one thread, float64
+(float32 with --float32, for build/bench/bench-f32).
 
-    python3 bench/torch_bench.py [W1 W2 W3 W4 C] [--quick]
+    python3 bench/torch_bench.py [W1 W2 W3 W4 C] [--quick] [--float32]
 
 Prints "<key> <microseconds per step>" lines (median of repeated batches) for the workloads
 named (all by default). bench/bench.c runs it between its own rounds when `import torch` works
@@ -17,8 +18,8 @@ except Exception:  # no torch: the driver prints "peer not available"
 
 torch.set_num_threads(1)
 torch.manual_seed(0)
-D = torch.float64
 QUICK = "--quick" in sys.argv
+D = torch.float32 if "--float32" in sys.argv else torch.float64
 WANT = [a for a in sys.argv[1:] if not a.startswith("-")] or ["W1", "W2", "W3", "W4", "C"]
 LR = 0.01
 

@@ -14,53 +14,53 @@
  * increasing p, the micro-kernel's p loop inside) whatever the thread count: threads split
  * the columns of C (in whole NR panels: the tiles are the same for every thread count), never
  * a sum, so results are bitwise identical for 1..N threads. */
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kernels/gemm.h"
 #include "par/pool.h"
 
 #define MR WG_GEMM_MR
 #define NR WG_GEMM_NR
-#define KC WG_GEMM_KC
-#define MC WG_GEMM_MC
-#define NC WG_GEMM_NC
 #define PLAIN_MNK WG_GEMM_PLAIN_MNK
 #define THIN_K WG_GEMM_THIN_K
 #define THIN_BLOCK WG_GEMM_THIN_BLOCK
 
-/* A packed A block is whole MR panels and a packed B block whole NR panels: the scratch holds
- * MC x KC + KC x NC reals, and the tiles are the same for every split of C. */
-_Static_assert(MC % MR == 0 && NC % NR == 0, "WG_GEMM_MC must be a multiple of MR, NC of NR");
-_Static_assert(KC > 0 && MC > 0 && NC > 0 && THIN_K < KC, "blocking sizes");
-
 /* The register tile: MR rows of NV vectors of VL reals (NR = NV VL columns). */
 #if defined(WG_SIMD)
 #define VL WG_VL
-#define NV (NR / VL)
-typedef wg_vd vreal;
+#define NV WG_GEMM_NV
+typedef wg_vr vreal;
 #endif
 
 /* ---- micro-kernel: C tile (MR x NR, row stride ldc) = or += A panel . B panel ------------ */
 
-/* a: MR x kc packed (a[p*MR + i]); b: kc x NR packed (b[p*NR + j]), both 64-byte aligned. */
+/* a: MR x kc packed (a[p*MR + i]); b: kc x NR packed (b[p*NR + j]), both 64-byte aligned.
+ * The tile's first nv vectors (nv VL columns, nv <= NV): a panel narrower than NR at the
+ * right edge of C costs its own width, not NR. Each lane's sum is the same whichever nv. */
 #if defined(WG_SIMD)
-static void micro_kernel(int kc, const wg_real *restrict a, const wg_real *restrict b,
-                         wg_real *c, size_t ldc, int add) {
+static inline __attribute__((always_inline)) void tile_kernel(int nv, int kc,
+                                                              const wg_real *restrict a,
+                                                              const wg_real *restrict b,
+                                                              wg_real *c, size_t ldc, int add) {
   vreal acc[MR][NV];
   memset(acc, 0, sizeof acc);
   if (add) /* C is read at the end: start loading it now (a short kc cannot hide a miss) */
     for (int i = 0; i < MR; i++)
-      for (int l = 0; l < NR; l += 8) __builtin_prefetch(c + (size_t)i * ldc + l, 1);
+      for (int l = 0; l < nv * VL; l += 64 / (int)sizeof(wg_real))
+        __builtin_prefetch(c + (size_t)i * ldc + l, 1);
   for (int p = 0; p < kc; p++) {
     vreal bv[NV];
-    for (int v = 0; v < NV; v++) bv[v] = *(const vreal *)(b + (size_t)p * NR + v * VL);
+    for (int v = 0; v < nv; v++) bv[v] = *(const vreal *)(b + (size_t)p * NR + v * VL);
     for (int i = 0; i < MR; i++) {
       wg_real ai = a[(size_t)p * MR + i];
-      for (int v = 0; v < NV; v++) acc[i][v] += bv[v] * ai;
+      for (int v = 0; v < nv; v++) acc[i][v] += bv[v] * ai;
     }
   }
   for (int i = 0; i < MR; i++)
-    for (int v = 0; v < NV; v++) {
+    for (int v = 0; v < nv; v++) {
       wg_real *ci = c + (size_t)i * ldc + v * VL;
       vreal old;
       if (add) {
@@ -70,9 +70,38 @@ static void micro_kernel(int kc, const wg_real *restrict a, const wg_real *restr
       memcpy(ci, &acc[i][v], sizeof old);
     }
 }
+
+/* one copy of the loop per width, each with its count of vectors known to the compiler */
+static void kernel_1(int kc, const wg_real *a, const wg_real *b, wg_real *c, size_t ldc, int add) {
+  tile_kernel(1, kc, a, b, c, ldc, add);
+}
+static void kernel_2(int kc, const wg_real *a, const wg_real *b, wg_real *c, size_t ldc, int add) {
+  tile_kernel(2, kc, a, b, c, ldc, add);
+}
+#if NV > 2
+static void kernel_3(int kc, const wg_real *a, const wg_real *b, wg_real *c, size_t ldc, int add) {
+  tile_kernel(3, kc, a, b, c, ldc, add);
+}
+#endif
+_Static_assert(NV <= 3, "a kernel_NV for every width");
+
+/* C tile (MR x nv VL) = or += A panel . B panel (its first nv vectors) */
+static void micro_kernel(int nv, int kc, const wg_real *a, const wg_real *b, wg_real *c,
+                         size_t ldc, int add) {
+#if NV > 2
+  if (nv == 3) {
+    kernel_3(kc, a, b, c, ldc, add);
+    return;
+  }
+#endif
+  if (nv == 2) kernel_2(kc, a, b, c, ldc, add);
+  else kernel_1(kc, a, b, c, ldc, add);
+}
+#define LANES VL
 #else
-static void micro_kernel(int kc, const wg_real *restrict a, const wg_real *restrict b,
+static void micro_kernel(int nv, int kc, const wg_real *restrict a, const wg_real *restrict b,
                          wg_real *c, size_t ldc, int add) {
+  (void)nv; /* the whole NR-wide tile */
   wg_real acc[MR][NR] = {{0}};
   for (int p = 0; p < kc; p++)
     for (int i = 0; i < MR; i++)
@@ -80,18 +109,25 @@ static void micro_kernel(int kc, const wg_real *restrict a, const wg_real *restr
   for (int i = 0; i < MR; i++)
     for (int j = 0; j < NR; j++) c[(size_t)i * ldc + j] = (add ? c[(size_t)i * ldc + j] : 0) + acc[i][j];
 }
+#define LANES NR
 #endif
 
-/* An edge tile (mr < MR or nr < NR): run the full kernel into a local tile, copy the part
- * that exists. The arithmetic per element is the same as for a full tile. */
-static void edge_kernel(int kc, const wg_real *a, const wg_real *b, wg_real *c, size_t ldc,
-                        int add, int mr, int nr) {
-  _Alignas(64) wg_real tile[MR * NR];
+/* A tile of C: mr x nr (mr <= MR, nr <= NR). Whole vectors and whole rows go straight to C;
+ * otherwise the kernel runs into a local tile of which the part that exists is copied. The
+ * arithmetic per element is the same either way. */
+static void tile(int kc, const wg_real *a, const wg_real *b, wg_real *c, size_t ldc, int add,
+                 int mr, int nr) {
+  int nv = (nr + LANES - 1) / LANES;
+  if (mr == MR && nr == nv * LANES) {
+    micro_kernel(nv, kc, a, b, c, ldc, add);
+    return;
+  }
+  _Alignas(64) wg_real t[MR * NR];
   for (int i = 0; i < mr; i++)
-    for (int j = 0; j < nr; j++) tile[i * NR + j] = add ? c[(size_t)i * ldc + j] : 0;
-  micro_kernel(kc, a, b, tile, NR, 1);
+    for (int j = 0; j < nr; j++) t[i * NR + j] = add ? c[(size_t)i * ldc + j] : 0;
+  micro_kernel(nv, kc, a, b, t, NR, 1);
   for (int i = 0; i < mr; i++)
-    for (int j = 0; j < nr; j++) c[(size_t)i * ldc + j] = tile[i * NR + j];
+    for (int j = 0; j < nr; j++) c[(size_t)i * ldc + j] = t[i * NR + j];
 }
 
 /* ---- packing: op(X) read through its strides, zero-padded to whole panels ------------------ */
@@ -145,6 +181,7 @@ typedef struct {
   const wg_real *A, *B;
   wg_real *C;
   int beta1;   /* accumulate into C */
+  int kc, mc, nc; /* the block sizes (wg_gemm_sizes_get), read once per product */
   int mcb;     /* rows per packed A block: m split evenly in blocks of at most MC */
   int by_rows; /* tasks split C's rows (else its columns) */
   wg_par_split split; /* task t: panels [bound[t], bound[t + 1]) (MR rows or NR columns) */
@@ -155,6 +192,7 @@ typedef struct {
  * stays in L2). i0 is a multiple of MR and j0 of NR: the tiles are the same for any split. */
 static void blocked_range(const gemm_job *g, int i0, int i1, int j0, int j1, wg_real *ap,
                           wg_real *bp) {
+  const int KC = g->kc, NC = g->nc;
   for (int jc = j0; jc < j1; jc += NC) {
     int nc = j1 - jc < NC ? j1 - jc : NC, n_panels = (nc + NR - 1) / NR;
     for (int pc = 0; pc < g->k; pc += KC) {
@@ -173,8 +211,7 @@ static void blocked_range(const gemm_job *g, int i0, int i1, int j0, int j1, wg_
             int mr = mc - ip < MR ? mc - ip : MR;
             wg_real *c = g->C + (size_t)(ic + ip) * g->ldc + jc + jp * NR;
             const wg_real *a = ap + (size_t)ip * kc;
-            if (mr == MR && nr == NR) micro_kernel(kc, a, b, c, (size_t)g->ldc, add);
-            else edge_kernel(kc, a, b, c, (size_t)g->ldc, add, mr, nr);
+            tile(kc, a, b, c, (size_t)g->ldc, add, mr, nr);
           }
         }
       }
@@ -182,9 +219,15 @@ static void blocked_range(const gemm_job *g, int i0, int i1, int j0, int j1, wg_
   }
 }
 
-static size_t scratch_bytes(int cols) {
-  size_t bcols = (size_t)(cols < NC ? (cols + NR - 1) / NR * NR : NC);
-  return ((size_t)MC * KC + bcols * KC) * sizeof(wg_real);
+/* The packed A block (MC x KC, rounded up to whole 64-byte lines so that the B block after
+ * it is aligned for the vector loads) and the B block (KC x NC or fewer columns). */
+static size_t a_block_reals(const gemm_job *g) {
+  size_t line = 64 / sizeof(wg_real);
+  return ((size_t)g->mc * g->kc + line - 1) / line * line;
+}
+static size_t scratch_bytes(const gemm_job *g, int cols) {
+  size_t bcols = (size_t)(cols < g->nc ? (cols + NR - 1) / NR * NR : g->nc);
+  return (a_block_reals(g) + bcols * g->kc) * sizeof(wg_real);
 }
 
 /* Task t: its range of rows (MR panels) or columns (NR panels), packing its own A and B
@@ -203,8 +246,8 @@ static void range_task(void *arg, int task, int slot) {
     j0 = (int)g->split.bound[task] * NR;
     j1 = (int)g->split.bound[task + 1] * NR < g->n ? (int)g->split.bound[task + 1] * NR : g->n;
   }
-  wg_real *ap = wg_par_scratch(slot, scratch_bytes(g->by_rows ? g->n : j1 - j0)); /* reserved */
-  blocked_range(g, i0, i1, j0, j1, ap, ap + (size_t)MC * KC);
+  wg_real *ap = wg_par_scratch(slot, scratch_bytes(g, g->by_rows ? g->n : j1 - j0)); /* reserved */
+  blocked_range(g, i0, i1, j0, j1, ap, ap + a_block_reals(g));
 }
 
 /* Split C's rows rather than its columns among `t` threads? A rough cost per thread in units
@@ -229,10 +272,10 @@ static int gemm_blocked(gemm_job *g) {
   for (int t = 0; t < parts; t++)
     if ((int)(bound[t + 1] - bound[t]) > widest) widest = (int)(bound[t + 1] - bound[t]);
   int rows = g->by_rows ? widest * MR : g->m, cols = g->by_rows ? g->n : widest * NR;
-  int row_blocks = (rows + MC - 1) / MC;
+  int row_blocks = (rows + g->mc - 1) / g->mc;
   g->mcb = ((rows + row_blocks - 1) / row_blocks + MR - 1) / MR * MR;
   for (int slot = 0; slot < threads; slot++) /* any slot may take over a task */
-    if (!wg_par_scratch(slot, scratch_bytes(cols))) return 0;
+    if (!wg_par_scratch(slot, scratch_bytes(g, cols))) return 0;
   wg_par_split_run(&g->split, range_task, g);
   return 1;
 }
@@ -254,7 +297,10 @@ static inline vreal vload(const wg_real *p) {
 static inline wg_real hsum(vreal v) {
   wg_real s[VL];
   memcpy(s, &v, sizeof v);
-#if VL == 8
+#if VL == 16
+  return (((s[0] + s[8]) + (s[1] + s[9])) + ((s[2] + s[10]) + (s[3] + s[11]))) +
+         (((s[4] + s[12]) + (s[5] + s[13])) + ((s[6] + s[14]) + (s[7] + s[15])));
+#elif VL == 8
   return ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
 #elif VL == 4
   return (s[0] + s[2]) + (s[1] + s[3]);
@@ -413,6 +459,120 @@ static void thin_rows(void *arg, size_t lo, size_t hi) {
   }
 }
 
+/* ---- the block sizes: from the caches of the machine ---------------------------------------- */
+
+/* CPUs in a sysfs list such as "0-1" or "0,2,4-7" (0 when it cannot be read) */
+static long cpus_in_list(const char *path) {
+  FILE *f = fopen(path, "r");
+  if (!f) return 0;
+  long n = 0, a, b;
+  char sep;
+  while (fscanf(f, "%ld", &a) == 1) {
+    b = a;
+    if (fscanf(f, "%c", &sep) == 1 && sep == '-' && fscanf(f, "%ld%c", &b, &sep) < 1) break;
+    n += b >= a ? b - a + 1 : 1;
+    if (sep != ',') break;
+  }
+  fclose(f);
+  return n;
+}
+
+/* The data (or unified) cache of `level` of cpu0 from sysfs, in bytes per core: a cache that
+ * several CPUs share counts its share. 0 when the system does not say. */
+static long cache_bytes(int level) {
+  for (int idx = 0; idx < 8; idx++) {
+    char path[96], type[16] = "";
+    int lv = 0;
+    long kb = 0;
+    char unit = 0;
+    snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/level", idx);
+    FILE *f = fopen(path, "r");
+    if (!f) break;
+    int ok = fscanf(f, "%d", &lv) == 1;
+    fclose(f);
+    if (!ok || lv != level) continue;
+    snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/type", idx);
+    if ((f = fopen(path, "r"))) {
+      ok = fscanf(f, "%15s", type) == 1;
+      fclose(f);
+    }
+    if (!ok || strcmp(type, "Instruction") == 0) continue;
+    snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", idx);
+    if (!(f = fopen(path, "r"))) continue;
+    ok = fscanf(f, "%ld%c", &kb, &unit) >= 1;
+    fclose(f);
+    if (!ok || kb <= 0) continue;
+    long bytes = unit == 'M' ? kb << 20 : unit == 'K' ? kb << 10 : kb;
+    snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/shared_cpu_list", idx);
+    long share = cpus_in_list(path);
+    return share > 1 ? bytes / share : bytes;
+  }
+  return 0;
+}
+
+static long round_down(long x, long unit) {
+  return x / unit * unit;
+}
+static long clamp(long x, long lo, long hi) {
+  return x < lo ? lo : x > hi ? hi : x;
+}
+
+/* The analytical model of BLIS (Low, Igual, Smith, Quintana-Orti 2016), in bytes, s = the
+ * size of a real. The micro-kernel streams one KC x NR panel of op(B) for every MR x KC
+ * panel of op(A) of the block, so
+ *   KC: the B panel (KC NR s) fills half of L1, the other half holding the A panel that
+ *       streams through and the C tile; a multiple of 8, 64 <= KC <= 512.
+ *   MC: the A block (MC KC s) fills half of L2 (the B panels it meets take the rest), a
+ *       multiple of MR, at least 2 MR and at most 1024 rows.
+ *   NC: the B block (KC NC s) fills half of this core's share of L3, a multiple of NR, at
+ *       least 8 NR and at most 8160 columns.
+ * Unknown caches: 32 KiB, 1 MiB, 2 MiB (a small x86-64 core of the last decade). */
+wg_gemm_sizes wg_gemm_sizes_for(long l1, long l2, long l3) {
+  const long s = (long)sizeof(wg_real);
+  wg_gemm_sizes z = {.mr = MR, .nr = NR, .l1 = l1 > 0 ? l1 : 0, .l2 = l2 > 0 ? l2 : 0,
+                     .l3 = l3 > 0 ? l3 : 0};
+  if (l1 <= 0) l1 = 32L << 10;
+  if (l2 <= 0) l2 = 1L << 20;
+  if (l3 <= 0) l3 = 2L << 20;
+  z.kc = (int)clamp(round_down(l1 / 2 / (NR * s), 8), 64, 512);
+  z.mc = (int)clamp(round_down(l2 / 2 / (z.kc * s), MR), 2 * MR, round_down(1024, MR));
+  z.nc = (int)clamp(round_down(l3 / 2 / (z.kc * s), NR), 8 * NR, round_down(8160, NR));
+  return z;
+}
+
+static wg_gemm_sizes in_use; /* written once by pthread_once (or by wg_gemm_sizes_use, locked) */
+static pthread_once_t sizes_done = PTHREAD_ONCE_INIT;
+
+static void sizes_init(void) {
+  in_use = wg_gemm_sizes_for(cache_bytes(1), cache_bytes(2), cache_bytes(3));
+}
+
+static void sizes_once(void) {
+  pthread_once(&sizes_done, sizes_init);
+}
+
+wg_gemm_sizes wg_gemm_sizes_get(void) {
+  sizes_once();
+  wg_par_lock();
+  wg_gemm_sizes z = in_use;
+  wg_par_unlock();
+  return z;
+}
+
+int wg_gemm_sizes_use(const wg_gemm_sizes *s) {
+  wg_gemm_sizes z;
+  if (s) {
+    if (s->kc <= THIN_K || s->mc < MR || s->mc % MR || s->nc < NR || s->nc % NR) return 0;
+    z = *s;
+    z.mr = MR, z.nr = NR;
+  }
+  sizes_once();
+  wg_par_lock();
+  in_use = s ? z : wg_gemm_sizes_for(cache_bytes(1), cache_bytes(2), cache_bytes(3));
+  wg_par_unlock();
+  return 1;
+}
+
 wg_gemm_path wg_gemm_path_of(int m, int n, int k) {
   if (n == 1 || m == 1) return WG_GEMM_GEMV;
   if ((double)m * n * k <= PLAIN_MNK) return WG_GEMM_PLAIN; /* in double: m n k can exceed any size_t */
@@ -448,7 +608,9 @@ void wg_gemm(int trans_a, int trans_b, int m, int n, int k, const wg_real *A, in
   }
   gemm_job g = {.ta = trans_a, .tb = trans_b, .m = m, .n = n, .k = k, .lda = lda, .ldb = ldb,
                 .ldc = ldc, .A = A, .B = B, .C = C, .beta1 = beta != 0};
+  sizes_once();
   wg_par_lock();
+  g.kc = in_use.kc, g.mc = in_use.mc, g.nc = in_use.nc;
   int ok = gemm_blocked(&g);
   wg_par_unlock();
   /* No scratch memory: the plain loop still gives the product (not bit-identical to the
