@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
-"""make gradbench GRADBENCH=<GradBench work tree>: runs each eval's program against
-wengert-tool (and the snapshot's PyTorch tool, one thread, when torch imports), relays the
-JSON lines between them, and prints validity and median seconds per evaluation."""
-import json, os, statistics, subprocess, sys
+"""make gradbench GRADBENCH=<GradBench work tree> [GRADBENCH_ARGS="--quick --evals lse,gmm"]:
+runs each eval's program against wengert-tool, the snapshot's PyTorch tool (one thread, when
+torch imports and the tool has the eval) and its manual (hand-differentiated C++) tool, relays
+the JSON lines between eval and tool, and prints validity and median seconds per evaluation.
+Sizes are each eval's defaults; --quick uses a reduced set (min_seconds 0.2) for a short run."""
+import json, os, statistics, subprocess, sys, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # The evals need numpy, scipy, pydantic (Debian packages): use the system interpreter.
 PY = os.environ.get("GB_PYTHON") or ("/usr/bin/python3" if os.path.exists("/usr/bin/python3") else "python3")
 S = "--min-seconds 0.2"
-EVALS = {"hello": "", "lse": "-n 2500 20000 160000 " + S, "llsq": "-n 64 512 4096 " + S,
+QUICK = {"hello": "", "lse": "-n 2500 20000 160000 " + S, "llsq": "-n 64 512 4096 " + S,
          "gmm": "-d 2 10 20 -k 5 25 " + S, "ode": "-n 1000 10000 -s 1 10 " + S,
          "det": "-l 5 7 9 11 " + S}
 # pydantic 1 (Debian 12) lacks the version-2 name the evals call: alias it.
@@ -18,8 +20,9 @@ SHIM = ("import pydantic, runpy, sys\n"
         "runpy.run_module(sys.argv.pop(1), run_name='__main__')\n")
 
 
-def session(gb, env, ev, tool):
-    evp = subprocess.Popen([PY, "-c", SHIM, f"gradbench.evals.{ev}.run"] + EVALS[ev].split(),
+def session(gb, env, ev, args, tool):
+    """One eval against one tool: {(size, function): [valid, median s per evaluation]}."""
+    evp = subprocess.Popen([PY, "-c", SHIM, f"gradbench.evals.{ev}.run"] + args.split(),
                            cwd=gb, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     tp = subprocess.Popen(tool, cwd=gb, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     pending, rows = {}, {}
@@ -35,7 +38,7 @@ def session(gb, env, ev, tool):
         rep = json.loads(reply)
         if msg["kind"] == "evaluate":
             key = (msg.get("description", ""), msg["function"])
-            ns = [t["nanoseconds"] for t in rep.get("timings") or []]
+            ns = [t["nanoseconds"] for t in rep.get("timings") or [] if t["name"] == "evaluate"]
             rows[key] = [bool(rep.get("success")) and None, statistics.median(ns) / 1e9 if ns else None]
             pending[msg["id"]] = key
         elif msg["kind"] == "analysis" and msg["of"] in pending:
@@ -47,32 +50,48 @@ def session(gb, env, ev, tool):
     return rows
 
 
+def table(ev, w, pt, man):
+    f = lambda v: "-" if v is None else f"{v:.3g}"
+    ok = lambda r: {None: "-", True: "valid", False: "INVALID"}[r[0]] if r else "-"
+    print(f"\n{ev}\n| size | function | valid (w/pt/man) | wengert s | pytorch s | manual s"
+          " | wengert/pytorch | wengert/manual |\n|---|---|---|---|---|---|---|---|---|")
+    for key, wr in w.items():
+        p, m = pt.get(key), man.get(key)
+        ratio = lambda o: f(wr[1] / o[1]) if wr[1] and o and o[0] and o[1] else "-"
+        print(f"| {key[0] or '-'} | {key[1]} | {ok(wr)}/{ok(p)}/{ok(m)} | {f(wr[1])} | "
+              f"{f(p and p[1])} | {f(m and m[1])} | {ratio(p)} | {ratio(m)} |")
+
+
 def main():
-    gb = sys.argv[1] if len(sys.argv) > 1 else ""
+    argv = sys.argv[1:]
+    quick = "--quick" in argv
+    evs = argv[argv.index("--evals") + 1].split(",") if "--evals" in argv else list(QUICK)
+    gb = argv[0] if argv and not argv[0].startswith("--") else ""
     if not gb or not os.path.isdir(os.path.join(gb, "python/gradbench/gradbench/evals")):
         sys.exit("make gradbench: set GRADBENCH to a GradBench work tree (with python/gradbench/"
                  "gradbench/evals), e.g. make gradbench GRADBENCH=/tmp/gradbench")
     gb = os.path.abspath(gb)
-    env = dict(os.environ, PYTHONPATH=os.path.join(gb, "python/gradbench"), OMP_NUM_THREADS="1")
+    pypath = os.path.join(gb, "python/gradbench")
     cxx = "-std=c++17 -O3 -Wall -I../../cpp -I/usr/include/nlohmann"  # json.hpp: nlohmann-json3-dev
+    env = dict(os.environ, PYTHONPATH=pypath, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
+               WG_NUM_THREADS="1", CXXFLAGS=cxx)
     torch = subprocess.run([PY, "-c", "import torch"], capture_output=True).returncode == 0
-    for ev in EVALS:
-        mk = subprocess.run(["make", "-s", "-C", "tools/manual", f"bin/{ev}", f"CXXFLAGS={cxx}"],
-                            cwd=gb, capture_output=True, text=True)
+    start = time.time()
+    for ev in evs:
+        mk = subprocess.run(["make", "-s", "-C", "tools/manual", f"bin/{ev}"],
+                            cwd=gb, env=env, capture_output=True, text=True)
         if mk.returncode:
             sys.exit(f"make gradbench: building GradBench's golden {ev} failed:\n{mk.stdout}{mk.stderr}")
-        w = session(gb, env, ev, [os.path.join(HERE, "wengert-tool")])
-        has_pt = torch and os.path.exists(os.path.join(gb, f"python/gradbench/gradbench/tools/pytorch/{ev}.py"))
-        ptenv = dict(env, PYTHONPATH=env["PYTHONPATH"] + os.pathsep + os.path.join(gb, "python/gradbench/gradbench/tools/pytorch"))
-        pt = session(gb, ptenv, ev, [PY, "-m", "gradbench.tools.pytorch.run"]) if has_pt else {}
-        print(f"\n{ev}\n| size | function | valid | wengert s/eval | pytorch s/eval | wengert/pytorch |")
-        print("|---|---|---|---|---|---|")
-        for (desc, fn), (valid, sec) in w.items():
-            ps = pt.get((desc, fn), [None, None])
-            f = lambda v: "-" if v is None else f"{v:.3g}"
-            ratio = f(sec / ps[1]) if sec and ps[1] and ps[0] else "-"
-            pv = "" if not pt else f" (pytorch {'valid' if ps[0] else 'INVALID'})"
-            print(f"| {desc or '-'} | {fn} | {'valid' if valid else 'INVALID'}{pv} | {f(sec)} | {f(ps[1])} | {ratio} |")
+        args = QUICK.get(ev, "") if quick else ""
+        t0 = time.time()
+        w = session(gb, env, ev, args, [os.path.join(HERE, "wengert-tool")])
+        has_pt = torch and os.path.exists(os.path.join(pypath, f"gradbench/tools/pytorch/{ev}.py"))
+        ptenv = dict(env, PYTHONPATH=pypath + os.pathsep + os.path.join(pypath, "gradbench/tools/pytorch"))
+        pt = session(gb, ptenv, ev, args, [PY, "-m", "gradbench.tools.pytorch.run"]) if has_pt else {}
+        man = session(gb, env, ev, args, [PY, "-m", "gradbench.cpp", "manual"])
+        table(ev, w, pt, man)
+        print(f"({ev}: {time.time() - t0:.0f} s for the three tools)")
+    print(f"\nmake gradbench: {time.time() - start:.0f} s in all")
 
 
 if __name__ == "__main__":
