@@ -3,8 +3,11 @@
 runs each eval's program against wengert-tool, the snapshot's PyTorch tool (one thread, when
 torch imports and the tool has the eval) and its manual (hand-differentiated C++) tool, relays
 the JSON lines between eval and tool, and prints validity and median seconds per evaluation.
-Sizes are each eval's defaults; --quick uses a reduced set (min_seconds 0.2) for a short run."""
-import json, os, statistics, subprocess, sys, time
+Sizes are each eval's defaults; --quick uses a reduced set (min_seconds 0.2) for a short run.
+lstm reads evals/lstm/data/lstm_full.txt, which a snapshot may lack (git reports its blob
+missing): then lstm is skipped, or --lstm-text FILE runs it on FILE in that file's place (in an
+overlay directory: the snapshot is not written to)."""
+import json, os, shutil, statistics, subprocess, sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # The evals need numpy, scipy, pydantic (Debian packages): use the system interpreter.
@@ -12,7 +15,8 @@ PY = os.environ.get("GB_PYTHON") or ("/usr/bin/python3" if os.path.exists("/usr/
 S = "--min-seconds 0.2"
 QUICK = {"hello": "", "lse": "-n 2500 20000 160000 " + S, "llsq": "-n 64 512 4096 " + S,
          "gmm": "-d 2 10 20 -k 5 25 " + S, "ode": "-n 1000 10000 -s 1 10 " + S,
-         "det": "-l 5 7 9 11 " + S}
+         "det": "-l 5 7 9 11 " + S, "lstm": "-l 2 4 -c 1024 4096 " + S}
+LSTM_TEXT = "evals/lstm/data/lstm_full.txt"
 # pydantic 1 (Debian 12) lacks the version-2 name the evals call: alias it.
 SHIM = ("import pydantic, runpy, sys\n"
         "B = pydantic.BaseModel\n"
@@ -62,6 +66,22 @@ def table(ev, w, pt, man):
               f"{f(p and p[1])} | {f(m and m[1])} | {ratio(p)} | {ratio(m)} |")
 
 
+def lstm_tree(gb, text):
+    """gb itself when it has lstm's text; else an overlay of gb with text in its place (None
+    when there is no text to use)."""
+    if os.path.exists(os.path.join(gb, LSTM_TEXT)):
+        return gb
+    if not text:
+        return None
+    tree = tempfile.mkdtemp(prefix="gradbench-lstm-")
+    for name in os.listdir(gb):
+        if name != "evals":
+            os.symlink(os.path.join(gb, name), os.path.join(tree, name))
+    os.makedirs(os.path.join(tree, os.path.dirname(LSTM_TEXT)))
+    os.symlink(os.path.abspath(text), os.path.join(tree, LSTM_TEXT))
+    return tree
+
+
 def main():
     argv = sys.argv[1:]
     quick = "--quick" in argv
@@ -78,17 +98,30 @@ def main():
     torch = subprocess.run([PY, "-c", "import torch"], capture_output=True).returncode == 0
     start = time.time()
     for ev in evs:
+        root = gb
+        if ev == "lstm":
+            text = argv[argv.index("--lstm-text") + 1] if "--lstm-text" in argv else ""
+            tree = lstm_tree(gb, text)
+            if not tree:
+                print(f"\nlstm: not run: the snapshot has no {LSTM_TEXT} (give a stand-in text "
+                      "with --lstm-text FILE)")
+                continue
+            if tree != gb:
+                print(f"\nlstm: the snapshot has no {LSTM_TEXT}: {text} stands in for it")
+            root = tree
         mk = subprocess.run(["make", "-s", "-C", "tools/manual", f"bin/{ev}"],
-                            cwd=gb, env=env, capture_output=True, text=True)
+                            cwd=root, env=env, capture_output=True, text=True)
         if mk.returncode:
             sys.exit(f"make gradbench: building GradBench's golden {ev} failed:\n{mk.stdout}{mk.stderr}")
         args = QUICK.get(ev, "") if quick else ""
         t0 = time.time()
-        w = session(gb, env, ev, args, [os.path.join(HERE, "wengert-tool")])
+        w = session(root, env, ev, args, [os.path.join(HERE, "wengert-tool")])
         has_pt = torch and os.path.exists(os.path.join(pypath, f"gradbench/tools/pytorch/{ev}.py"))
         ptenv = dict(env, PYTHONPATH=pypath + os.pathsep + os.path.join(pypath, "gradbench/tools/pytorch"))
-        pt = session(gb, ptenv, ev, args, [PY, "-m", "gradbench.tools.pytorch.run"]) if has_pt else {}
-        man = session(gb, env, ev, args, [PY, "-m", "gradbench.cpp", "manual"])
+        pt = session(root, ptenv, ev, args, [PY, "-m", "gradbench.tools.pytorch.run"]) if has_pt else {}
+        man = session(root, env, ev, args, [PY, "-m", "gradbench.cpp", "manual"])
+        if root != gb:
+            shutil.rmtree(root)  # the overlay: symlinks only
         table(ev, w, pt, man)
         print(f"({ev}: {time.time() - t0:.0f} s for the three tools)")
     print(f"\nmake gradbench: {time.time() - start:.0f} s in all")
