@@ -307,7 +307,8 @@ coverage: check-deps
 
 # ---- GradBench (docs/performance.md, section GradBench) ----------------------------------------
 # Needs a GradBench snapshot work tree: make gradbench GRADBENCH=/path/to/gradbench; each eval at
-# its default sizes, or GRADBENCH_ARGS="--quick" (reduced sizes), "--evals lse,gmm" (a subset)
+# its default sizes, or GRADBENCH_ARGS="--quick" (reduced sizes), "--evals lse,gmm" (a subset),
+# "--lstm-text FILE" (lstm's text, when the snapshot lacks it)
 .PHONY: gradbench
 $(B)/gradbench/wengert-gb: bench/gradbench/wengert_gb.c $(B)/libwengert.a
 	@mkdir -p $(dir $@)

@@ -58,7 +58,7 @@ def table(ev, w, pt, man):
     f = lambda v: "-" if v is None else f"{v:.3g}"
     ok = lambda r: {None: "-", True: "valid", False: "INVALID"}[r[0]] if r else "-"
     print(f"\n{ev}\n| size | function | valid (w/pt/man) | wengert s | pytorch s | manual s"
-          " | wengert/pytorch | wengert/manual |\n|---|---|---|---|---|---|---|---|---|")
+          " | wengert/pytorch | wengert/manual |\n|---|---|---|---|---|---|---|---|")
     for key, wr in w.items():
         p, m = pt.get(key), man.get(key)
         ratio = lambda o: f(wr[1] / o[1]) if wr[1] and o and o[0] and o[1] else "-"
