@@ -388,8 +388,10 @@ coverage: check-deps
 	  case $$rc in 0) ;; 2|4|6) echo "coverage: below $(COV_LINES)% of lines or $(COV_BRANCHES)%" \
 	    "of branches"; exit 1;; *) echo "coverage: gcovr failed (exit $$rc)"; exit 1;; esac
 
-# ---- GradBench (bench/gradbench/README.md) ---------------------------------------------------
-# Needs a GradBench snapshot work tree: make gradbench GRADBENCH=/path/to/gradbench
+# ---- GradBench (docs/performance.md, section GradBench) ----------------------------------------
+# Needs a GradBench snapshot work tree: make gradbench GRADBENCH=/path/to/gradbench; each eval at
+# its default sizes, or GRADBENCH_ARGS="--quick" (reduced sizes), "--evals lse,gmm" (a subset),
+# "--lstm-text FILE" (lstm's text, when the snapshot lacks it)
 .PHONY: gradbench
 $(B)/gradbench/wengert-gb: bench/gradbench/wengert_gb.c $(B)/libwengert.a
 	@mkdir -p $(dir $@)
@@ -398,4 +400,4 @@ $(B)/gradbench/wengert-nested: bench/gradbench/wengert_nested.c $(B)/libwengert.
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $< -o $@ $(B)/libwengert.a $(LDLIBS)
 gradbench: $(B)/gradbench/wengert-gb $(B)/gradbench/wengert-nested
-	@python3 bench/gradbench/run.py "$(GRADBENCH)"
+	@python3 bench/gradbench/run.py "$(GRADBENCH)" $(GRADBENCH_ARGS)

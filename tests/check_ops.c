@@ -1985,6 +1985,82 @@ START_TEST(logsumexp_and_log_softmax_are_stable) {
 }
 END_TEST
 
+/* logsumexp over long groups (1003 elements: several 256-element chunks, 8-lane passes and
+ * their tails), along the rows (contiguous) and the columns (strided), against the textbook
+ * form in long double: y_g = M + log sum exp(x - M); the VJP of L = sum_g w_g y_g is
+ * w_g exp(x_gk - y_g), the JVP sum_k exp(x_gk - y_g) tx_gk. Element k of group g is
+ * 400 sin(0.37 (g K + k)), but 2000 at k = 543 of group 0 and 1500 at k = 100 of group 1:
+ * a shift more than 709 below the maximum would overflow exp. */
+static void lse_long_reference(const double *x, const double *tx, int groups, int k, int gs,
+                               int ks, long double *y, long double *ty) {
+  for (int g = 0; g < groups; g++) {
+    long double top = x[g * gs], s = 0, ts = 0;
+    for (int i = 1; i < k; i++) top = x[g * gs + i * ks] > top ? x[g * gs + i * ks] : top;
+    for (int i = 0; i < k; i++) s += expl((long double)x[g * gs + i * ks] - top);
+    y[g] = top + logl(s);
+    for (int i = 0; i < k; i++) ts += expl(x[g * gs + i * ks] - y[g]) * tx[g * gs + i * ks];
+    ty[g] = ts;
+  }
+}
+
+START_TEST(logsumexp_axis_long_groups) {
+  enum { K = 1003 };
+  static double x[2 * K], tx[2 * K];
+  const double w[2] = {1, -2};
+  for (int axis = 0; axis <= 1; axis++) {
+    int rows = axis ? 2 : K, cols = axis ? K : 2; /* groups along axis: 2 of K elements */
+    int gs = axis ? K : 1, ks = axis ? 1 : 2;      /* where group g's element k is */
+    for (int g = 0; g < 2; g++)
+      for (int k = 0; k < K; k++) {
+        x[g * gs + k * ks] = 400 * sin(0.37 * (g * K + k));
+        tx[g * gs + k * ks] = cos(1.3 * (g * K + k));
+      }
+    x[543 * ks] = 2000;
+    x[gs + 100 * ks] = 1500;
+    long double y[2], ty[2];
+    lse_long_reference(x, tx, 2, K, gs, ks, y, ty);
+    wg_param *X = param_of("X", rows, cols, x);
+    wg_tape *t = wg_tape_new();
+    wg_var xv = wg_use(t, X), yv = wg_logsumexp_axis(t, xv, axis);
+    wg_var L = wg_sum(t, wg_mul(t, yv, wg_input(t, axis ? 2 : 1, axis ? 1 : 2, w)));
+    memcpy(wg_tangent(t, xv).data, tx, sizeof tx);
+    ck_assert_int_eq(wg_jvp(t), WG_OK);
+    ck_assert_int_eq(wg_backward(t, L), WG_OK);
+    for (int g = 0; g < 2; g++) {
+      ck_assert_double_eq_tol(wg_value(t, yv).data[g], (double)y[g], 1e-13 * fabsl(y[g]));
+      ck_assert_double_eq_tol(wg_tangent(t, yv).data[g], (double)ty[g], 1e-13);
+      for (int i = 0; i < K; i++) {
+        double want = (double)(w[g] * expl(x[g * gs + i * ks] - y[g]));
+        ck_assert_double_eq_tol(wg_param_grad(X).data[g * gs + i * ks], want, 1e-15 + 1e-13 * fabs(want));
+      }
+    }
+    wg_tape_free(t);
+    wg_param_free(X);
+  }
+}
+END_TEST
+
+/* special values deep in a group of 20 (past the first 8-lane pass): a NaN gives NaN; +inf
+ * gives +inf, and NaN with a NaN after it; all -inf but one finite v gives v exactly */
+START_TEST(logsumexp_axis_special_values_in_long_groups) {
+  double x[4 * 20];
+  for (int i = 0; i < 80; i++) x[i] = 0.1 * (i % 20);
+  x[13] = NAN;                        /* row 0: finite, NaN at 13 */
+  x[20 + 11] = INFINITY;              /* row 1: +inf at 11 */
+  x[40 + 11] = INFINITY;              /* row 2: +inf at 11, NaN at 15 */
+  x[40 + 15] = NAN;
+  for (int i = 60; i < 80; i++) x[i] = -INFINITY; /* row 3: -inf but x_17 = -3.25 */
+  x[60 + 17] = -3.25;
+  wg_tape *t = wg_tape_new();
+  wg_mat y = wg_value(t, wg_logsumexp_axis(t, wg_input(t, 4, 20, x), 1));
+  ck_assert(isnan(y.data[0]));
+  ck_assert(y.data[1] == INFINITY);
+  ck_assert(isnan(y.data[2]));
+  ck_assert_double_eq(y.data[3], -3.25);
+  wg_tape_free(t);
+}
+END_TEST
+
 /* log_softmax against log(softmax) on an ordinary row, and exp(y) sums to 1 */
 START_TEST(log_softmax_is_log_of_softmax) {
   static const wg_real x[8] = {0.5, -1, 2, 0.25, 3, 3, -2, 0};
@@ -2330,6 +2406,8 @@ Suite *make_suite(void) {
   tcase_add_test(c, max_axis_ties_go_to_the_first);
   tcase_add_test(c, sum_rows_is_sum_axis_0);
   tcase_add_test(c, logsumexp_and_log_softmax_are_stable);
+  tcase_add_test(c, logsumexp_axis_long_groups);
+  tcase_add_test(c, logsumexp_axis_special_values_in_long_groups);
   tcase_add_test(c, log_softmax_is_log_of_softmax);
   tcase_add_test(c, layernorm_by_hand);
   tcase_add_test(c, family_c_bad_arguments);

@@ -23,6 +23,7 @@
 #include <math.h>
 
 #include "ops/ops.h"
+#include "kernels/vmath.h"
 
 /* the groups of x along axis: count of groups, elements per group, and where each starts */
 typedef struct {
@@ -150,18 +151,65 @@ void wg_op_max_axis_jvp(wg_tape *t, wg_row *r) {
   for (int g = 0; g < groups; g++) r->tan[g] = x->tan[wg_axis_first_max(x, axis_of(r), g)];
 }
 
+/* logsumexp's exponentials exp(x_gk - shift) go through the vector exp (kernels/vmath.h, within
+ * 2 ulp of libm's exp) a chunk of LSE_CHUNK elements at a time, on the stack: buf_j =
+ * exp(x_g(k0+j) - shift) for j < len. */
+#define LSE_CHUNK 256
+
+static int lse_chunk(const wg_real *xg, size_t step, int k0, int k, wg_real shift, wg_real *buf) {
+  int len = k - k0 < LSE_CHUNK ? k - k0 : LSE_CHUNK;
+  for (int j = 0; j < len; j++) buf[j] = xg[(size_t)(k0 + j) * step] - shift;
+  wg_vexp(buf, buf, (size_t)len);
+  return len;
+}
+
+/* The group's largest element when it is finite (LSE_LANES running maxima, so the compares do
+ * not wait on each other); a NaN elsewhere in the group then makes the sum, so y_g, NaN. When
+ * the result is not finite (+inf, -inf or a leading NaN), first_max's element: what y_g is. */
+#define LSE_LANES 8
+
+static wg_real lse_top(const wg_row *x, int axis, int g) {
+  axis_walk w = walk_of(x, axis);
+  const wg_real *xg = x->val + base_of(x, axis, g);
+  wg_real m[LSE_LANES];
+  for (int l = 0; l < LSE_LANES; l++) m[l] = xg[0];
+  int k = 0;
+  for (; k + LSE_LANES <= w.k; k += LSE_LANES)
+    for (int l = 0; l < LSE_LANES; l++) {
+      wg_real v = xg[(size_t)(k + l) * w.step];
+      m[l] = v > m[l] ? v : m[l];
+    }
+  for (; k < w.k; k++) m[0] = xg[(size_t)k * w.step] > m[0] ? xg[(size_t)k * w.step] : m[0];
+  for (int l = 1; l < LSE_LANES; l++) m[0] = m[l] > m[0] ? m[l] : m[0];
+  return isfinite(m[0]) ? m[0] : x->val[wg_axis_first_max(x, axis, g)];
+}
+
+/* sum_j buf_j in LSE_LANES running sums (acc), so the adds do not wait on each other */
+static void lse_add(const wg_real *buf, int len, wg_real *acc) {
+  int j = 0;
+  for (; j + LSE_LANES <= len; j += LSE_LANES)
+    for (int l = 0; l < LSE_LANES; l++) acc[l] += buf[j + l];
+  for (; j < len; j++) acc[0] += buf[j];
+}
+
 void wg_op_logsumexp_axis_forward(wg_tape *t, wg_row *r) {
   const wg_row *x = wg_input_row(t, r, 0);
   int axis = axis_of(r);
   axis_walk w = walk_of(x, axis);
+  wg_real buf[LSE_CHUNK];
   for (int g = 0; g < w.groups; g++) {
     const wg_real *xg = x->val + base_of(x, axis, g);
-    wg_real top = x->val[wg_axis_first_max(x, axis, g)], s = 0;
+    wg_real top = lse_top(x, axis, g), s = 0, acc[LSE_LANES] = {0};
     if (!isfinite(top)) { /* +inf, -inf (every element -inf) or NaN: the sum adds nothing */
       r->val[g] = top;
       continue;
     }
-    for (int k = 0; k < w.k; k++) s += exp(xg[(size_t)k * w.step] - top);
+    for (int k = 0; k < w.k;) {
+      int len = lse_chunk(xg, w.step, k, w.k, top, buf);
+      lse_add(buf, len, acc);
+      k += len;
+    }
+    for (int l = 0; l < LSE_LANES; l++) s += acc[l];
     r->val[g] = top + log(s);
   }
 }
@@ -172,12 +220,14 @@ void wg_op_logsumexp_axis_vjp(wg_tape *t, wg_row *r) {
   wg_row *x = wg_input_row(t, r, 0);
   int axis = axis_of(r);
   axis_walk w = walk_of(x, axis);
+  wg_real buf[LSE_CHUNK];
   for (int g = 0; g < w.groups; g++) {
     size_t at = base_of(x, axis, g);
     if (r->val[g] == -INFINITY) continue;
-    for (int k = 0; k < w.k; k++) {
-      size_t e = at + (size_t)k * w.step;
-      x->adj[e] += r->adj[g] * exp(x->val[e] - r->val[g]);
+    for (int k = 0; k < w.k;) {
+      int len = lse_chunk(x->val + at, w.step, k, w.k, r->val[g], buf);
+      for (int j = 0; j < len; j++) x->adj[at + (size_t)(k + j) * w.step] += r->adj[g] * buf[j];
+      k += len;
     }
   }
 }
@@ -185,13 +235,15 @@ void wg_op_logsumexp_axis_jvp(wg_tape *t, wg_row *r) {
   const wg_row *x = wg_input_row(t, r, 0);
   int axis = axis_of(r);
   axis_walk w = walk_of(x, axis);
+  wg_real buf[LSE_CHUNK];
   for (int g = 0; g < w.groups; g++) {
     size_t at = base_of(x, axis, g);
     wg_real s = 0;
     if (r->val[g] != -INFINITY)
-      for (int k = 0; k < w.k; k++) {
-        size_t e = at + (size_t)k * w.step;
-        s += exp(x->val[e] - r->val[g]) * x->tan[e];
+      for (int k = 0; k < w.k;) {
+        int len = lse_chunk(x->val + at, w.step, k, w.k, r->val[g], buf);
+        for (int j = 0; j < len; j++) s += buf[j] * x->tan[at + (size_t)(k + j) * w.step];
+        k += len;
       }
     r->tan[g] = s;
   }
