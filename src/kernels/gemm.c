@@ -134,28 +134,36 @@ static void tile(int kc, const wg_real *a, const wg_real *b, wg_real *c, size_t 
 
 /* Packing a transposed layout (op(A) = A with its rows into MR-row panels, op(B) = B^T into
  * NR-column panels) turns rows of the source into columns of the panel: one element per
- * store in a plain loop. With vector shuffles it goes 8 x 8 at a time: 8 rows of 8 reals
- * loaded as vectors, transposed in registers, stored as 8 vectors. Copies only: the bits of
- * the packed panels, and so of the product, are those of the plain loops. */
+ * store in a plain loop. With vector shuffles it goes T x T at a time: T rows of T reals
+ * loaded as vectors, transposed in registers, stored as T vectors; T = 8 when 8 reals fit a
+ * register of the build (AVX-512; AVX floats), else 4. Copies only: the bits of the packed
+ * panels, and so of the product, are those of the plain loops. */
 #if defined(WG_SIMD) && defined(__has_builtin)
 #if __has_builtin(__builtin_shufflevector)
-#define PACK_T8 1
+#define PACK_T (WG_VBYTES >= 8 * (int)sizeof(wg_real) ? 8 : 4)
 #endif
 #endif
-#ifdef PACK_T8
-typedef wg_real v8 __attribute__((vector_size(8 * sizeof(wg_real))));
+#ifdef PACK_T
 #define SHUF __builtin_shufflevector
+#if WG_VBYTES >= 8 * (WG_VBYTES / WG_VL)
+typedef wg_real vt __attribute__((vector_size(8 * sizeof(wg_real))));
+#else
+typedef wg_real vt __attribute__((vector_size(4 * sizeof(wg_real))));
+#endif
 
-/* dst[q ldd + r] = src[r lds + q] for r < rows (rows beyond: 0), q < 8; each output row's
- * first `width` (<= 8) reals are written. */
-static inline __attribute__((always_inline)) void transpose8(const wg_real *src, size_t lds,
-                                                             int rows, wg_real *dst,
-                                                             size_t ldd, int width) {
-  v8 r[8], lo[4], hi[4], q[4], t[4], out[8];
-  for (int i = 0; i < 8; i++) {
-    r[i] = (v8){0};
+/* dst[q ldd + r] = src[r lds + q] for r < rows (rows beyond: 0), q < T; each output row's
+ * first `width` (<= T) reals are written. */
+static inline __attribute__((always_inline)) void transpose_t(const wg_real *src, size_t lds,
+                                                              int rows, wg_real *dst,
+                                                              size_t ldd, int width) {
+  enum { T = sizeof(vt) / sizeof(wg_real) };
+  vt r[T], out[T];
+  for (int i = 0; i < T; i++) {
+    r[i] = (vt){0};
     if (i < rows) memcpy(&r[i], src + (size_t)i * lds, sizeof r[i]);
   }
+#if WG_VBYTES >= 8 * (WG_VBYTES / WG_VL)
+  vt lo[4], hi[4], q[4], t[4];
   for (int k = 0; k < 4; k++) { /* pairs of rows interleaved: (a_2k,c a_2k+1,c), c = 0..3 | 4..7 */
     lo[k] = SHUF(r[2 * k], r[2 * k + 1], 0, 8, 1, 9, 2, 10, 3, 11);
     hi[k] = SHUF(r[2 * k], r[2 * k + 1], 4, 12, 5, 13, 6, 14, 7, 15);
@@ -171,7 +179,13 @@ static inline __attribute__((always_inline)) void transpose8(const wg_real *src,
     out[2 * c] = SHUF(t[c], q[c], 0, 1, 2, 3, 8, 9, 10, 11);
     out[2 * c + 1] = SHUF(t[c], q[c], 4, 5, 6, 7, 12, 13, 14, 15);
   }
-  for (int c = 0; c < 8; c++) memcpy(dst + (size_t)c * ldd, &out[c], (size_t)width * sizeof(wg_real));
+#else
+  vt lo0 = SHUF(r[0], r[1], 0, 4, 1, 5), hi0 = SHUF(r[0], r[1], 2, 6, 3, 7); /* rows 0, 1 */
+  vt lo1 = SHUF(r[2], r[3], 0, 4, 1, 5), hi1 = SHUF(r[2], r[3], 2, 6, 3, 7); /* rows 2, 3 */
+  out[0] = SHUF(lo0, lo1, 0, 1, 4, 5), out[1] = SHUF(lo0, lo1, 2, 3, 6, 7);
+  out[2] = SHUF(hi0, hi1, 0, 1, 4, 5), out[3] = SHUF(hi0, hi1, 2, 3, 6, 7);
+#endif
+  for (int c = 0; c < T; c++) memcpy(dst + (size_t)c * ldd, &out[c], (size_t)width * sizeof(wg_real));
 }
 #endif
 
@@ -190,9 +204,12 @@ static void pack_a(int ta, const wg_real *A, int lda, int i0, int mc, int p0, in
     } else { /* op(A)(i, p) = A[i lda + p]: rows contiguous in p */
       const wg_real *s = A + (size_t)(i0 + ip) * lda + p0;
       int p = 0;
-#ifdef PACK_T8
-      if (MR <= 8) /* 8 p at a time: the panel's rows (zeros below mr) transposed */
-        for (; p + 8 <= kc; p += 8) transpose8(s + p, (size_t)lda, mr, d + (size_t)p * MR, MR, MR);
+#ifdef PACK_T
+      /* PACK_T p at a time: the panel's rows (zeros below mr) in groups of PACK_T */
+      for (; p + PACK_T <= kc; p += PACK_T)
+        for (int g = 0; g < MR; g += PACK_T)
+          transpose_t(s + (size_t)g * lda + p, (size_t)lda, mr - g, d + (size_t)p * MR + g, MR,
+                      MR - g < PACK_T ? MR - g : PACK_T);
 #endif
       for (int i = 0; i < MR; i++)
         for (int q = p; q < kc; q++) d[q * MR + i] = i < mr ? s[(size_t)i * lda + q] : 0;
@@ -211,12 +228,13 @@ static void pack_b_panel(int tb, const wg_real *B, int ldb, int p0, int kc, int 
     }
   } else { /* op(B)(p, j) = B[j ldb + p] */
     int j = 0;
-#ifdef PACK_T8
-    for (; j + 8 <= nr; j += 8) { /* 8 columns of the panel (8 rows of B), 8 p at a time */
+#ifdef PACK_T
+    for (; j + PACK_T <= nr; j += PACK_T) { /* PACK_T columns of the panel (rows of B) */
       const wg_real *s = B + (size_t)(j0 + j) * ldb + p0;
       int p = 0;
-      for (; p + 8 <= kc; p += 8) transpose8(s + p, (size_t)ldb, 8, dst + (size_t)p * NR + j, NR, 8);
-      for (int jj = 0; jj < 8; jj++)
+      for (; p + PACK_T <= kc; p += PACK_T)
+        transpose_t(s + p, (size_t)ldb, PACK_T, dst + (size_t)p * NR + j, NR, PACK_T);
+      for (int jj = 0; jj < PACK_T; jj++)
         for (int q = p; q < kc; q++) dst[q * NR + j + jj] = s[(size_t)jj * ldb + q];
     }
 #endif
