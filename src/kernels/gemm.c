@@ -56,7 +56,7 @@ static inline __attribute__((always_inline)) void tile_kernel(int nv, int kc,
     for (int v = 0; v < nv; v++) bv[v] = *(const vreal *)(b + (size_t)p * NR + v * VL);
     for (int i = 0; i < MR; i++) {
       wg_real ai = a[(size_t)p * MR + i];
-      for (int v = 0; v < nv; v++) acc[i][v] += bv[v] * ai;
+      for (int v = 0; v < nv; v++) acc[i][v] = WG_VFMA(bv[v], ai, acc[i][v]);
     }
   }
   for (int i = 0; i < MR; i++)
@@ -132,6 +132,63 @@ static void tile(int kc, const wg_real *a, const wg_real *b, wg_real *c, size_t 
 
 /* ---- packing: op(X) read through its strides, zero-padded to whole panels ------------------ */
 
+/* Packing a transposed layout (op(A) = A with its rows into MR-row panels, op(B) = B^T into
+ * NR-column panels) turns rows of the source into columns of the panel: one element per
+ * store in a plain loop. With vector shuffles it goes T x T at a time: T rows of T reals
+ * loaded as vectors, transposed in registers, stored as T vectors; T = 8 when 8 reals fit a
+ * register of the build (AVX-512; AVX floats), else 4. Copies only: the bits of the packed
+ * panels, and so of the product, are those of the plain loops. */
+#if defined(WG_SIMD) && defined(__has_builtin)
+#if __has_builtin(__builtin_shufflevector)
+#define PACK_T (WG_VBYTES >= 8 * (int)sizeof(wg_real) ? 8 : 4)
+#endif
+#endif
+#ifdef PACK_T
+#define SHUF __builtin_shufflevector
+#if WG_VBYTES >= 8 * (WG_VBYTES / WG_VL)
+typedef wg_real vt __attribute__((vector_size(8 * sizeof(wg_real))));
+#else
+typedef wg_real vt __attribute__((vector_size(4 * sizeof(wg_real))));
+#endif
+
+/* dst[q ldd + r] = src[r lds + q] for r < rows (rows beyond: 0), q < T; each output row's
+ * first `width` (<= T) reals are written. */
+static inline __attribute__((always_inline)) void transpose_t(const wg_real *src, size_t lds,
+                                                              int rows, wg_real *dst,
+                                                              size_t ldd, int width) {
+  enum { T = sizeof(vt) / sizeof(wg_real) };
+  vt r[T], out[T];
+  for (int i = 0; i < T; i++) {
+    r[i] = (vt){0};
+    if (i < rows) memcpy(&r[i], src + (size_t)i * lds, sizeof r[i]);
+  }
+#if WG_VBYTES >= 8 * (WG_VBYTES / WG_VL)
+  vt lo[4], hi[4], q[4], t[4];
+  for (int k = 0; k < 4; k++) { /* pairs of rows interleaved: (a_2k,c a_2k+1,c), c = 0..3 | 4..7 */
+    lo[k] = SHUF(r[2 * k], r[2 * k + 1], 0, 8, 1, 9, 2, 10, 3, 11);
+    hi[k] = SHUF(r[2 * k], r[2 * k + 1], 4, 12, 5, 13, 6, 14, 7, 15);
+  }
+  for (int h = 0; h < 2; h++) { /* rows 4h..4h+3 of two columns per vector */
+    q[0] = SHUF(lo[2 * h], lo[2 * h + 1], 0, 1, 8, 9, 2, 3, 10, 11);   /* columns 0, 1 */
+    q[1] = SHUF(lo[2 * h], lo[2 * h + 1], 4, 5, 12, 13, 6, 7, 14, 15); /* columns 2, 3 */
+    q[2] = SHUF(hi[2 * h], hi[2 * h + 1], 0, 1, 8, 9, 2, 3, 10, 11);   /* columns 4, 5 */
+    q[3] = SHUF(hi[2 * h], hi[2 * h + 1], 4, 5, 12, 13, 6, 7, 14, 15); /* columns 6, 7 */
+    if (h == 0) memcpy(t, q, sizeof t);
+  }
+  for (int c = 0; c < 4; c++) { /* rows 0..3 from t, 4..7 from q: columns 2c and 2c + 1 */
+    out[2 * c] = SHUF(t[c], q[c], 0, 1, 2, 3, 8, 9, 10, 11);
+    out[2 * c + 1] = SHUF(t[c], q[c], 4, 5, 6, 7, 12, 13, 14, 15);
+  }
+#else
+  vt lo0 = SHUF(r[0], r[1], 0, 4, 1, 5), hi0 = SHUF(r[0], r[1], 2, 6, 3, 7); /* rows 0, 1 */
+  vt lo1 = SHUF(r[2], r[3], 0, 4, 1, 5), hi1 = SHUF(r[2], r[3], 2, 6, 3, 7); /* rows 2, 3 */
+  out[0] = SHUF(lo0, lo1, 0, 1, 4, 5), out[1] = SHUF(lo0, lo1, 2, 3, 6, 7);
+  out[2] = SHUF(hi0, hi1, 0, 1, 4, 5), out[3] = SHUF(hi0, hi1, 2, 3, 6, 7);
+#endif
+  for (int c = 0; c < T; c++) memcpy(dst + (size_t)c * ldd, &out[c], (size_t)width * sizeof(wg_real));
+}
+#endif
+
 /* Rows i0..i0+mc-1 of op(A), depth p0..p0+kc-1, into MR-row panels: dst[(ip kc + p) MR + i]. */
 static void pack_a(int ta, const wg_real *A, int lda, int i0, int mc, int p0, int kc,
                    wg_real *dst) {
@@ -145,12 +202,17 @@ static void pack_a(int ta, const wg_real *A, int lda, int i0, int mc, int p0, in
         for (int i = mr; i < MR; i++) d[p * MR + i] = 0;
       }
     } else { /* op(A)(i, p) = A[i lda + p]: rows contiguous in p */
-      for (int i = 0; i < mr; i++) {
-        const wg_real *s = A + (size_t)(i0 + ip + i) * lda + p0;
-        for (int p = 0; p < kc; p++) d[p * MR + i] = s[p];
-      }
-      for (int i = mr; i < MR; i++)
-        for (int p = 0; p < kc; p++) d[p * MR + i] = 0;
+      const wg_real *s = A + (size_t)(i0 + ip) * lda + p0;
+      int p = 0;
+#ifdef PACK_T
+      /* PACK_T p at a time: the panel's rows (zeros below mr) in groups of PACK_T */
+      for (; p + PACK_T <= kc; p += PACK_T)
+        for (int g = 0; g < MR; g += PACK_T)
+          transpose_t(s + (size_t)g * lda + p, (size_t)lda, mr - g, d + (size_t)p * MR + g, MR,
+                      MR - g < PACK_T ? MR - g : PACK_T);
+#endif
+      for (int i = 0; i < MR; i++)
+        for (int q = p; q < kc; q++) d[q * MR + i] = i < mr ? s[(size_t)i * lda + q] : 0;
     }
   }
 }
@@ -165,11 +227,22 @@ static void pack_b_panel(int tb, const wg_real *B, int ldb, int p0, int kc, int 
       for (int j = nr; j < NR; j++) dst[p * NR + j] = 0;
     }
   } else { /* op(B)(p, j) = B[j ldb + p] */
-    for (int j = 0; j < nr; j++) {
+    int j = 0;
+#ifdef PACK_T
+    for (; j + PACK_T <= nr; j += PACK_T) { /* PACK_T columns of the panel (rows of B) */
+      const wg_real *s = B + (size_t)(j0 + j) * ldb + p0;
+      int p = 0;
+      for (; p + PACK_T <= kc; p += PACK_T)
+        transpose_t(s + p, (size_t)ldb, PACK_T, dst + (size_t)p * NR + j, NR, PACK_T);
+      for (int jj = 0; jj < PACK_T; jj++)
+        for (int q = p; q < kc; q++) dst[q * NR + j + jj] = s[(size_t)jj * ldb + q];
+    }
+#endif
+    for (; j < nr; j++) {
       const wg_real *s = B + (size_t)(j0 + j) * ldb + p0;
       for (int p = 0; p < kc; p++) dst[p * NR + j] = s[p];
     }
-    for (int j = nr; j < NR; j++)
+    for (j = nr; j < NR; j++)
       for (int p = 0; p < kc; p++) dst[p * NR + j] = 0;
   }
 }
