@@ -1908,6 +1908,49 @@ START_TEST(axis_reductions_by_hand) {
 END_TEST
 
 /* ties: the subgradient goes to the first maximum only (x = [2 2; 2 1]) */
+/* max_axis's forward takes fast paths (a column-wise running maximum for axis 0, lanes for
+ * long rows on axis 1): against the plain walk written here (the first maximum, the first NaN
+ * winning), bit for bit, over values drawn from a few that tie, with -0 and +0, infinities
+ * and NaN deep in long rows and columns */
+static double first_max_ref(const wg_real *x, int k, size_t step) {
+  double best = x[0];
+  for (int i = 1; i < k && best == best; i++)
+    if (x[i * step] > best || x[i * step] != x[i * step]) best = x[i * step];
+  return best;
+}
+
+START_TEST(max_axis_fast_paths_match_the_walk) {
+  static const double pool[8] = {1, 0, -0.0, 2, 2, -INFINITY, INFINITY, -3};
+  static const int shapes[5][2] = {{3, 40}, {40, 3}, {5, 17}, {17, 5}, {2, 100}};
+  unsigned long long rng = 0xACE5ULL;
+  for (int round = 0; round < 60; round++) {
+    int m = shapes[round % 5][0], n = shapes[round % 5][1];
+    static wg_real x[400];
+    /* every other round from the non-positive values only: the maximum is then often a
+     * 0 = -0 tie, whose sign must be the first one's */
+    int from = round % 2 ? 0 : 1, to = round % 2 ? 8 : 3;
+    static const double low[3] = {0, -0.0, -1};
+    for (int i = 0; i < m * n; i++)
+      x[i] = (wg_real)(from ? low[(int)tu_uniform(&rng, 0, to)] : pool[(int)tu_uniform(&rng, 0, to)]);
+    if (round % 3 == 1) x[(int)tu_uniform(&rng, 0, m * n)] = NAN; /* sometimes one NaN */
+    wg_tape *t = wg_tape_new();
+    wg_var X = wg_input(t, m, n, x);
+    for (int axis = 0; axis <= 1; axis++) {
+      wg_mat y = wg_value(t, wg_max_axis(t, X, axis));
+      int groups = axis ? m : n, k = axis ? n : m;
+      for (int g = 0; g < groups; g++) {
+        double want = first_max_ref(x + (axis ? (size_t)g * n : (size_t)g), k, axis ? 1 : n);
+        double got = y.data[g];
+        ck_assert_msg((isnan(want) && isnan(got)) || (want == got && signbit(want) == signbit(got)),
+                      "round %d, %dx%d, axis %d, group %d: %g, the walk gives %g", round, m, n,
+                      axis, g, got, want);
+      }
+    }
+    wg_tape_free(t);
+  }
+}
+END_TEST
+
 START_TEST(max_axis_ties_go_to_the_first) {
   static const wg_real x[4] = {2, 2, 2, 1};
   static const double want[2][4] = {{1, 1, 0, 0}, {1, 0, 1, 0}};
@@ -2412,6 +2455,7 @@ Suite *make_suite(void) {
   tcase_set_timeout(c, 60);
   tcase_add_test(c, axis_reductions_by_hand);
   tcase_add_test(c, max_axis_ties_go_to_the_first);
+  tcase_add_test(c, max_axis_fast_paths_match_the_walk);
   tcase_add_test(c, sum_rows_is_sum_axis_0);
   tcase_add_test(c, logsumexp_and_log_softmax_are_stable);
   tcase_add_test(c, logsumexp_axis_long_groups);

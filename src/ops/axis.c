@@ -135,10 +135,61 @@ size_t wg_axis_first_max(const wg_row *x, int axis, int g) {
   return best;
 }
 
+/* The forward needs the maximum's value, not where it is, so it takes two fast paths with the
+ * value of wg_axis_first_max's element, bit for bit:
+ *   axis 0: the running maximum of every column at once, row after row (contiguous, and
+ *           within a column still first-come: x > best keeps the first of equal values, so
+ *           the sign of a 0 = -0 tie is the first one's); a column that meets a NaN takes
+ *           its first NaN afterwards;
+ *   axis 1: a row's maximum in MAX_LANES independent lanes (vectorised), then the first
+ *           element equal to it (for the sign of a 0 = -0 tie); a row with a NaN (x != x in
+ *           some lane) or of a few elements takes the plain walk. */
+#define MAX_LANES 8
+
+static void column_maxima(const wg_row *x, wg_real *y) {
+  int m = x->rows, n = x->cols;
+  int nan = 0;
+  for (int j = 0; j < n; j++) y[j] = x->val[j];
+  for (int i = 1; i < m; i++) {
+    const wg_real *row = x->val + (size_t)i * n;
+    for (int j = 0; j < n; j++) {
+      y[j] = row[j] > y[j] ? row[j] : y[j];
+      nan |= row[j] != row[j];
+    }
+  }
+  if (nan || x->val[0] != x->val[0])
+    for (int j = 0; j < n; j++) y[j] = x->val[wg_axis_first_max(x, 0, j)];
+}
+
+static wg_real row_maximum(const wg_row *x, int g) {
+  int n = x->cols;
+  const wg_real *row = x->val + (size_t)g * n;
+  if (n < 2 * MAX_LANES) return x->val[wg_axis_first_max(x, 1, g)];
+  wg_real lane[MAX_LANES];
+  int nan = 0;
+  for (int k = 0; k < MAX_LANES; k++) lane[k] = row[k], nan |= row[k] != row[k];
+  int j = MAX_LANES;
+  for (; j + MAX_LANES <= n; j += MAX_LANES)
+    for (int k = 0; k < MAX_LANES; k++) {
+      lane[k] = row[j + k] > lane[k] ? row[j + k] : lane[k];
+      nan |= row[j + k] != row[j + k];
+    }
+  for (; j < n; j++) lane[0] = row[j] > lane[0] ? row[j] : lane[0], nan |= row[j] != row[j];
+  if (nan) return x->val[wg_axis_first_max(x, 1, g)];
+  wg_real top = lane[0];
+  for (int k = 1; k < MAX_LANES; k++) top = lane[k] > top ? lane[k] : top;
+  for (j = 0; row[j] != top; j++) {
+  }
+  return row[j]; /* the first element equal to the maximum: its sign, for 0 = -0 */
+}
+
 void wg_op_max_axis_forward(wg_tape *t, wg_row *r) {
   const wg_row *x = wg_input_row(t, r, 0);
-  int groups = walk_of(x, axis_of(r)).groups;
-  for (int g = 0; g < groups; g++) r->val[g] = x->val[wg_axis_first_max(x, axis_of(r), g)];
+  if (axis_of(r) == 0) {
+    column_maxima(x, r->val);
+    return;
+  }
+  for (int g = 0; g < x->rows; g++) r->val[g] = row_maximum(x, g);
 }
 void wg_op_max_axis_vjp(wg_tape *t, wg_row *r) {
   wg_row *x = wg_input_row(t, r, 0);
