@@ -124,82 +124,83 @@ void wg_op_mean_axis_jvp(wg_tape *t, wg_row *r) {
   group_sums(x, axis_of(r), x->tan, 1 / group_count(x, axis_of(r)), r->tan);
 }
 
-/* offset in x of the first maximum of group g (the first NaN, if there is one); ops.h */
+/* offset in x of the first maximum of group g (the first NaN, if there is one); ops.h.
+ * One pass that ignores NaN (every comparison with it is false) and notes whether it saw one;
+ * only then a second pass finds the first NaN. */
 size_t wg_axis_first_max(const wg_row *x, int axis, int g) {
   axis_walk w = walk_of(x, axis);
-  size_t at = base_of(x, axis, g), best = at;
-  for (int k = 1; k < w.k && !isnan(x->val[best]); k++) {
-    size_t e = at + (size_t)k * w.step;
-    if (x->val[e] > x->val[best] || isnan(x->val[e])) best = e;
+  size_t at = base_of(x, axis, g);
+  const wg_real *v = x->val + at;
+  wg_real top = v[0];
+  int best = 0, nan = top != top;
+  for (int k = 1; k < w.k; k++) {
+    wg_real e = v[(size_t)k * w.step];
+    if (e > top) top = e, best = k;
+    nan |= e != e;
   }
-  return best;
+  if (nan)
+    for (best = 0; v[(size_t)best * w.step] == v[(size_t)best * w.step]; best++) {
+    }
+  return at + (size_t)best * w.step;
 }
 
-/* The forward needs the maximum's value, not where it is, so it takes two fast paths with the
- * value of wg_axis_first_max's element, bit for bit:
- *   axis 0: the running maximum of every column at once, row after row (contiguous, and
- *           within a column still first-come: x > best keeps the first of equal values, so
- *           the sign of a 0 = -0 tie is the first one's); a column that meets a NaN takes
- *           its first NaN afterwards;
- *   axis 1: a row's maximum in MAX_LANES independent lanes (vectorised), then the first
- *           element equal to it (for the sign of a 0 = -0 tie); a row with a NaN (x != x in
- *           some lane) or of a few elements takes the plain walk. */
-#define MAX_LANES 8
+/* max_axis keeps each group's pick from its forward in r->aux (an int per group, the position
+ * k* within the group), so its VJP and JVP read it instead of searching again; the forward
+ * runs before them (at record and in every replay). axis 0 walks the rows once with every
+ * column's running maximum (contiguous); a column that met a NaN is searched again. */
+static int *picks_of(wg_tape *t, wg_row *r, int groups) {
+  if (!r->aux) r->aux = wg_tape_alloc(t, (size_t)groups * sizeof(int));
+  return r->aux;
+}
 
-static void column_maxima(const wg_row *x, wg_real *y) {
-  int m = x->rows, n = x->cols;
-  int nan = 0;
-  for (int j = 0; j < n; j++) y[j] = x->val[j];
+static void column_picks(const wg_row *x, wg_real *y, int *pick) {
+  int m = x->rows, n = x->cols, nan = 0;
+  for (int j = 0; j < n; j++) y[j] = x->val[j], pick[j] = 0, nan |= x->val[j] != x->val[j];
   for (int i = 1; i < m; i++) {
     const wg_real *row = x->val + (size_t)i * n;
     for (int j = 0; j < n; j++) {
-      y[j] = row[j] > y[j] ? row[j] : y[j];
+      if (row[j] > y[j]) y[j] = row[j], pick[j] = i;
       nan |= row[j] != row[j];
     }
   }
-  if (nan || x->val[0] != x->val[0])
-    for (int j = 0; j < n; j++) y[j] = x->val[wg_axis_first_max(x, 0, j)];
-}
-
-static wg_real row_maximum(const wg_row *x, int g) {
-  int n = x->cols;
-  const wg_real *row = x->val + (size_t)g * n;
-  if (n < 2 * MAX_LANES) return x->val[wg_axis_first_max(x, 1, g)];
-  wg_real lane[MAX_LANES];
-  int nan = 0;
-  for (int k = 0; k < MAX_LANES; k++) lane[k] = row[k], nan |= row[k] != row[k];
-  int j = MAX_LANES;
-  for (; j + MAX_LANES <= n; j += MAX_LANES)
-    for (int k = 0; k < MAX_LANES; k++) {
-      lane[k] = row[j + k] > lane[k] ? row[j + k] : lane[k];
-      nan |= row[j + k] != row[j + k];
+  if (nan)
+    for (int j = 0; j < n; j++) {
+      pick[j] = (int)(wg_axis_first_max(x, 0, j) / (size_t)n);
+      y[j] = x->val[(size_t)pick[j] * n + j];
     }
-  for (; j < n; j++) lane[0] = row[j] > lane[0] ? row[j] : lane[0], nan |= row[j] != row[j];
-  if (nan) return x->val[wg_axis_first_max(x, 1, g)];
-  wg_real top = lane[0];
-  for (int k = 1; k < MAX_LANES; k++) top = lane[k] > top ? lane[k] : top;
-  for (j = 0; row[j] != top; j++) {
-  }
-  return row[j]; /* the first element equal to the maximum: its sign, for 0 = -0 */
 }
 
 void wg_op_max_axis_forward(wg_tape *t, wg_row *r) {
   const wg_row *x = wg_input_row(t, r, 0);
-  if (axis_of(r) == 0) {
-    column_maxima(x, r->val);
+  int axis = axis_of(r), groups = walk_of(x, axis).groups;
+  int *pick = picks_of(t, r, groups);
+  if (!pick) return; /* out of memory: the tape has failed */
+  if (axis == 0) {
+    column_picks(x, r->val, pick);
     return;
   }
-  for (int g = 0; g < x->rows; g++) r->val[g] = row_maximum(x, g);
+  for (int g = 0; g < groups; g++) {
+    size_t at = wg_axis_first_max(x, 1, g);
+    pick[g] = (int)(at - (size_t)g * (size_t)x->cols);
+    r->val[g] = x->val[at];
+  }
 }
+
+/* offset in x of group g's pick (from the forward) */
+static size_t pick_at(const wg_row *x, const wg_row *r, int g) {
+  int axis = axis_of(r);
+  return base_of(x, axis, g) + (size_t)((const int *)r->aux)[g] * walk_of(x, axis).step;
+}
+
 void wg_op_max_axis_vjp(wg_tape *t, wg_row *r) {
   wg_row *x = wg_input_row(t, r, 0);
   int groups = walk_of(x, axis_of(r)).groups;
-  for (int g = 0; g < groups; g++) x->adj[wg_axis_first_max(x, axis_of(r), g)] += r->adj[g];
+  for (int g = 0; g < groups; g++) x->adj[pick_at(x, r, g)] += r->adj[g];
 }
 void wg_op_max_axis_jvp(wg_tape *t, wg_row *r) {
   const wg_row *x = wg_input_row(t, r, 0);
   int groups = walk_of(x, axis_of(r)).groups;
-  for (int g = 0; g < groups; g++) r->tan[g] = x->tan[wg_axis_first_max(x, axis_of(r), g)];
+  for (int g = 0; g < groups; g++) r->tan[g] = x->tan[pick_at(x, r, g)];
 }
 
 /* logsumexp's exponentials exp(x_gk - shift) go through the vector exp (kernels/vmath.h, within
