@@ -264,9 +264,20 @@ models-check: examples
 # installed (PyTorch, OpenBLAS) and prints the ratios.
 # `make bench BENCH_ARGS=--quick` for a short smoke run.
 .PHONY: bench
-bench: $(B)/bench/bench $(B)/bench/bench-f32 $(B)/bench/hvp
-	@sh bench/run.sh $(B) $(BENCH_ARGS)
+bench: $(B)/bench/bench $(B)/bench/bench-f32 $(B)/bench/hvp $(KANN_BENCH)
+	@KANN_BENCH="$(KANN_BENCH)" sh bench/run.sh $(B) $(BENCH_ARGS)
 	@sh bench/hvp.sh $(B)
+
+# KANN, an optional peer (issue 15): `make bench KANN=/path/to/kann` builds bench/kann_bench.c
+# against the KANN source tree given (nothing of KANN is kept here), with OpenBLAS's cblas when
+# pkg-config finds openblas (KANN's HAVE_CBLAS build), and bench/run.sh times it beside the
+# float32 bench. KANN's own code is compiled with its own warnings off (-w).
+KANN       ?=
+KANN_BENCH  = $(if $(KANN),$(B)/bench/kann-bench)
+KANN_BLAS   = $(shell pkg-config --exists openblas 2>/dev/null && echo -DHAVE_CBLAS $$(pkg-config --cflags --libs openblas))
+$(B)/bench/kann-bench: bench/kann_bench.c
+	@mkdir -p $(dir $@)
+	$(CC) $(OPT) -w -I$(KANN) $< $(KANN)/kann.c $(KANN)/kautodiff.c -o $@ $(KANN_BLAS) -lm -lpthread
 
 # The Hessian-vector product of W2 against PyTorch's double backward (issue 16), alone.
 .PHONY: bench-hvp
