@@ -32,8 +32,6 @@ void wg_op_sub_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *wa
                           wg_var *dx) {
   const wg_row *ra = &t->rows[t->rows[row].in[0]], *rb = &t->rows[t->rows[row].in[1]];
   int am = ra->rows, an = ra->cols, bm = rb->rows, bn = rb->cols;
-  wg_var a = wg_in(t, row, 0), b = wg_in(t, row, 1);
-  (void)a, (void)b;
   if (want[0]) dx[0] = wg_unbcast(t, dy, am, an);
   if (want[1]) dx[1] = wg_neg(t, wg_unbcast(t, dy, bm, bn));
 }
