@@ -143,3 +143,15 @@ void wg_binary_jvp(wg_tape *t, wg_row *r, const wg_binary *op) {
   job j = job_of(t, r, op);
   wg_par_for(units(&j), grain(&j), tangent_range, &j);
 }
+
+void wg_record_pick_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want, wg_var *dx,
+                        int larger) {
+  const wg_row *ra = &t->rows[t->rows[row].in[0]], *rb = &t->rows[t->rows[row].in[1]];
+  int am = ra->rows, an = ra->cols, bm = rb->rows, bn = rb->cols;
+  wg_var a = wg_in(t, row, 0), b = wg_in(t, row, 1), one = wg_scalar(t, 1);
+  wg_var d = larger ? wg_sub(t, a, b) : wg_sub(t, b, a);
+  wg_var s = wg_step(t, d), r = wg_step(t, wg_neg(t, d));
+  wg_var m = wg_scale(t, wg_add(t, s, wg_sub(t, one, r)), 0.5);
+  if (want[0]) dx[0] = wg_unbcast(t, wg_mul(t, dy, m), am, an);
+  if (want[1]) dx[1] = wg_unbcast(t, wg_mul(t, dy, wg_sub(t, one, m)), bm, bn);
+}

@@ -119,4 +119,13 @@ void wg_binary_jvp(wg_tape *t, wg_row *r, const wg_binary *op);
   static const wg_binary NAME##_kernels = {NAME##_value, NAME##_grad, NAME##_grad_sum,       \
                                            NAME##_tangent}
 
+/* The recorded VJP of maximum (larger = 1) and minimum (larger = 0), shared: with the picked
+ * side's margin d = a - b (maximum) or b - a (minimum), s = step(d) and r = step(-d),
+ *   da = unbcast(dy * m),  db = unbcast(dy * (1 - m)),  m = (s + 1 - r) / 2
+ * m is 1, 0 or 1/2 on a tie (a = b = inf too: inf - inf is NaN, both steps 0), exactly the
+ * numeric VJP's factors. A NaN input gets 1/2 each where the numeric VJP gives 0 (the value
+ * is NaN already). */
+void wg_record_pick_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want, wg_var *dx,
+                        int larger);
+
 #endif

@@ -32,18 +32,8 @@ void wg_op_minimum_forward(wg_tape *t, wg_row *r) { wg_binary_forward(t, r, &min
 void wg_op_minimum_vjp(wg_tape *t, wg_row *r) { wg_binary_vjp(t, r, &minimum_kernels); }
 void wg_op_minimum_jvp(wg_tape *t, wg_row *r) { wg_binary_jvp(t, r, &minimum_kernels); }
 
-/* recorded VJP, with s = step(a - b) = [a > b] and r = step(b - a) = [b > a] (M x N):
- *   da = unbcast(dy * m),  db = unbcast(dy * (1 - m)),  m = (r + 1 - s) / 2
- * m is 1, 0 or 1/2 on a tie (a = b = inf too: inf - inf is NaN, both steps 0), exactly the
- * numeric VJP's factors, and 1 - m the same for b. A NaN input gets 1/2 each where the numeric
- * VJP gives 0 (the value is NaN already). */
+/* recorded VJP: dy times the numeric VJP's factors, from step masks (binary.c) */
 void wg_op_minimum_record_vjp(wg_tape *t, uint32_t row, wg_var dy, const uint8_t *want,
                               wg_var *dx) {
-  const wg_row *ra = &t->rows[t->rows[row].in[0]], *rb = &t->rows[t->rows[row].in[1]];
-  int am = ra->rows, an = ra->cols, bm = rb->rows, bn = rb->cols;
-  wg_var d = wg_sub(t, wg_in(t, row, 0), wg_in(t, row, 1)), one = wg_scalar(t, 1);
-  wg_var s = wg_step(t, d), r = wg_step(t, wg_neg(t, d));
-  wg_var m = wg_scale(t, wg_add(t, r, wg_sub(t, one, s)), 0.5);
-  if (want[0]) dx[0] = wg_unbcast(t, wg_mul(t, dy, m), am, an);
-  if (want[1]) dx[1] = wg_unbcast(t, wg_mul(t, dy, wg_sub(t, one, m)), bm, bn);
+  wg_record_pick_vjp(t, row, dy, want, dx, 0);
 }
